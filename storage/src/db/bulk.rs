@@ -1,0 +1,97 @@
+//! Bulk loads: many batches made visible together. Rows go straight into new segment files
+//! (written once, no log), at most one segment's worth in memory; the commit is a single
+//! manifest update, so a crash before it leaves only orphan files that open removes.
+
+use super::{check_name, Inner};
+use crate::error::Result;
+use crate::fs;
+use crate::model::{Batch, Schema};
+use crate::scan::Part;
+use crate::segment::{Segment, SegmentBuilder};
+use std::sync::Arc;
+
+/// An uncommitted bulk load into one component. Dropping it without [`BulkLoad::commit`]
+/// discards everything it wrote.
+#[derive(Debug)]
+pub struct BulkLoad<'a> {
+    inner: &'a Inner,
+    component: String,
+    schema: Schema,
+    builder: Option<SegmentBuilder>,
+    segments: Vec<Arc<Segment>>,
+    rows: u64,
+}
+
+impl std::fmt::Debug for SegmentBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SegmentBuilder").field("rows", &self.rows()).finish()
+    }
+}
+
+impl<'a> BulkLoad<'a> {
+    pub(super) fn new(inner: &'a Inner, component: &str) -> Result<BulkLoad<'a>> {
+        check_name(component)?;
+        let schema = inner.version().components.get(component).map(|c| c.schema.clone()).unwrap_or_default();
+        Ok(BulkLoad { inner, component: component.to_owned(), schema, builder: None, segments: Vec::new(), rows: 0 })
+    }
+
+    /// The schema this load would leave the component with so far.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// Rows appended so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Adds a batch. On a schema conflict nothing of this batch is kept, and the load may
+    /// go on or be dropped.
+    pub fn append(&mut self, mut batch: Batch) -> Result<()> {
+        let schema = self.schema.absorb(&self.component, &mut batch)?;
+        let builder = self.builder.get_or_insert_with(|| SegmentBuilder::new(&schema));
+        if schema != self.schema {
+            builder.evolve(&schema);
+            self.schema = schema;
+        }
+        builder.append(Part::Tail(&batch), None);
+        self.rows += batch.rows() as u64;
+        if builder.rows() >= self.inner.options.seal_rows {
+            self.write_pending()?;
+        }
+        Ok(())
+    }
+
+    fn write_pending(&mut self) -> Result<()> {
+        if let Some(builder) = self.builder.take() {
+            if builder.rows() > 0 {
+                self.segments.push(self.inner.write_segment(builder)?);
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes every appended row visible at once and durable; returns the row count.
+    pub fn commit(mut self) -> Result<u64> {
+        self.write_pending()?;
+        let segments = std::mem::take(&mut self.segments);
+        let result = self.inner.commit(|v| {
+            let state = Arc::make_mut(v.components.entry(self.component.clone()).or_default());
+            state.schema = state.schema.merge(&self.component, &self.schema)?;
+            state.segments.extend(segments.iter().cloned());
+            Ok(())
+        });
+        if result.is_err() {
+            self.segments = segments;
+        }
+        result.map(|()| self.rows)
+    }
+}
+
+impl Drop for BulkLoad<'_> {
+    fn drop(&mut self) {
+        for s in &self.segments {
+            let _ = fs::remove(s.path());
+        }
+    }
+}

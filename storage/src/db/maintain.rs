@@ -1,0 +1,186 @@
+//! Work that rewrites the set of segments: sealing the tail, compaction and retention. Each
+//! builds new segment files outside any lock but `maintenance`, then swaps them in with one
+//! manifest commit; replaced files are deleted after the commit (open maps stay valid).
+
+use super::Inner;
+use crate::error::{Error, Result};
+use crate::fs;
+use crate::scan::Part;
+use crate::segment::{self, Segment, SegmentBuilder};
+use crate::snapshot::ComponentState;
+use std::sync::Arc;
+
+/// What [`crate::Db::compact`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CompactReport {
+    pub segments_before: usize,
+    pub segments_after: usize,
+}
+
+impl Inner {
+    /// Seals every component whose tail is due (or every non-empty tail when `force`).
+    pub(crate) fn seal_all(&self, force: bool) -> Result<()> {
+        let version = self.version();
+        for name in version.components.keys() {
+            self.seal(name, force)?;
+        }
+        Ok(())
+    }
+
+    /// Seals `component`'s visible tail into one segment if it is due (or `force`).
+    pub(crate) fn seal(&self, component: &str, force: bool) -> Result<bool> {
+        let _maintenance = self.maintenance.lock();
+        let visible = self.wal.visible_lsn();
+        let version = self.version();
+        let Some(state) = version.components.get(component) else { return Ok(false) };
+        let take = state.tail.iter().take_while(|e| e.lsn <= visible).count();
+        if take == 0 || !(force || self.seal_due(state)) {
+            return Ok(false);
+        }
+        let entries = &state.tail[..take];
+        let mut builder = SegmentBuilder::new(&state.schema);
+        for e in entries {
+            builder.append(Part::Tail(&e.batch), None);
+        }
+        let segment = self.write_segment(builder)?;
+        let sealed_lsn = entries[take - 1].lsn;
+        let sealed_rows: usize = entries.iter().map(|e| e.batch.rows()).sum();
+        self.commit(|v| {
+            let c = Arc::make_mut(v.components.get_mut(component).ok_or_else(|| Error::invalid("component vanished"))?);
+            c.segments.push(segment.clone());
+            c.tail.drain(..take);
+            c.tail_rows -= sealed_rows;
+            c.sealed_lsn = sealed_lsn;
+            Ok(())
+        })
+        .inspect_err(|_| {
+            let _ = fs::remove(segment.path());
+        })?;
+        self.remove_sealed_wal()?;
+        Ok(true)
+    }
+
+    fn seal_due(&self, state: &ComponentState) -> bool {
+        let o = &self.options;
+        let bytes: usize = state.tail.iter().map(|e| e.batch.size_bytes()).sum();
+        state.tail_rows >= o.seal_rows || bytes >= o.seal_bytes || state.tail.first().is_some_and(|e| e.arrived.elapsed() >= o.seal_age)
+    }
+
+    /// Writes and reopens (verifying) a segment under a fresh ID.
+    pub(crate) fn write_segment(&self, builder: SegmentBuilder) -> Result<Arc<Segment>> {
+        let id = self.allocate_segment_id();
+        let path = segment::file_path(&self.segment_dir, id);
+        let written = builder.write(&path, id).and_then(|_| fs::sync_dir(&self.segment_dir)).and_then(|_| Segment::open(&path, id));
+        written.map(Arc::new).inspect_err(|_| {
+            let _ = fs::remove(&path);
+        })
+    }
+
+    /// Deletes log files whose batches are all sealed.
+    fn remove_sealed_wal(&self) -> Result<()> {
+        let keep_from = {
+            let _writer = self.writer.lock();
+            let version = self.version();
+            let oldest_unsealed = version.components.values().filter_map(|c| c.tail.first().map(|e| e.lsn)).min();
+            oldest_unsealed.unwrap_or_else(|| self.wal.next_lsn())
+        };
+        self.wal.remove_before(keep_from)
+    }
+
+    /// Merges runs of neighbouring small segments, per component.
+    pub(crate) fn compact(&self) -> Result<super::CompactReport> {
+        self.seal_all(true)?;
+        let _maintenance = self.maintenance.lock();
+        let version = self.version();
+        let mut report = super::CompactReport::default();
+        for (name, state) in &version.components {
+            report.segments_before += state.segments.len();
+            let mut replacements = Vec::new();
+            for run in small_runs(&state.segments, self.options.compact_rows) {
+                let mut builder = SegmentBuilder::new(&state.schema);
+                for s in run {
+                    builder.append(Part::Segment(s), None);
+                }
+                replacements.push((run.iter().map(|s| s.id()).collect::<Vec<_>>(), Some(self.write_segment(builder)?)));
+            }
+            self.replace_segments(name, &replacements)?;
+            report.segments_after += state.segments.len() - replacements.iter().map(|(old, _)| old.len() - 1).sum::<usize>();
+        }
+        Ok(report)
+    }
+
+    /// Drops `component`'s events older than `min_time_us`; returns how many rows went.
+    pub(crate) fn retain(&self, component: &str, min_time_us: i64) -> Result<u64> {
+        self.seal(component, true)?;
+        let _maintenance = self.maintenance.lock();
+        let version = self.version();
+        let state = version.components.get(component).ok_or_else(|| Error::invalid(format!("no component {component:?}")))?;
+        let mut replacements = Vec::new();
+        let mut dropped = 0u64;
+        for s in &state.segments {
+            let Some((min, max)) = s.time_range() else { continue };
+            if min >= min_time_us {
+                continue;
+            }
+            let keep_from = s.times().partition_point(|&t| t < min_time_us);
+            dropped += keep_from as u64;
+            if max < min_time_us {
+                replacements.push((vec![s.id()], None));
+            } else {
+                let rows: Vec<u32> = (keep_from as u32..s.rows() as u32).collect();
+                let mut builder = SegmentBuilder::new(&state.schema);
+                builder.append(Part::Segment(s), Some(&rows));
+                replacements.push((vec![s.id()], Some(self.write_segment(builder)?)));
+            }
+        }
+        self.replace_segments(component, &replacements)?;
+        Ok(dropped)
+    }
+
+    /// Swaps each run of old segment IDs for its replacement (or nothing), in place, with one
+    /// manifest commit; then deletes the old files.
+    fn replace_segments(&self, component: &str, replacements: &[(Vec<u64>, Option<Arc<Segment>>)]) -> Result<()> {
+        if replacements.is_empty() {
+            return Ok(());
+        }
+        self.commit(|v| {
+            let c = Arc::make_mut(v.components.get_mut(component).ok_or_else(|| Error::invalid("component vanished"))?);
+            for (old, new) in replacements {
+                let at = c.segments.iter().position(|s| s.id() == old[0]).ok_or_else(|| Error::invalid("segment vanished"))?;
+                match new {
+                    Some(new) => c.segments[at] = new.clone(),
+                    None => drop(c.segments.remove(at)),
+                }
+                c.segments.retain(|s| !old[1..].contains(&s.id()));
+            }
+            Ok(())
+        })?;
+        for id in replacements.iter().flat_map(|(old, _)| old) {
+            fs::remove(&segment::file_path(&self.segment_dir, *id))?;
+        }
+        fs::sync_dir(&self.segment_dir)
+    }
+}
+
+/// Runs of two or more neighbouring segments each below `target` rows, cut so that a merged
+/// segment stays at or below `target`.
+fn small_runs(segments: &[Arc<Segment>], target: usize) -> Vec<&[Arc<Segment>]> {
+    let mut runs = Vec::new();
+    let mut start = 0;
+    let mut rows = 0;
+    for (i, s) in segments.iter().enumerate() {
+        if s.rows() >= target || rows + s.rows() > target {
+            if i - start >= 2 {
+                runs.push(&segments[start..i]);
+            }
+            start = if s.rows() >= target { i + 1 } else { i };
+            rows = if s.rows() >= target { 0 } else { s.rows() };
+        } else {
+            rows += s.rows();
+        }
+    }
+    if segments.len() - start >= 2 {
+        runs.push(&segments[start..]);
+    }
+    runs
+}

@@ -1,0 +1,201 @@
+//! The database: opening and recovery, appends through the WAL, snapshots, and the
+//! background work that seals the tail into segments.
+//!
+//! Locks, in the order they may be taken: `maintenance` (one seal, compaction or retention
+//! at a time) → `writer` (schema changes, WAL appends, manifest writes) → `current` (the
+//! published version, held only for a pointer swap or clone).
+
+mod background;
+mod bulk;
+mod maintain;
+mod open;
+
+pub use bulk::BulkLoad;
+pub use open::RecoveryReport;
+pub(crate) use open::{segment_files, SEGMENT_DIR, WAL_DIR};
+
+use crate::error::{Error, Result};
+use crate::manifest::{ComponentEntry, Manifest};
+use crate::model::{valid_component_name, Batch, Schema};
+use crate::options::{Durability, Options};
+use crate::snapshot::{Snapshot, TailEntry, Version};
+use crate::wal::{encode_batch, Wal};
+use parking_lot::Mutex;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// An open SeamDB database directory. Cheap to clone; all clones share one state.
+#[derive(Clone, Debug)]
+pub struct Db {
+    inner: Arc<Inner>,
+    _background: Option<Arc<background::Handle>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    dir: PathBuf,
+    segment_dir: PathBuf,
+    options: Options,
+    wal: Wal,
+    writer: Mutex<()>,
+    maintenance: Mutex<()>,
+    current: Mutex<Arc<Version>>,
+    next_segment_id: AtomicU64,
+    recovery: RecoveryReport,
+    _lock: std::fs::File,
+}
+
+impl Db {
+    /// Opens (creating if missing) the database in `dir` with default options.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Db> {
+        Db::open_with(dir, Options::default())
+    }
+
+    pub fn open_with(dir: impl AsRef<Path>, options: Options) -> Result<Db> {
+        let inner = Arc::new(open::open(dir.as_ref(), options)?);
+        let background = background::start(&inner);
+        Ok(Db { inner, _background: background.map(Arc::new) })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.inner.options
+    }
+
+    /// What recovery found when this database was opened.
+    pub fn recovery_report(&self) -> &RecoveryReport {
+        &self.inner.recovery
+    }
+
+    /// A consistent view of everything acknowledged so far.
+    pub fn snapshot(&self) -> Snapshot {
+        self.inner.snapshot()
+    }
+
+    /// Appends a batch of events to `component` (created on first write). When this returns
+    /// `Ok`, the batch is durable under the configured [`Durability`] and visible to new
+    /// snapshots. On `Err` nothing of the batch is stored.
+    pub fn append(&self, component: &str, batch: Batch) -> Result<()> {
+        self.inner.append(component, batch)
+    }
+
+    /// Declares a component and its fields before any write (or adds fields to it).
+    pub fn create_component(&self, component: &str, schema: &Schema) -> Result<()> {
+        check_name(component)?;
+        self.inner.commit(|version| {
+            let state = Arc::make_mut(version.components.entry(component.to_owned()).or_default());
+            state.schema = state.schema.merge(component, schema)?;
+            Ok(())
+        })
+    }
+
+    /// Starts an atomic bulk load into `component`: rows are written straight into new
+    /// segments, which become visible together on [`BulkLoad::commit`] or are deleted if the
+    /// load is dropped.
+    pub fn bulk_load(&self, component: &str) -> Result<BulkLoad<'_>> {
+        BulkLoad::new(&self.inner, component)
+    }
+
+    /// Seals every component's unsealed rows into segments now.
+    pub fn flush(&self) -> Result<()> {
+        self.inner.seal_all(true)
+    }
+
+    /// Merges small segments of every component (see [`Options::compact_rows`]).
+    pub fn compact(&self) -> Result<maintain::CompactReport> {
+        self.inner.compact()
+    }
+
+    /// Drops `component`'s events with `time < min_time_us`.
+    pub fn retain(&self, component: &str, min_time_us: i64) -> Result<u64> {
+        self.inner.retain(component, min_time_us)
+    }
+}
+
+pub use maintain::CompactReport;
+
+fn check_name(component: &str) -> Result<()> {
+    if valid_component_name(component) {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!("{component:?} is not a valid component name (expected [a-z][a-z0-9_]{{0,62}})")))
+    }
+}
+
+impl Inner {
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        let visible = self.wal.visible_lsn();
+        Snapshot::new(self.current.lock().clone(), visible)
+    }
+
+    fn version(&self) -> Arc<Version> {
+        self.current.lock().clone()
+    }
+
+    fn append(&self, component: &str, mut batch: Batch) -> Result<()> {
+        check_name(component)?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let (lsn, tail_rows) = {
+            let _writer = self.writer.lock();
+            let version = self.version();
+            let state = version.components.get(component).cloned().unwrap_or_default();
+            let schema = state.schema.absorb(component, &mut batch)?;
+            let lsn = self.wal.append(|buf, lsn| encode_batch(buf, lsn, component, &batch))?;
+            let mut next = (*version).clone();
+            let state = Arc::make_mut(next.components.entry(component.to_owned()).or_default());
+            state.schema = schema;
+            state.tail_rows += batch.rows();
+            state.tail.push(TailEntry { lsn, batch: Arc::new(batch), arrived: Instant::now() });
+            let tail_rows = state.tail_rows;
+            *self.current.lock() = Arc::new(next);
+            (lsn, tail_rows)
+        };
+        if self.wal.durability() == Durability::Sync {
+            self.wal.sync_to(lsn)?;
+        }
+        if tail_rows >= self.options.max_unsealed_rows() || (tail_rows >= self.options.seal_rows && !self.options.background_seal) {
+            // The sealer is behind (or there is none): this appender seals, which bounds memory.
+            self.seal(component, false)?;
+        }
+        Ok(())
+    }
+
+    /// Applies `edit` to a copy of the current version, stores the resulting manifest, and
+    /// only then publishes the copy: the manifest on disk never lags what readers were shown.
+    fn commit(&self, edit: impl FnOnce(&mut Version) -> Result<()>) -> Result<()> {
+        let _writer = self.writer.lock();
+        let mut next = (*self.version()).clone();
+        edit(&mut next)?;
+        self.manifest_of(&next).store(&self.dir)?;
+        *self.current.lock() = Arc::new(next);
+        Ok(())
+    }
+
+    fn manifest_of(&self, version: &Version) -> Manifest {
+        Manifest {
+            next_segment_id: self.next_segment_id.load(Ordering::SeqCst),
+            last_lsn: self.wal.next_lsn() - 1,
+            components: version
+                .components
+                .iter()
+                .map(|(name, c)| ComponentEntry {
+                    name: name.clone(),
+                    schema: c.schema.clone(),
+                    sealed_lsn: c.sealed_lsn,
+                    segments: c.segments.iter().map(|s| s.meta()).collect(),
+                })
+                .collect(),
+        }
+    }
+
+    fn allocate_segment_id(&self) -> u64 {
+        self.next_segment_id.fetch_add(1, Ordering::SeqCst)
+    }
+}

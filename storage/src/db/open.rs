@@ -1,0 +1,141 @@
+//! Opening a database: lock the directory, load the manifest, verify and map every live
+//! segment, remove files no manifest refers to, and replay the WAL into the tail.
+
+use super::Inner;
+use crate::error::{Error, IoContext, Result};
+use crate::manifest::Manifest;
+use crate::options::Options;
+use crate::segment::{self, Segment};
+use crate::snapshot::{ComponentState, TailEntry, Version};
+use crate::wal::{self, ReplayReport, Wal};
+use crate::fs;
+use parking_lot::Mutex;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub(crate) const SEGMENT_DIR: &str = "segments";
+pub(crate) const WAL_DIR: &str = "wal";
+const LOCK_FILE: &str = "LOCK";
+
+/// What opening the database found and repaired.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RecoveryReport {
+    pub segments: usize,
+    pub wal: ReplayReport,
+    /// Batches replayed from the log into the unsealed tail.
+    pub replayed_batches: u64,
+    /// Files that no manifest refers to (left by a crash mid-seal or mid-load), now removed.
+    pub removed_orphans: Vec<PathBuf>,
+}
+
+pub(super) fn open(dir: &Path, options: Options) -> Result<Inner> {
+    let segment_dir = dir.join(SEGMENT_DIR);
+    let wal_dir = dir.join(WAL_DIR);
+    for d in [dir, &segment_dir, &wal_dir] {
+        std::fs::create_dir_all(d).context(|| format!("create directory {}", d.display()))?;
+    }
+    let lock = lock(dir)?;
+    let manifest = match Manifest::load(dir)? {
+        Some(m) => m,
+        None if segment_files(&segment_dir)?.is_empty() => Manifest::default(),
+        None => {
+            return Err(Error::corrupt(dir.join(crate::manifest::FILE_NAME), 0, "manifest missing although segment files exist"));
+        }
+    };
+    let mut recovery = RecoveryReport::default();
+    let mut version = Version::default();
+    let mut live = std::collections::HashSet::new();
+    for entry in &manifest.components {
+        let mut state = ComponentState { schema: entry.schema.clone(), sealed_lsn: entry.sealed_lsn, ..ComponentState::default() };
+        for meta in &entry.segments {
+            let seg = Segment::open(&segment::file_path(&segment_dir, meta.id), meta.id)?;
+            if seg.rows() as u64 != meta.rows {
+                return Err(Error::corrupt(seg.path(), 0, format!("holds {} rows, the manifest says {}", seg.rows(), meta.rows)));
+            }
+            live.insert(meta.id);
+            state.segments.push(Arc::new(seg));
+        }
+        recovery.segments += state.segments.len();
+        version.components.insert(entry.name.clone(), Arc::new(state));
+    }
+    let mut max_id_on_disk = 0;
+    for (id, path) in segment_files(&segment_dir)? {
+        max_id_on_disk = max_id_on_disk.max(id + 1);
+        if !live.contains(&id) {
+            fs::remove(&path)?;
+            recovery.removed_orphans.push(path);
+        }
+    }
+    for tmp in [dir.join("MANIFEST.tmp")] {
+        if tmp.exists() {
+            fs::remove(&tmp)?;
+            recovery.removed_orphans.push(tmp);
+        }
+    }
+    if !recovery.removed_orphans.is_empty() {
+        fs::sync_dir(&segment_dir)?;
+    }
+    recovery.wal = wal::replay(&wal_dir, |record| {
+        let state = Arc::make_mut(version.components.entry(record.component.clone()).or_default());
+        if record.lsn <= state.sealed_lsn {
+            return Ok(());
+        }
+        let mut batch = record.batch;
+        state.schema = state.schema.absorb(&record.component, &mut batch)?;
+        state.tail_rows += batch.rows();
+        state.tail.push(TailEntry { lsn: record.lsn, batch: Arc::new(batch), arrived: Instant::now() });
+        recovery.replayed_batches += 1;
+        Ok(())
+    })?;
+    // A process crash leaves written-but-unsynced log pages in the page cache; make what was
+    // replayed durable before anyone reads it.
+    for (_, path) in wal::list_files(&wal_dir)? {
+        let file = std::fs::File::open(&path).context(|| format!("open {}", path.display()))?;
+        fs::sync_data(&file, &path)?;
+    }
+    let sealed = manifest.components.iter().map(|c| c.sealed_lsn).max().unwrap_or(0);
+    let next_lsn = manifest.last_lsn.max(recovery.wal.last_lsn).max(sealed) + 1;
+    let wal = Wal::create(&wal_dir, next_lsn, options.durability)?;
+    Ok(Inner {
+        dir: dir.to_owned(),
+        segment_dir,
+        options,
+        wal,
+        writer: Mutex::new(()),
+        maintenance: Mutex::new(()),
+        current: Mutex::new(Arc::new(version)),
+        next_segment_id: AtomicU64::new(manifest.next_segment_id.max(max_id_on_disk).max(1)),
+        recovery,
+        _lock: lock,
+    })
+}
+
+fn lock(dir: &Path) -> Result<std::fs::File> {
+    let path = dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .context(|| format!("open {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Locked { path: dir.to_owned() }),
+        Err(std::fs::TryLockError::Error(e)) => Err(e).context(|| format!("lock {}", path.display())),
+    }
+}
+
+/// Segment files in `dir` as (ID, path).
+pub(crate) fn segment_files(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).context(|| format!("list {}", dir.display()))? {
+        let path = entry.context(|| format!("list {}", dir.display()))?.path();
+        if let Some(id) = path.file_name().and_then(|n| n.to_str()).and_then(segment::parse_file_name) {
+            out.push((id, path));
+        }
+    }
+    out.sort();
+    Ok(out)
+}

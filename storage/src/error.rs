@@ -1,0 +1,60 @@
+//! The storage engine's one error type.
+
+use crate::model::FieldType;
+use std::path::PathBuf;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the storage engine, grouped by what the caller can do.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The operating system refused an operation; `context` says which.
+    #[error("{context}: {source}")]
+    Io { context: String, source: std::io::Error },
+
+    /// Bytes on disk are not what was written. The file is never served.
+    #[error("{}: damaged at byte offset {offset}: {what}", path.display())]
+    Corrupt { path: PathBuf, offset: u64, what: String },
+
+    /// A write whose value types do not fit the component's schema. Nothing of it was stored.
+    #[error("component {component:?}: field {field:?} is {expected} but row {row} gives {found}")]
+    SchemaConflict { component: String, field: String, expected: FieldType, found: FieldType, row: usize },
+
+    /// The caller's input is malformed (bad name, ragged batch, unknown component).
+    #[error("{0}")]
+    Invalid(String),
+
+    /// An earlier write-path I/O failure (for example a failed fsync) left the log in an unknown
+    /// state; the database refuses further writes until it is reopened.
+    #[error("the database stopped accepting writes after an earlier I/O failure: {0}")]
+    Poisoned(String),
+
+    /// Another process has the database open.
+    #[error("{} is locked by another process", path.display())]
+    Locked { path: PathBuf },
+
+    /// The files were written by a format version this build does not read.
+    #[error("{}: format version {found} is not supported (this build reads {supported})", path.display())]
+    UnsupportedVersion { path: PathBuf, found: u32, supported: u32 },
+}
+
+impl Error {
+    pub(crate) fn invalid(msg: impl Into<String>) -> Error {
+        Error::Invalid(msg.into())
+    }
+
+    pub(crate) fn corrupt(path: impl Into<PathBuf>, offset: u64, what: impl Into<String>) -> Error {
+        Error::Corrupt { path: path.into(), offset, what: what.into() }
+    }
+}
+
+/// Adds the operation and path to an `io::Error`.
+pub(crate) trait IoContext<T> {
+    fn context(self, what: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T> IoContext<T> for std::io::Result<T> {
+    fn context(self, what: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|source| Error::Io { context: what(), source })
+    }
+}

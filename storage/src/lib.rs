@@ -1,0 +1,30 @@
+//! SeamDB's storage engine: a durable, columnar, append-only store of ML trace events.
+//!
+//! Events of each *component* (features, inference, feedback, ...) are appended in batches
+//! through a write-ahead log ([`wal`]), held in memory as the component's unsealed tail, and
+//! sealed into immutable, checksummed, memory-mapped segment files ([`segment`]). A manifest
+//! names the live segments and is replaced atomically. Readers take a [`Snapshot`] and scan
+//! each component as a list of [`Part`]s through borrowed column slices.
+//!
+//! See `docs/ARCHITECTURE.md` for the design and `docs/FORMAT.md` for every byte on disk.
+
+mod check;
+mod codec;
+mod db;
+mod error;
+mod fs;
+mod manifest;
+pub mod model;
+mod options;
+mod scan;
+pub mod segment;
+mod snapshot;
+pub mod wal;
+
+pub use check::{check, CheckReport};
+pub use db::{BulkLoad, CompactReport, Db, RecoveryReport};
+pub use error::{Error, Result};
+pub use model::{Batch, BatchBuilder, Column, ColumnData, FieldType, Schema, TraceId, Validity, Value};
+pub use options::{Durability, Options};
+pub use scan::{Dict, FieldView, Part, Values};
+pub use snapshot::{ComponentView, Event, Snapshot};

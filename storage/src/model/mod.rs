@@ -1,0 +1,13 @@
+//! The data model of SPEC §2: trace IDs, field types, values, batches and schemas.
+
+mod batch;
+mod schema;
+mod trace_id;
+mod types;
+mod validity;
+
+pub use batch::{Batch, BatchBuilder, Column, ColumnData, RowTypeConflict};
+pub use schema::Schema;
+pub use trace_id::{BadTraceId, TraceId};
+pub use types::{valid_component_name, valid_field_name, FieldType, Value};
+pub use validity::{is_valid, Validity};

@@ -1,0 +1,311 @@
+//! Opening a segment: map it, check header, footer, directory and every section checksum,
+//! then serve its columns as slices cast straight from the map.
+
+use super::format::{Footer, Header, SectionKind, Zone, ALIGN, CHUNK_ROWS, FOOTER_MAGIC, MAGIC, NO_FIELD, VERSION};
+use super::map::map_sealed;
+use crate::codec::Reader;
+use crate::error::{Error, IoContext, Result};
+use crate::model::FieldType;
+use crate::scan::{Dict, FieldView, Values};
+use memmap2::Mmap;
+use roaring::RoaringBitmap;
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+/// An open, verified, immutable segment file.
+#[derive(Debug)]
+pub struct Segment {
+    id: u64,
+    path: PathBuf,
+    map: Mmap,
+    rows: usize,
+    time_range: Option<(i64, i64)>,
+    builtin: HashMap<SectionKind, Range<usize>>,
+    fields: Vec<SegmentField>,
+}
+
+#[derive(Debug)]
+struct SegmentField {
+    name: String,
+    ty: FieldType,
+    sections: HashMap<SectionKind, Range<usize>>,
+}
+
+impl Segment {
+    /// Opens and fully verifies the segment at `path`.
+    pub fn open(path: &Path, id: u64) -> Result<Segment> {
+        let file = std::fs::File::open(path).context(|| format!("open {}", path.display()))?;
+        // SAFETY: segment files are immutable once sealed (see `map_sealed`).
+        #[allow(unsafe_code)]
+        let map = unsafe { map_sealed(&file) }.context(|| format!("map {}", path.display()))?;
+        let mut segment = Segment {
+            id,
+            path: path.to_owned(),
+            map,
+            rows: 0,
+            time_range: None,
+            builtin: HashMap::new(),
+            fields: Vec::new(),
+        };
+        segment.verify()?;
+        Ok(segment)
+    }
+
+    fn corrupt(&self, offset: u64, what: impl Into<String>) -> Error {
+        Error::corrupt(&self.path, offset, what)
+    }
+
+    fn verify(&mut self) -> Result<()> {
+        let len = self.map.len();
+        if len < 128 {
+            return Err(self.corrupt(0, format!("file of {len} bytes is too short to be a segment")));
+        }
+        let header: Header = bytemuck::pod_read_unaligned(&self.map[..64]);
+        if header.magic != MAGIC {
+            return Err(self.corrupt(0, "not a segment file (bad magic)"));
+        }
+        if header.version != VERSION {
+            return Err(Error::UnsupportedVersion { path: self.path.clone(), found: header.version, supported: VERSION });
+        }
+        if crc32fast::hash(&self.map[..60]) != header.crc {
+            return Err(self.corrupt(60, "header checksum mismatch"));
+        }
+        let footer_at = len - 64;
+        let footer: Footer = bytemuck::pod_read_unaligned(&self.map[footer_at..]);
+        if footer.magic != FOOTER_MAGIC || crc32fast::hash(&self.map[footer_at..footer_at + 56]) != footer.crc {
+            return Err(self.corrupt(footer_at as u64, "footer damaged (bad magic or checksum)"));
+        }
+        if footer.rows != header.rows || header.chunk_rows as usize != CHUNK_ROWS {
+            return Err(self.corrupt(footer_at as u64, "footer and header disagree"));
+        }
+        let dir = match (footer.dir_offset as usize).checked_add(footer.dir_len as usize) {
+            Some(end) if end <= footer_at && footer.dir_offset >= 64 => footer.dir_offset as usize..end,
+            _ => return Err(self.corrupt(footer_at as u64, "directory lies outside the file")),
+        };
+        if crc32fast::hash(&self.map[dir.clone()]) != footer.dir_crc {
+            return Err(self.corrupt(dir.start as u64, "directory checksum mismatch"));
+        }
+        self.rows = usize::try_from(header.rows).map_err(|_| self.corrupt(8, "row count too large"))?;
+        if self.rows > 0 {
+            self.time_range = Some((header.min_time, header.max_time));
+        }
+        self.read_directory(dir, footer_at)?;
+        self.check_shapes()
+    }
+
+    fn read_directory(&mut self, dir: Range<usize>, data_end: usize) -> Result<()> {
+        let map = &self.map;
+        let mut r = Reader::new(&map[dir.clone()], dir.start as u64, &self.path);
+        let n_fields = r.u32("field count")?;
+        let n_fields = r.len(n_fields as u64, 3, "field count")?;
+        let mut fields = Vec::with_capacity(n_fields);
+        for _ in 0..n_fields {
+            let name = r.str16("field name")?.to_owned();
+            let code = r.u8("field type")?;
+            let ty = FieldType::from_code(code).ok_or_else(|| r.corrupt(format!("unknown field type {code}")))?;
+            fields.push(SegmentField { name, ty, sections: HashMap::new() });
+        }
+        let n_sections = r.u32("section count")?;
+        let n_sections = r.len(n_sections as u64, 28, "section count")?;
+        let mut builtin = HashMap::new();
+        for _ in 0..n_sections {
+            let at = r.offset();
+            let field = r.u32("section field")?;
+            let code = r.u8("section kind")?;
+            r.take(3, "padding")?;
+            let crc = r.u32("section checksum")?;
+            let offset = r.u64("section offset")?;
+            let len = r.u64("section length")?;
+            let kind = SectionKind::from_code(code).ok_or_else(|| r.corrupt(format!("unknown section kind {code}")))?;
+            let range = match (offset as usize).checked_add(len as usize) {
+                Some(end) if end <= data_end && offset >= 64 && offset as usize % ALIGN == 0 => offset as usize..end,
+                _ => return Err(Error::corrupt(&self.path, at, format!("section {kind:?} lies outside the file or is misaligned"))),
+            };
+            if crc32fast::hash(&map[range.clone()]) != crc {
+                return Err(Error::corrupt(&self.path, offset, format!("{kind:?} section checksum mismatch")));
+            }
+            let target = if field == NO_FIELD {
+                &mut builtin
+            } else {
+                &mut fields.get_mut(field as usize).ok_or_else(|| Error::corrupt(&self.path, at, "section names a missing field"))?.sections
+            };
+            target.insert(kind, range);
+        }
+        self.builtin = builtin;
+        self.fields = fields;
+        Ok(())
+    }
+
+    /// Every section has the length its row count implies, so later casts cannot fail.
+    fn check_shapes(&self) -> Result<()> {
+        let rows = self.rows;
+        let chunks = rows.div_ceil(CHUNK_ROWS);
+        let expect = |sections: &HashMap<SectionKind, Range<usize>>, kind: SectionKind, len: Option<usize>, required: bool| -> Result<()> {
+            match (sections.get(&kind), len) {
+                (None, _) if !required => Ok(()),
+                (None, _) => Err(self.corrupt(0, format!("missing {kind:?} section"))),
+                (Some(r), Some(len)) if r.len() != len => {
+                    Err(self.corrupt(r.start as u64, format!("{kind:?} section is {} bytes, expected {len}", r.len())))
+                }
+                _ => Ok(()),
+            }
+        };
+        expect(&self.builtin, SectionKind::TraceIds, Some(rows * 16), true)?;
+        expect(&self.builtin, SectionKind::Times, Some(rows * 8), true)?;
+        expect(&self.builtin, SectionKind::TraceOrder, Some(rows * 4), true)?;
+        expect(&self.builtin, SectionKind::TimeZones, Some(chunks * 24), true)?;
+        if self.trace_order().iter().any(|&r| r as usize >= rows) || !self.times().is_sorted() {
+            return Err(self.corrupt(0, "trace order or time order is inconsistent"));
+        }
+        for f in &self.fields {
+            let width = match f.ty {
+                FieldType::Float | FieldType::Int => 8,
+                FieldType::Bool => 1,
+                FieldType::Tag => 4,
+            };
+            expect(&f.sections, SectionKind::Values, Some(rows * width), true)?;
+            expect(&f.sections, SectionKind::Validity, Some(rows.div_ceil(64) * 8), false)?;
+            if matches!(f.ty, FieldType::Float | FieldType::Int) {
+                expect(&f.sections, SectionKind::Zones, Some(chunks * 24), true)?;
+            }
+            if f.ty == FieldType::Tag {
+                self.check_dictionary(f)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn check_dictionary(&self, f: &SegmentField) -> Result<()> {
+        let offsets: &[u32] = self.cast(f.sections.get(&SectionKind::DictOffsets));
+        let bytes = self.bytes(f.sections.get(&SectionKind::DictBytes));
+        let bitmap_offsets: &[u64] = self.cast(f.sections.get(&SectionKind::BitmapOffsets));
+        let bitmaps = self.bytes(f.sections.get(&SectionKind::Bitmaps));
+        let n = offsets.len().saturating_sub(1);
+        let bad = |what: &str| self.corrupt(f.sections.get(&SectionKind::DictOffsets).map_or(0, |r| r.start as u64), format!("tag field {:?}: {what}", f.name));
+        if offsets.is_empty() || bitmap_offsets.len() != n + 1 {
+            return Err(bad("dictionary or bitmap offsets missing"));
+        }
+        if !offsets.is_sorted() || offsets[n] as usize != bytes.len() || !bitmap_offsets.is_sorted() || bitmap_offsets[n] as usize != bitmaps.len() {
+            return Err(bad("offsets out of order or out of range"));
+        }
+        let dict = Dict::Packed { offsets, bytes };
+        for i in 0..n {
+            if std::str::from_utf8(&bytes[offsets[i] as usize..offsets[i + 1] as usize]).is_err() {
+                return Err(bad("a value is not UTF-8"));
+            }
+            if i > 0 && dict.get(i as u32 - 1) >= dict.get(i as u32) {
+                return Err(bad("values are not sorted and unique"));
+            }
+        }
+        let codes: &[u32] = self.cast(f.sections.get(&SectionKind::Values));
+        if n > 0 && codes.iter().any(|&c| c as usize >= n) {
+            return Err(bad("a code lies outside the dictionary"));
+        }
+        Ok(())
+    }
+
+    fn bytes(&self, range: Option<&Range<usize>>) -> &[u8] {
+        range.and_then(|r| self.map.get(r.clone())).unwrap_or(&[])
+    }
+
+    /// Casts a verified section; shapes were checked at open, so the fallback is unreachable
+    /// in practice and exists only to keep this path free of panics.
+    fn cast<T: bytemuck::Pod>(&self, range: Option<&Range<usize>>) -> &[T] {
+        bytemuck::try_cast_slice(self.bytes(range)).unwrap_or(&[])
+    }
+
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// What the manifest records about this segment.
+    pub fn meta(&self) -> super::SegmentMeta {
+        let (min_time, max_time) = self.time_range.unwrap_or((0, 0));
+        super::SegmentMeta { id: self.id, rows: self.rows as u64, min_time, max_time, size_bytes: self.size_bytes() }
+    }
+
+    pub fn size_bytes(&self) -> u64 {
+        self.map.len() as u64
+    }
+
+    pub fn time_range(&self) -> Option<(i64, i64)> {
+        self.time_range
+    }
+
+    pub fn trace_ids(&self) -> &[u128] {
+        self.cast(self.builtin.get(&SectionKind::TraceIds))
+    }
+
+    pub fn times(&self) -> &[i64] {
+        self.cast(self.builtin.get(&SectionKind::Times))
+    }
+
+    /// Row numbers ordered by (trace ID, time).
+    pub fn trace_order(&self) -> &[u32] {
+        self.cast(self.builtin.get(&SectionKind::TraceOrder))
+    }
+
+    /// The fields stored in this segment, with their stored types.
+    pub fn fields(&self) -> impl Iterator<Item = (&str, FieldType)> {
+        self.fields.iter().map(|f| (f.name.as_str(), f.ty))
+    }
+
+    fn find(&self, name: &str) -> Option<&SegmentField> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    pub fn field(&self, name: &str) -> Option<FieldView<'_>> {
+        let f = self.find(name)?;
+        let values = f.sections.get(&SectionKind::Values);
+        let values = match f.ty {
+            FieldType::Float => Values::Float(self.cast(values)),
+            FieldType::Int => Values::Int(self.cast(values)),
+            FieldType::Bool => Values::Bool(self.bytes(values)),
+            FieldType::Tag => Values::Tag {
+                codes: self.cast(values),
+                dict: Dict::Packed {
+                    offsets: self.cast(f.sections.get(&SectionKind::DictOffsets)),
+                    bytes: self.bytes(f.sections.get(&SectionKind::DictBytes)),
+                },
+            },
+        };
+        let validity = f.sections.get(&SectionKind::Validity).map(|r| self.cast(Some(r)));
+        Some(FieldView { values, validity })
+    }
+
+    /// Zone maps of `time` or of a float or int field.
+    pub fn zones(&self, name: &str) -> Option<&[Zone]> {
+        let range = if name == "time" { self.builtin.get(&SectionKind::TimeZones) } else { self.find(name)?.sections.get(&SectionKind::Zones) };
+        range.map(|r| self.cast(Some(r)))
+    }
+
+    /// The slice index: rows whose tag `name` equals `value` (empty if none).
+    pub fn tag_rows(&self, name: &str, value: &str) -> Result<RoaringBitmap> {
+        let Some(f) = self.find(name) else { return Ok(RoaringBitmap::new()) };
+        let Some(FieldView { values: Values::Tag { dict, .. }, .. }) = self.field(name) else { return Ok(RoaringBitmap::new()) };
+        let Some(code) = dict.find(value) else { return Ok(RoaringBitmap::new()) };
+        let offsets: &[u64] = self.cast(f.sections.get(&SectionKind::BitmapOffsets));
+        let blob_range = f.sections.get(&SectionKind::Bitmaps);
+        let blob = self.bytes(blob_range);
+        let (start, end) = (offsets[code as usize] as usize, offsets[code as usize + 1] as usize);
+        let at = blob_range.map_or(0, |r| r.start + start) as u64;
+        RoaringBitmap::deserialize_from(&blob[start..end]).map_err(|e| self.corrupt(at, format!("bitmap of {name}={value:?}: {e}")))
+    }
+
+    /// Rows of one trace, in time order: a binary search over the trace order.
+    pub fn trace_rows(&self, trace_id: u128) -> Vec<u32> {
+        let ids = self.trace_ids();
+        let order = self.trace_order();
+        let start = order.partition_point(|&r| ids[r as usize] < trace_id);
+        order[start..].iter().take_while(|&&r| ids[r as usize] == trace_id).copied().collect()
+    }
+}

@@ -1,0 +1,151 @@
+//! Consistent read views. A snapshot is a pointer to an immutable version of the database
+//! state plus the highest LSN it may show; taking one costs a mutex-guarded `Arc` clone, and
+//! nothing a reader does blocks ingest.
+
+use crate::model::{Schema, TraceId, Value};
+use crate::scan::Part;
+use crate::segment::Segment;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// An immutable state of the whole database.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Version {
+    pub components: BTreeMap<String, Arc<ComponentState>>,
+}
+
+/// One component's schema, sealed segments and unsealed tail.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ComponentState {
+    pub schema: Schema,
+    /// Sealed segments, oldest first.
+    pub segments: Vec<Arc<Segment>>,
+    /// Logged batches not yet in a segment, in LSN order.
+    pub tail: Vec<TailEntry>,
+    pub tail_rows: usize,
+    pub sealed_lsn: u64,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct TailEntry {
+    pub lsn: u64,
+    pub batch: Arc<crate::model::Batch>,
+    pub arrived: Instant,
+}
+
+/// A consistent, read-only view of the database at one moment.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    version: Arc<Version>,
+    visible_lsn: u64,
+}
+
+/// One event of one trace, as returned by [`Snapshot::trace`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    pub component: String,
+    pub trace_id: TraceId,
+    pub time_us: i64,
+    /// Every field of the component's schema, null where the event has none.
+    pub fields: Vec<(String, Value)>,
+}
+
+impl Snapshot {
+    pub(crate) fn new(version: Arc<Version>, visible_lsn: u64) -> Snapshot {
+        Snapshot { version, visible_lsn }
+    }
+
+    /// Component names, sorted.
+    pub fn component_names(&self) -> impl Iterator<Item = &str> {
+        self.version.components.keys().map(String::as_str)
+    }
+
+    pub fn component(&self, name: &str) -> Option<ComponentView<'_>> {
+        let (name, state) = self.version.components.get_key_value(name)?;
+        Some(ComponentView { name, state, visible_lsn: self.visible_lsn })
+    }
+
+    pub fn components(&self) -> impl Iterator<Item = ComponentView<'_>> {
+        self.version.components.iter().map(|(name, state)| ComponentView { name, state, visible_lsn: self.visible_lsn })
+    }
+
+    /// Every event of one trace in every component, ordered by time (then component name).
+    pub fn trace(&self, trace_id: TraceId) -> Vec<Event> {
+        let mut events = Vec::new();
+        for component in self.components() {
+            let schema = component.schema();
+            for part in component.parts() {
+                for row in part.trace_rows(trace_id.0) {
+                    let row = row as usize;
+                    let fields = schema
+                        .fields()
+                        .iter()
+                        .map(|(name, _)| (name.clone(), part.field(name).map_or(Value::Null, |f| widen(f.value(row), schema, name))))
+                        .collect();
+                    events.push(Event { component: component.name().to_owned(), trace_id, time_us: part.times()[row], fields });
+                }
+            }
+        }
+        events.sort_by(|a, b| (a.time_us, &a.component).cmp(&(b.time_us, &b.component)));
+        events
+    }
+}
+
+/// Values of a part stored before its field widened to float read as floats.
+fn widen(value: Value, schema: &Schema, name: &str) -> Value {
+    match (value, schema.field_type(name)) {
+        (Value::Int(i), Some(crate::FieldType::Float)) => Value::Float(i as f64),
+        (v, _) => v,
+    }
+}
+
+/// One component in a snapshot: the entry point of the scan API.
+#[derive(Clone, Copy, Debug)]
+pub struct ComponentView<'a> {
+    name: &'a str,
+    state: &'a ComponentState,
+    visible_lsn: u64,
+}
+
+impl<'a> ComponentView<'a> {
+    pub fn name(&self) -> &'a str {
+        self.name
+    }
+
+    /// The component's current schema. Parts may store a field with an older (narrower) type.
+    pub fn schema(&self) -> &'a Schema {
+        &self.state.schema
+    }
+
+    pub fn segments(&self) -> &'a [Arc<Segment>] {
+        &self.state.segments
+    }
+
+    /// Unsealed batches visible to this snapshot, oldest first.
+    pub fn tail(&self) -> impl Iterator<Item = &'a crate::model::Batch> + 'a {
+        let visible = self.visible_lsn;
+        self.state.tail.iter().take_while(move |e| e.lsn <= visible).map(|e| &*e.batch)
+    }
+
+    /// Segments first, then the tail.
+    pub fn parts(&self) -> impl Iterator<Item = Part<'a>> + 'a {
+        self.state.segments.iter().map(|s| Part::Segment(s)).chain(self.tail().map(Part::Tail))
+    }
+
+    pub fn rows(&self) -> usize {
+        self.parts().map(|p| p.rows()).sum()
+    }
+
+    pub fn sealed_rows(&self) -> usize {
+        self.state.segments.iter().map(|s| s.rows()).sum()
+    }
+
+    pub fn size_bytes(&self) -> u64 {
+        self.state.segments.iter().map(|s| s.size_bytes()).sum()
+    }
+
+    pub fn time_range(&self) -> Option<(i64, i64)> {
+        self.parts().filter_map(|p| p.time_range()).reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)))
+    }
+}
