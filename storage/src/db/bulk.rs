@@ -35,6 +35,10 @@ impl<'a> BulkLoad<'a> {
         Ok(BulkLoad { inner, component: component.to_owned(), schema, builder: None, segments: Vec::new(), rows: 0 })
     }
 
+    pub fn component(&self) -> &str {
+        &self.component
+    }
+
     /// The schema this load would leave the component with so far.
     pub fn schema(&self) -> &Schema {
         &self.schema

@@ -1,6 +1,7 @@
 //! Batches: the unit of ingest, one component's events in columnar form.
 
 use super::types::{valid_field_name, FieldType, Value};
+use super::column_builder::ColumnBuilder;
 use super::validity::Validity;
 use crate::error::{Error, Result};
 use std::collections::HashMap;
@@ -39,7 +40,7 @@ impl ColumnData {
         self.len() == 0
     }
 
-    fn empty(ty: FieldType) -> ColumnData {
+    pub(crate) fn empty(ty: FieldType) -> ColumnData {
         match ty {
             FieldType::Float => ColumnData::Float(Vec::new()),
             FieldType::Int => ColumnData::Int(Vec::new()),
@@ -219,9 +220,9 @@ fn normalize(name: &str, column: &mut Column) -> Result<()> {
 pub struct BatchBuilder {
     trace_ids: Vec<u128>,
     times: Vec<i64>,
-    fields: Vec<(String, Option<Column>, Validity)>,
+    /// Fields in first-seen order; `None` until the first non-null value fixes the type.
+    fields: Vec<(String, Option<ColumnBuilder>)>,
     index: HashMap<String, usize>,
-    tag_codes: Vec<HashMap<String, u32>>,
 }
 
 /// A row whose value's type does not fit the type its field already has in the batch.
@@ -242,104 +243,47 @@ impl BatchBuilder {
         self.trace_ids.len()
     }
 
-    /// Appends one event. On a type conflict nothing of the row is kept.
+    /// Appends one event. On a type conflict nothing of the row is kept. If a field appears
+    /// twice in one row, the first value wins.
     pub fn push(&mut self, trace_id: u128, time_us: i64, values: &[(&str, Value)]) -> std::result::Result<(), RowTypeConflict> {
         let row = self.rows();
-        for (name, value) in values {
-            if let (Some(found), Some(&i)) = (value.field_type(), self.index.get(*name)) {
-                if let Some(col) = &self.fields[i].1 {
-                    let expected = col.data.field_type();
-                    let ok = expected == found || matches!((expected, found), (FieldType::Float, FieldType::Int) | (FieldType::Int, FieldType::Float));
-                    if !ok {
-                        return Err(RowTypeConflict { field: name.to_string(), expected, found, row });
-                    }
-                }
-            }
-        }
-        self.trace_ids.push(trace_id);
-        self.times.push(time_us);
         for (name, value) in values {
             let i = match self.index.get(*name) {
                 Some(&i) => i,
                 None => {
                     self.index.insert(name.to_string(), self.fields.len());
-                    self.fields.push((name.to_string(), None, Validity::default()));
-                    self.tag_codes.push(HashMap::new());
+                    self.fields.push((name.to_string(), None));
                     self.fields.len() - 1
                 }
             };
-            self.set(i, row, value);
-        }
-        for (_, col, validity) in &mut self.fields {
-            while validity.len() <= row {
-                validity.push(false);
-                if let Some(col) = col {
-                    push_default(&mut col.data);
+            let column = &mut self.fields[i].1;
+            if column.as_ref().is_some_and(|c| c.len() > row) {
+                continue;
+            }
+            if let (None, Some(ty)) = (&column, value.field_type()) {
+                *column = Some(ColumnBuilder::new(ty, row));
+            }
+            if let Some(c) = column {
+                if let Err(expected) = c.push_value(value) {
+                    let found = value.field_type().unwrap_or(expected);
+                    self.fields.iter_mut().filter_map(|(_, c)| c.as_mut()).for_each(|c| c.truncate(row));
+                    return Err(RowTypeConflict { field: name.to_string(), expected, found, row });
                 }
+            }
+        }
+        self.trace_ids.push(trace_id);
+        self.times.push(time_us);
+        for c in self.fields.iter_mut().filter_map(|(_, c)| c.as_mut()) {
+            if c.len() == row {
+                c.push_null();
             }
         }
         Ok(())
     }
 
-    fn set(&mut self, i: usize, row: usize, value: &Value) {
-        let (_, col, validity) = &mut self.fields[i];
-        if validity.len() > row {
-            return; // the same field twice in one row: the first value wins
-        }
-        let Some(ty) = value.field_type() else {
-            return; // padded with null below
-        };
-        let col = col.get_or_insert_with(|| {
-            let mut data = ColumnData::empty(ty);
-            (0..row).for_each(|_| push_default(&mut data));
-            Column::new(data, None)
-        });
-        if let (ColumnData::Int(_), Value::Float(_)) = (&col.data, value) {
-            col.widen_to_float();
-        }
-        while validity.len() < row {
-            validity.push(false);
-        }
-        validity.push(true);
-        match (&mut col.data, value) {
-            (ColumnData::Float(v), Value::Float(x)) => v.push(*x),
-            (ColumnData::Float(v), Value::Int(x)) => v.push(*x as f64),
-            (ColumnData::Int(v), Value::Int(x)) => v.push(*x),
-            (ColumnData::Bool(v), Value::Bool(x)) => v.push(*x as u8),
-            (ColumnData::Tag { dict, codes }, Value::Tag(s)) => {
-                let map = &mut self.tag_codes[i];
-                let code = *map.entry(s.clone()).or_insert_with(|| {
-                    dict.push(s.clone());
-                    dict.len() as u32 - 1
-                });
-                codes.push(code);
-            }
-            _ => unreachable!("types were checked before the row was accepted"),
-        }
-    }
-
-    /// The finished batch. Fields that were null in every row are dropped.
+    /// The finished batch. Fields that were null in every row are left out.
     pub fn finish(self) -> Result<Batch> {
-        let rows = self.trace_ids.len();
-        let fields = self
-            .fields
-            .into_iter()
-            .filter_map(|(name, col, validity)| {
-                let mut col = col?;
-                col.validity = (validity.null_count() > 0).then_some(validity);
-                debug_assert_eq!(col.data.len(), rows);
-                Some((name, col))
-            })
-            .collect();
+        let fields = self.fields.into_iter().filter_map(|(name, c)| Some((name, c?.take()))).collect();
         Batch::new(self.trace_ids, self.times, fields)
-    }
-}
-
-fn push_default(data: &mut ColumnData) {
-    match data {
-        ColumnData::Float(v) => v.push(0.0),
-        ColumnData::Int(v) => v.push(0),
-        ColumnData::Bool(v) => v.push(0),
-        ColumnData::Tag { codes, .. } => codes.push(0),
     }
 }

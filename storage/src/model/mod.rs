@@ -1,12 +1,14 @@
 //! The data model of SPEC §2: trace IDs, field types, values, batches and schemas.
 
 mod batch;
+mod column_builder;
 mod schema;
 mod trace_id;
 mod types;
 mod validity;
 
 pub use batch::{Batch, BatchBuilder, Column, ColumnData, RowTypeConflict};
+pub use column_builder::ColumnBuilder;
 pub use schema::Schema;
 pub use trace_id::{BadTraceId, TraceId};
 pub use types::{valid_component_name, valid_field_name, FieldType, Value};

@@ -33,6 +33,20 @@ impl Validity {
         self.len += 1;
     }
 
+    /// Removes the last row's bit.
+    pub fn pop(&mut self) {
+        if self.len == 0 {
+            return;
+        }
+        self.len -= 1;
+        if let Some(w) = self.words.get_mut(self.len / 64) {
+            *w &= !(1 << (self.len % 64));
+        }
+        if self.len % 64 == 0 {
+            self.words.pop();
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.len
     }

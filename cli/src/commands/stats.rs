@@ -1,0 +1,54 @@
+//! `seam stats`: per component, rows, segments, bytes and time range.
+
+use seamdb::ingest::format_time;
+use serde_json::json;
+use std::path::PathBuf;
+
+/// Show each component's rows, segments, bytes on disk and time range.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Database directory.
+    db: PathBuf,
+    /// Output format.
+    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+    format: String,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let db = super::open_existing(&args.db)?;
+    let snapshot = db.snapshot();
+    let rows: Vec<serde_json::Value> = snapshot
+        .components()
+        .map(|c| {
+            let (min, max) = c.time_range().map_or((None, None), |(a, b)| (Some(format_time(a)), Some(format_time(b))));
+            json!({
+                "name": c.name(),
+                "rows": c.rows(),
+                "sealed_rows": c.sealed_rows(),
+                "unsealed_rows": c.rows() - c.sealed_rows(),
+                "segments": c.segments().len(),
+                "bytes": c.size_bytes(),
+                "min_time": min,
+                "max_time": max,
+                "fields": c.schema().fields().iter().map(|(n, t)| json!({"name": n, "type": t.name()})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    if args.format == "json" {
+        println!("{}", serde_json::to_string_pretty(&json!({ "components": rows }))?);
+        return Ok(());
+    }
+    println!("{:<20} {:>12} {:>9} {:>14}  time range", "component", "rows", "segments", "bytes");
+    for r in &rows {
+        println!(
+            "{:<20} {:>12} {:>9} {:>14}  {} .. {}",
+            r["name"].as_str().unwrap_or(""),
+            r["rows"],
+            r["segments"],
+            r["bytes"],
+            r["min_time"].as_str().unwrap_or("-"),
+            r["max_time"].as_str().unwrap_or("-")
+        );
+    }
+    Ok(())
+}

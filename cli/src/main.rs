@@ -1,0 +1,48 @@
+//! `seam`: SeamDB's command line. Each subcommand lives in `commands/`, one file each.
+
+mod commands;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// SeamDB: an embedded time-series database for ML traces.
+///
+/// A database is a directory. Components (inference, feedback, ...) hold events keyed by
+/// trace ID; `seam ingest` loads CSV or JSON Lines into one, and the other commands inspect,
+/// verify and maintain what is stored.
+#[derive(Parser, Debug)]
+#[command(name = "seam", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    Demo(commands::demo::Args),
+    Ingest(commands::ingest::Args),
+    Stats(commands::stats::Args),
+    Check(commands::check::Args),
+    Trace(commands::trace::Args),
+    Compact(commands::compact::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo(a) => commands::demo::run(a),
+        Command::Ingest(a) => commands::ingest::run(a),
+        Command::Stats(a) => commands::stats::run(a),
+        Command::Check(a) => commands::check::run(a),
+        Command::Trace(a) => commands::trace::run(a),
+        Command::Compact(a) => commands::compact::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line: the error and its causes.
+            eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
+}
