@@ -15,9 +15,8 @@ pub const START_US: i64 = 1_767_571_200_000_000;
 pub const SPAN_US: i64 = 7 * 24 * 3600 * 1_000_000;
 pub const MODEL_VERSIONS: [&str; 3] = ["v1", "v2", "v3"];
 pub const DEVICES: [&str; 3] = ["android", "ios", "web"];
-pub const COUNTRIES: [&str; 20] = [
-    "US", "IN", "BR", "DE", "GB", "FR", "JP", "MX", "CA", "ID", "NG", "ES", "IT", "KR", "AU", "TR", "PL", "NL", "SE", "ZA",
-];
+pub const COUNTRIES: [&str; 20] =
+    ["US", "IN", "BR", "DE", "GB", "FR", "JP", "MX", "CA", "ID", "NG", "ES", "IT", "KR", "AU", "TR", "PL", "NL", "SE", "ZA"];
 /// Share of predictions that get a label.
 pub const LABELLED: f64 = 0.8;
 
@@ -69,11 +68,13 @@ impl Workload {
                 let day = (time_us - START_US) as f64 / 86_400e6;
                 let score: f64 = rng.random();
                 let mut pick = rng.random::<f64>() * country_total;
-                let country = COUNTRIES[country_weights.iter().position(|w| {
-                    pick -= w;
-                    pick < 0.0
-                })
-                .unwrap_or(COUNTRIES.len() - 1)];
+                let country = COUNTRIES[country_weights
+                    .iter()
+                    .position(|w| {
+                        pick -= w;
+                        pick < 0.0
+                    })
+                    .unwrap_or(COUNTRIES.len() - 1)];
                 let feature_age = 35.0 + 1.5 * day + 8.0 * noise.sample(&mut rng);
                 let income = (10.5 + 0.6 * noise.sample(&mut rng)).exp();
                 let feature_income = (rng.random::<f64>() >= 0.02).then_some(income);

@@ -83,7 +83,13 @@ fn header(record: &csv::ByteRecord) -> Result<Header> {
     Ok(Header { trace_id, time, fields, width: names.len() })
 }
 
-fn chunk(sink: &mut Sink<'_, '_>, h: &Header, records: &[csv::ByteRecord], builders: &mut [Option<ColumnBuilder>], o: &IngestOptions) -> Result<()> {
+fn chunk(
+    sink: &mut Sink<'_, '_>,
+    h: &Header,
+    records: &[csv::ByteRecord],
+    builders: &mut [Option<ColumnBuilder>],
+    o: &IngestOptions,
+) -> Result<()> {
     // Types: the schema's, else inferred from this chunk; all-empty fields wait for a later chunk.
     for ((col, name), builder) in h.fields.iter().zip(builders.iter_mut()) {
         if builder.is_none() {
@@ -128,7 +134,8 @@ fn row(
     for ((col, name), builder) in h.fields.iter().zip(builders.iter_mut()) {
         let cell = text(*col)?;
         match builder {
-            Some(b) => push_cell(b, cell).map_err(|(expected, found)| (Some(col + 1), conflict(component, name, expected, &format!("{cell:?}"), found)))?,
+            Some(b) => push_cell(b, cell)
+                .map_err(|(expected, found)| (Some(col + 1), conflict(component, name, expected, &format!("{cell:?}"), found)))?,
             None if cell.is_empty() => {}
             // The field was empty in every row so far in this chunk; start it here.
             None => {

@@ -51,8 +51,15 @@ fn trim_line(line: &[u8]) -> &[u8] {
 
 type RowError = (Option<usize>, String);
 
-fn row(text: &[u8], builder: &mut BatchBuilder, schema: &seamdb_storage::Schema, component: &str, o: &IngestOptions) -> std::result::Result<(), RowError> {
-    let object: serde_json::Map<String, Json> = serde_json::from_slice(text).map_err(|e| (Some(e.column()), format!("not a JSON object: {e}")))?;
+fn row(
+    text: &[u8],
+    builder: &mut BatchBuilder,
+    schema: &seamdb_storage::Schema,
+    component: &str,
+    o: &IngestOptions,
+) -> std::result::Result<(), RowError> {
+    let object: serde_json::Map<String, Json> =
+        serde_json::from_slice(text).map_err(|e| (Some(e.column()), format!("not a JSON object: {e}")))?;
     let mut trace_id = None;
     let mut time = None;
     let mut values = Vec::with_capacity(object.len());
@@ -67,7 +74,8 @@ fn row(text: &[u8], builder: &mut BatchBuilder, schema: &seamdb_storage::Schema,
                 }
                 let value = json_value(name, json)?;
                 if let (Some(expected), Some(found)) = (schema.field_type(name), value.field_type()) {
-                    let fits = expected == found || matches!((expected, found), (FieldType::Float, FieldType::Int) | (FieldType::Int, FieldType::Float));
+                    let fits = expected == found
+                        || matches!((expected, found), (FieldType::Float, FieldType::Int) | (FieldType::Int, FieldType::Float));
                     if !fits {
                         return Err((None, conflict(component, name, expected, &json.to_string(), found.name())));
                     }
@@ -79,14 +87,26 @@ fn row(text: &[u8], builder: &mut BatchBuilder, schema: &seamdb_storage::Schema,
     let trace_id = trace_id.ok_or((None, "the object has no trace_id".to_string()))?;
     let time = time.ok_or((None, "the object has no time (or ts)".to_string()))?;
     builder.push(trace_id, time, &values).map_err(|c| {
-        (None, conflict(component, &c.field, c.expected, &format!("{:?}", values.iter().find(|(n, _)| *n == c.field).map(|(_, v)| v)), c.found.name()))
+        (
+            None,
+            conflict(
+                component,
+                &c.field,
+                c.expected,
+                &format!("{:?}", values.iter().find(|(n, _)| *n == c.field).map(|(_, v)| v)),
+                c.found.name(),
+            ),
+        )
     })
 }
 
 fn json_trace_id(json: &Json, o: &IngestOptions) -> std::result::Result<u128, RowError> {
     match json {
         Json::String(s) => parse_trace_id(s, o.trace_ids).map_err(|e| (None, e)),
-        Json::Number(n) => n.as_u64().map(u128::from).ok_or((None, format!("trace_id {n} is not a non-negative integer below 2^64 (write larger IDs as strings)"))),
+        Json::Number(n) => n
+            .as_u64()
+            .map(u128::from)
+            .ok_or((None, format!("trace_id {n} is not a non-negative integer below 2^64 (write larger IDs as strings)"))),
         other => Err((None, format!("trace_id {other} is neither a string nor an integer"))),
     }
 }
@@ -108,6 +128,8 @@ fn json_value(name: &str, json: &Json) -> std::result::Result<Value, RowError> {
             None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
         },
         Json::String(s) => Value::Tag(s.clone()),
-        Json::Array(_) | Json::Object(_) => return Err((None, format!("field {name:?} holds a nested value; fields are float, int, bool or tag"))),
+        Json::Array(_) | Json::Object(_) => {
+            return Err((None, format!("field {name:?} holds a nested value; fields are float, int, bool or tag")))
+        }
     })
 }

@@ -104,7 +104,8 @@ pub(crate) fn parse_bool(text: &str) -> Option<bool> {
 /// float; all `true`/`false` → bool; anything else → tag. `None` if there are no values.
 pub(crate) fn infer_type<'a>(values: impl Iterator<Item = &'a str>) -> Option<FieldType> {
     let mut seen = None;
-    for v in values.filter(|v| !v.is_empty()) {
+    // NaN is null input (SPEC §2), so it says nothing about the type.
+    for v in values.filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case("nan")) {
         let ty = if looks_like_int(v) && v.parse::<i64>().is_ok() {
             FieldType::Int
         } else if parse_number(v).is_some() {
@@ -148,7 +149,8 @@ mod tests {
         assert_eq!(infer_type(["TRUE", "false"].into_iter()), Some(FieldType::Bool));
         assert_eq!(infer_type(["true", "1"].into_iter()), Some(FieldType::Tag));
         assert_eq!(infer_type(["US", "1"].into_iter()), Some(FieldType::Tag));
-        assert_eq!(infer_type(["nan"].into_iter()), Some(FieldType::Tag));
+        assert_eq!(infer_type(["nan", "1.5"].into_iter()), Some(FieldType::Float));
+        assert_eq!(infer_type(["NaN", "x"].into_iter()), Some(FieldType::Tag));
         assert_eq!(infer_type(["", ""].into_iter()), None);
     }
 

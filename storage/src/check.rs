@@ -72,10 +72,10 @@ fn check_wal(dir: &Path, report: &mut CheckReport) -> Result<()> {
     let files: Vec<(u64, PathBuf)> = wal::list_files(dir)?;
     for (i, (_, path)) in files.iter().enumerate() {
         match wal::verify_file(path, i + 1 == files.len()) {
-            Ok((records, bytes, torn)) => {
-                report.wal_records_checked += records;
-                report.bytes_checked += bytes;
-                if let Some((offset, dropped)) = torn {
+            Ok(file) => {
+                report.wal_records_checked += file.records;
+                report.bytes_checked += file.bytes;
+                if let Some((offset, dropped)) = file.torn {
                     report.notes.push(format!("{}: torn tail of {dropped} bytes at offset {offset} (cut on next open)", path.display()));
                 }
             }

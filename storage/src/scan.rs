@@ -75,7 +75,10 @@ pub enum Values<'a> {
     Int(&'a [i64]),
     /// 0 or 1 per row.
     Bool(&'a [u8]),
-    Tag { codes: &'a [u32], dict: Dict<'a> },
+    Tag {
+        codes: &'a [u32],
+        dict: Dict<'a>,
+    },
 }
 
 impl Values<'_> {

@@ -64,7 +64,15 @@ fn demo(dir: &std::path::Path, args: &Args) -> anyhow::Result<()> {
     println!("\n{:<12} {:>10} {:>9} {:>12}  time range", "component", "rows", "segments", "bytes");
     for c in snapshot.components() {
         let (a, b) = c.time_range().unwrap_or((0, 0));
-        println!("{:<12} {:>10} {:>9} {:>12}  {} .. {}", c.name(), c.rows(), c.segments().len(), c.size_bytes(), format_time(a), format_time(b));
+        println!(
+            "{:<12} {:>10} {:>9} {:>12}  {} .. {}",
+            c.name(),
+            c.rows(),
+            c.segments().len(),
+            c.size_bytes(),
+            format_time(a),
+            format_time(b)
+        );
     }
     if let Some(inference) = snapshot.component("inference") {
         println!("\nslice index (one roaring bitmap per tag value, per segment):");

@@ -32,7 +32,9 @@ impl Inner {
         let _maintenance = self.maintenance.lock();
         let visible = self.wal.visible_lsn();
         let version = self.version();
-        let Some(state) = version.components.get(component) else { return Ok(false) };
+        let Some(state) = version.components.get(component) else {
+            return Ok(false);
+        };
         let take = state.tail.iter().take_while(|e| e.lsn <= visible).count();
         if take == 0 || !(force || self.seal_due(state)) {
             return Ok(false);
@@ -118,7 +120,9 @@ impl Inner {
         let mut replacements = Vec::new();
         let mut dropped = 0u64;
         for s in &state.segments {
-            let Some((min, max)) = s.time_range() else { continue };
+            let Some((min, max)) = s.time_range() else {
+                continue;
+            };
             if min >= min_time_us {
                 continue;
             }

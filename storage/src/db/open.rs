@@ -3,12 +3,12 @@
 
 use super::Inner;
 use crate::error::{Error, IoContext, Result};
+use crate::fs;
 use crate::manifest::Manifest;
 use crate::options::Options;
 use crate::segment::{self, Segment};
 use crate::snapshot::{ComponentState, TailEntry, Version};
 use crate::wal::{self, ReplayReport, Wal};
-use crate::fs;
 use parking_lot::Mutex;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
@@ -97,6 +97,9 @@ pub(super) fn open(dir: &Path, options: Options) -> Result<Inner> {
     }
     let sealed = manifest.components.iter().map(|c| c.sealed_lsn).max().unwrap_or(0);
     let next_lsn = manifest.last_lsn.max(recovery.wal.last_lsn).max(sealed) + 1;
+    // A log file named for the next LSN can only hold a header (a record in it would have an
+    // LSN at least that high): it is the fresh file of an open that wrote nothing. Start anew.
+    fs::remove(&wal::file_path(&wal_dir, next_lsn))?;
     let wal = Wal::create(&wal_dir, next_lsn, options.durability)?;
     Ok(Inner {
         dir: dir.to_owned(),
@@ -114,12 +117,8 @@ pub(super) fn open(dir: &Path, options: Options) -> Result<Inner> {
 
 fn lock(dir: &Path) -> Result<std::fs::File> {
     let path = dir.join(LOCK_FILE);
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .context(|| format!("open {}", path.display()))?;
+    let file =
+        std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).context(|| format!("open {}", path.display()))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => Err(Error::Locked { path: dir.to_owned() }),

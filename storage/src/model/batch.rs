@@ -1,7 +1,7 @@
 //! Batches: the unit of ingest, one component's events in columnar form.
 
-use super::types::{valid_field_name, FieldType, Value};
 use super::column_builder::ColumnBuilder;
+use super::types::{valid_field_name, FieldType, Value};
 use super::validity::Validity;
 use crate::error::{Error, Result};
 use std::collections::HashMap;
@@ -14,7 +14,10 @@ pub enum ColumnData {
     /// 0 or 1 per row.
     Bool(Vec<u8>),
     /// Dictionary codes into `dict`; the dictionary need not be sorted or minimal.
-    Tag { dict: Vec<String>, codes: Vec<u32> },
+    Tag {
+        dict: Vec<String>,
+        codes: Vec<u32>,
+    },
 }
 
 impl ColumnData {

@@ -60,13 +60,7 @@ impl Schema {
                     (FieldType::Int, FieldType::Float) => *existing = FieldType::Float,
                     (FieldType::Float, FieldType::Int) => {}
                     (expected, found) => {
-                        return Err(Error::SchemaConflict {
-                            component: component.to_owned(),
-                            field: name.clone(),
-                            expected,
-                            found,
-                            row: 0,
-                        })
+                        return Err(Error::SchemaConflict { component: component.to_owned(), field: name.clone(), expected, found, row: 0 })
                     }
                 },
             }

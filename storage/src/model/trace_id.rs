@@ -76,14 +76,8 @@ mod tests {
     #[test]
     fn accepts_every_form() {
         assert_eq!(TraceId::parse("42").unwrap().0, 42);
-        assert_eq!(
-            TraceId::parse("4bf92f3577b34da6a3ce929d0e0e4736").unwrap().0,
-            0x4bf92f3577b34da6a3ce929d0e0e4736
-        );
-        assert_eq!(
-            TraceId::parse("4BF92F35-77B3-4DA6-A3CE-929D0E0E4736").unwrap().0,
-            0x4bf92f3577b34da6a3ce929d0e0e4736
-        );
+        assert_eq!(TraceId::parse("4bf92f3577b34da6a3ce929d0e0e4736").unwrap().0, 0x4bf92f3577b34da6a3ce929d0e0e4736);
+        assert_eq!(TraceId::parse("4BF92F35-77B3-4DA6-A3CE-929D0E0E4736").unwrap().0, 0x4bf92f3577b34da6a3ce929d0e0e4736);
         assert_eq!(TraceId::parse(&u128::MAX.to_string()).unwrap().0, u128::MAX);
     }
 

@@ -10,7 +10,7 @@ pub struct Validity {
 impl Validity {
     pub fn all_valid(len: usize) -> Validity {
         let mut words = vec![u64::MAX; len.div_ceil(64)];
-        if len % 64 != 0 {
+        if !len.is_multiple_of(64) {
             if let Some(last) = words.last_mut() {
                 *last = (1u64 << (len % 64)) - 1;
             }
@@ -24,7 +24,7 @@ impl Validity {
     }
 
     pub fn push(&mut self, valid: bool) {
-        if self.len % 64 == 0 {
+        if self.len.is_multiple_of(64) {
             self.words.push(0);
         }
         if valid {
@@ -42,7 +42,7 @@ impl Validity {
         if let Some(w) = self.words.get_mut(self.len / 64) {
             *w &= !(1 << (self.len % 64));
         }
-        if self.len % 64 == 0 {
+        if self.len.is_multiple_of(64) {
             self.words.pop();
         }
     }

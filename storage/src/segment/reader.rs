@@ -39,15 +39,8 @@ impl Segment {
         // SAFETY: segment files are immutable once sealed (see `map_sealed`).
         #[allow(unsafe_code)]
         let map = unsafe { map_sealed(&file) }.context(|| format!("map {}", path.display()))?;
-        let mut segment = Segment {
-            id,
-            path: path.to_owned(),
-            map,
-            rows: 0,
-            time_range: None,
-            builtin: HashMap::new(),
-            fields: Vec::new(),
-        };
+        let mut segment =
+            Segment { id, path: path.to_owned(), map, rows: 0, time_range: None, builtin: HashMap::new(), fields: Vec::new() };
         segment.verify()?;
         Ok(segment)
     }
@@ -73,14 +66,14 @@ impl Segment {
         }
         let footer_at = len - 64;
         let footer: Footer = bytemuck::pod_read_unaligned(&self.map[footer_at..]);
-        if footer.magic != FOOTER_MAGIC || crc32fast::hash(&self.map[footer_at..footer_at + 56]) != footer.crc {
+        if footer.magic != FOOTER_MAGIC || crc32fast::hash(&self.map[footer_at..footer_at + 56]) != footer.crc || footer.pad != 0 {
             return Err(self.corrupt(footer_at as u64, "footer damaged (bad magic or checksum)"));
         }
         if footer.rows != header.rows || header.chunk_rows as usize != CHUNK_ROWS {
             return Err(self.corrupt(footer_at as u64, "footer and header disagree"));
         }
         let dir = match (footer.dir_offset as usize).checked_add(footer.dir_len as usize) {
-            Some(end) if end <= footer_at && footer.dir_offset >= 64 => footer.dir_offset as usize..end,
+            Some(end) if end == footer_at && footer.dir_offset >= 64 => footer.dir_offset as usize..end,
             _ => return Err(self.corrupt(footer_at as u64, "directory lies outside the file")),
         };
         if crc32fast::hash(&self.map[dir.clone()]) != footer.dir_crc {
@@ -119,7 +112,7 @@ impl Segment {
             let len = r.u64("section length")?;
             let kind = SectionKind::from_code(code).ok_or_else(|| r.corrupt(format!("unknown section kind {code}")))?;
             let range = match (offset as usize).checked_add(len as usize) {
-                Some(end) if end <= data_end && offset >= 64 && offset as usize % ALIGN == 0 => offset as usize..end,
+                Some(end) if end <= data_end && offset >= 64 && (offset as usize).is_multiple_of(ALIGN) => offset as usize..end,
                 _ => return Err(Error::corrupt(&self.path, at, format!("section {kind:?} lies outside the file or is misaligned"))),
             };
             if crc32fast::hash(&map[range.clone()]) != crc {
@@ -134,6 +127,24 @@ impl Segment {
         }
         self.builtin = builtin;
         self.fields = fields;
+        self.check_gaps(dir.start)
+    }
+
+    /// Sections must not overlap, and the alignment padding between them must be zero, so
+    /// that every byte of the file is covered by a checksum or a check.
+    fn check_gaps(&self, dir_start: usize) -> Result<()> {
+        let mut ranges: Vec<&Range<usize>> = self.builtin.values().chain(self.fields.iter().flat_map(|f| f.sections.values())).collect();
+        ranges.sort_by_key(|r| (r.start, r.end));
+        let mut at = 64;
+        for r in ranges.into_iter().chain(std::iter::once(&(dir_start..dir_start))) {
+            if r.start < at {
+                return Err(self.corrupt(r.start as u64, "sections overlap"));
+            }
+            if let Some(i) = self.map[at..r.start].iter().position(|&b| b != 0) {
+                return Err(self.corrupt((at + i) as u64, "non-zero byte in section padding"));
+            }
+            at = r.end;
+        }
         Ok(())
     }
 
@@ -182,11 +193,17 @@ impl Segment {
         let bitmap_offsets: &[u64] = self.cast(f.sections.get(&SectionKind::BitmapOffsets));
         let bitmaps = self.bytes(f.sections.get(&SectionKind::Bitmaps));
         let n = offsets.len().saturating_sub(1);
-        let bad = |what: &str| self.corrupt(f.sections.get(&SectionKind::DictOffsets).map_or(0, |r| r.start as u64), format!("tag field {:?}: {what}", f.name));
+        let bad = |what: &str| {
+            self.corrupt(f.sections.get(&SectionKind::DictOffsets).map_or(0, |r| r.start as u64), format!("tag field {:?}: {what}", f.name))
+        };
         if offsets.is_empty() || bitmap_offsets.len() != n + 1 {
             return Err(bad("dictionary or bitmap offsets missing"));
         }
-        if !offsets.is_sorted() || offsets[n] as usize != bytes.len() || !bitmap_offsets.is_sorted() || bitmap_offsets[n] as usize != bitmaps.len() {
+        if !offsets.is_sorted()
+            || offsets[n] as usize != bytes.len()
+            || !bitmap_offsets.is_sorted()
+            || bitmap_offsets[n] as usize != bitmaps.len()
+        {
             return Err(bad("offsets out of order or out of range"));
         }
         let dict = Dict::Packed { offsets, bytes };
@@ -284,15 +301,22 @@ impl Segment {
 
     /// Zone maps of `time` or of a float or int field.
     pub fn zones(&self, name: &str) -> Option<&[Zone]> {
-        let range = if name == "time" { self.builtin.get(&SectionKind::TimeZones) } else { self.find(name)?.sections.get(&SectionKind::Zones) };
+        let range =
+            if name == "time" { self.builtin.get(&SectionKind::TimeZones) } else { self.find(name)?.sections.get(&SectionKind::Zones) };
         range.map(|r| self.cast(Some(r)))
     }
 
     /// The slice index: rows whose tag `name` equals `value` (empty if none).
     pub fn tag_rows(&self, name: &str, value: &str) -> Result<RoaringBitmap> {
-        let Some(f) = self.find(name) else { return Ok(RoaringBitmap::new()) };
-        let Some(FieldView { values: Values::Tag { dict, .. }, .. }) = self.field(name) else { return Ok(RoaringBitmap::new()) };
-        let Some(code) = dict.find(value) else { return Ok(RoaringBitmap::new()) };
+        let Some(f) = self.find(name) else {
+            return Ok(RoaringBitmap::new());
+        };
+        let Some(FieldView { values: Values::Tag { dict, .. }, .. }) = self.field(name) else {
+            return Ok(RoaringBitmap::new());
+        };
+        let Some(code) = dict.find(value) else {
+            return Ok(RoaringBitmap::new());
+        };
         let offsets: &[u64] = self.cast(f.sections.get(&SectionKind::BitmapOffsets));
         let blob_range = f.sections.get(&SectionKind::Bitmaps);
         let blob = self.bytes(blob_range);

@@ -10,10 +10,10 @@ mod reader;
 mod record;
 mod writer;
 
-pub(crate) use reader::{replay, verify_file};
 pub use reader::ReplayReport;
-pub use record::MAX_RECORD_BYTES;
+pub(crate) use reader::{replay, verify_file};
 pub(crate) use record::encode_batch;
+pub use record::MAX_RECORD_BYTES;
 pub(crate) use writer::Wal;
 
 use std::path::{Path, PathBuf};
@@ -42,11 +42,7 @@ pub(crate) fn list_files(dir: &Path) -> crate::Result<Vec<(u64, PathBuf)>> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).context(|| format!("list {}", dir.display()))? {
         let path = entry.context(|| format!("list {}", dir.display()))?.path();
-        let lsn = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(|n| n.strip_suffix(".wal"))
-            .and_then(|n| n.parse::<u64>().ok());
+        let lsn = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".wal")).and_then(|n| n.parse::<u64>().ok());
         if let Some(lsn) = lsn {
             files.push((lsn, path));
         }

@@ -91,11 +91,19 @@ fn read_file(
     Ok(pos as u64)
 }
 
-/// Checks one log file without changing it: (records, bytes, torn tail as (offset, bytes)).
-pub(crate) fn verify_file(path: &Path, newest: bool) -> Result<(u64, u64, Option<(u64, u64)>)> {
+/// What [`verify_file`] found in one log file.
+pub(crate) struct FileCheck {
+    pub records: u64,
+    pub bytes: u64,
+    /// A torn tail: (offset where valid records end, bytes after it).
+    pub torn: Option<(u64, u64)>,
+}
+
+/// Checks one log file without changing it.
+pub(crate) fn verify_file(path: &Path, newest: bool) -> Result<FileCheck> {
     let bytes = std::fs::read(path).context(|| format!("read {}", path.display()))?;
     let mut report = ReplayReport::default();
     let end = read_file(path, &bytes, newest, &mut report, &mut |_| Ok(()))?;
-    let torn = (end < bytes.len() as u64).then(|| (end, bytes.len() as u64 - end));
-    Ok((report.records, bytes.len() as u64, torn))
+    let len = bytes.len() as u64;
+    Ok(FileCheck { records: report.records, bytes: len, torn: (end < len).then(|| (end, len - end)) })
 }

@@ -1,0 +1,85 @@
+//! Criterion micro-benchmarks of the storage engine: append per durability mode, seal, and
+//! the scan of a sealed f64 column from a warm map.
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use seamdb::storage::Values;
+use seamdb::workload::Workload;
+use seamdb::{Db, Durability, Options};
+// The kernel `seamdb-bench machine` measures bandwidth with, so the two compare directly.
+use seamdb_bench::machine::sum;
+use std::time::Duration;
+
+const BATCH_ROWS: u64 = 65_536;
+
+fn append(c: &mut Criterion) {
+    let workload = Workload { n: BATCH_ROWS * 16, seed: 1, chunk_rows: BATCH_ROWS };
+    let batches: Vec<_> = (0..16).map(|k| workload.inference_batch(k)).collect();
+    let mut group = c.benchmark_group("append");
+    group.throughput(Throughput::Elements(BATCH_ROWS));
+    for (name, durability) in [("sync", Durability::Sync), ("relaxed", Durability::Relaxed { interval: Duration::from_millis(100) })] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open_with(dir.path(), Options { durability, ..Options::default() }).unwrap();
+        let mut k = 0;
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || {
+                    k += 1;
+                    batches[k % batches.len()].clone()
+                },
+                |batch| db.append("inference", batch).unwrap(),
+                BatchSize::LargeInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+fn seal(c: &mut Criterion) {
+    let rows = 1 << 20;
+    let workload = Workload { n: rows, seed: 2, chunk_rows: BATCH_ROWS };
+    let batches: Vec<_> = (0..workload.chunks()).map(|k| workload.inference_batch(k)).collect();
+    let mut group = c.benchmark_group("seal");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(rows));
+    group.bench_function("inference_1m_rows", |b| {
+        b.iter_batched(
+            || {
+                let dir = tempfile::tempdir().unwrap();
+                let db = Db::open_with(dir.path(), Options { durability: Durability::Relaxed { interval: Duration::from_secs(1) }, background_seal: false, seal_rows: usize::MAX / 8, ..Options::default() }).unwrap();
+                for batch in &batches {
+                    db.append("inference", batch.clone()).unwrap();
+                }
+                (dir, db)
+            },
+            |(dir, db)| {
+                db.flush().unwrap();
+                (dir, db)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+fn scan(c: &mut Criterion) {
+    let rows = 1 << 22;
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open_with(dir.path(), Options { seal_rows: rows as usize, ..Options::default() }).unwrap();
+    let workload = Workload { n: rows, seed: 3, chunk_rows: BATCH_ROWS };
+    let mut load = db.bulk_load("inference").unwrap();
+    for k in 0..workload.chunks() {
+        load.append(workload.inference_batch(k)).unwrap();
+    }
+    load.commit().unwrap();
+    let snapshot = db.snapshot();
+    let inference = snapshot.component("inference").unwrap();
+    let segment = &inference.segments()[0];
+    let Some(Values::Float(scores)) = segment.field("score").map(|f| f.values) else { panic!("score is a float column") };
+    let mut group = c.benchmark_group("scan");
+    group.throughput(Throughput::Bytes(std::mem::size_of_val(scores) as u64));
+    group.bench_function("sum_f64_sealed_warm", |b| b.iter(|| sum(scores)));
+    group.finish();
+}
+
+criterion_group!(benches, append, seal, scan);
+criterion_main!(benches);

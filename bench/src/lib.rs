@@ -1,0 +1,4 @@
+//! SeamDB's benchmark support: the machine's own limits, shared by the harness binary and the
+//! criterion benches.
+
+pub mod machine;

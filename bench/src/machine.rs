@@ -1,0 +1,57 @@
+//! This machine's own limits, measured in the same run as the numbers they put in scale:
+//! single-core memory-read bandwidth and the latency of a 4 KiB write + fdatasync.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+/// Bytes per second one core reads from memory: the best of `runs` sums over a 1 GiB array
+/// (far larger than any cache), with independent accumulators so the adds never stall.
+pub fn memory_read_bandwidth(runs: usize) -> f64 {
+    let values: Vec<f64> = (0..(1usize << 27)).map(|i| i as f64).collect();
+    let mut best = f64::MAX;
+    let mut sink = 0.0;
+    for _ in 0..runs {
+        let start = Instant::now();
+        sink += sum(std::hint::black_box(&values));
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    std::hint::black_box(sink);
+    (values.len() * 8) as f64 / best
+}
+
+/// The scan kernel under test elsewhere too: eight lanes, so the compiler vectorises it.
+pub fn sum(values: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let chunks = values.chunks_exact(8);
+    let rest: f64 = chunks.remainder().iter().sum();
+    for c in chunks {
+        for i in 0..8 {
+            acc[i] += c[i];
+        }
+    }
+    acc.iter().sum::<f64>() + rest
+}
+
+/// Median and 99th percentile, in seconds, of `n` appends of 4 KiB each followed by fdatasync.
+pub fn fsync_latency(dir: &Path, n: usize) -> std::io::Result<(f64, f64)> {
+    let path = dir.join("fsync-probe");
+    let mut file = std::fs::File::create(&path)?;
+    let block = [0x5Au8; 4096];
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let start = Instant::now();
+        file.write_all(&block)?;
+        file.sync_data()?;
+        times.push(start.elapsed().as_secs_f64());
+    }
+    std::fs::remove_file(&path)?;
+    times.sort_by(f64::total_cmp);
+    Ok((times[n / 2], times[n * 99 / 100]))
+}
+
+/// Peak resident set size of this process so far, in bytes (Linux `VmHWM`).
+pub fn peak_rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok()).map_or(0, |kb| kb * 1024)
+}

@@ -1,0 +1,156 @@
+//! `seamdb-bench`: measures SeamDB's ingest on this machine, with the machine's own limits
+//! beside the numbers. `--help` lists the experiments; docs/BENCHMARKS.md says which command
+//! produced each published number.
+
+use seamdb_bench::machine;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use seamdb::workload::Workload;
+use seamdb::{Db, Durability, Options};
+use serde_json::json;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+#[derive(Parser, Debug)]
+#[command(name = "seamdb-bench")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Single-core memory-read bandwidth and 4 KiB write + fdatasync latency.
+    Machine {
+        /// Directory on the disk under test.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Embedded ingest of the standard workload's `inference` component through the WAL.
+    Ingest {
+        #[arg(long, default_value_t = 10_000_000)]
+        n: u64,
+        /// Rows per append call.
+        #[arg(long, default_value_t = 65_536)]
+        batch_rows: u64,
+        /// sync (fdatasync before each acknowledgement) or relaxed (fsync every 100 ms).
+        #[arg(long, default_value = "sync", value_parser = ["sync", "relaxed"])]
+        durability: String,
+        /// Concurrent writer threads sharing group commit.
+        #[arg(long, default_value_t = 1)]
+        writers: u64,
+        /// Generate batches while ingesting instead of up front, to show that memory stays
+        /// bounded (the timing then includes generation).
+        #[arg(long)]
+        stream: bool,
+        /// Database directory [default: a fresh temporary one].
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Writes the standard workload as CSV files (inference.csv, feedback.csv) for peers and
+    /// for `seam ingest`.
+    Csv {
+        #[arg(long, default_value_t = 10_000_000)]
+        n: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Machine { dir } => {
+            let bw = machine::memory_read_bandwidth(5);
+            let (p50, p99) = machine::fsync_latency(&dir, 400)?;
+            println!("{}", json!({ "memory_read_gb_s": bw / 1e9, "fsync_4k_p50_ms": p50 * 1e3, "fsync_4k_p99_ms": p99 * 1e3 }));
+        }
+        Command::Ingest { n, batch_rows, durability, writers, stream, dir } => ingest(n, batch_rows, &durability, writers, stream, dir)?,
+        Command::Csv { n, out } => write_csv(n, &out)?,
+    }
+    Ok(())
+}
+
+fn ingest(n: u64, batch_rows: u64, durability: &str, writers: u64, stream: bool, dir: Option<PathBuf>) -> anyhow::Result<()> {
+    let temp = std::env::temp_dir().join(format!("seamdb-bench-{}", std::process::id()));
+    let dir = dir.unwrap_or_else(|| temp.clone());
+    let durability = match durability {
+        "relaxed" => Durability::Relaxed { interval: Duration::from_millis(100) },
+        _ => Durability::Sync,
+    };
+    let workload = Workload { n, seed: 42, chunk_rows: batch_rows };
+    let batches: Vec<seamdb::Batch> = if stream { Vec::new() } else { (0..workload.chunks()).map(|k| workload.inference_batch(k)).collect() };
+    let bytes: usize = batches.iter().map(|b| b.size_bytes()).sum();
+    let rss_before = machine::peak_rss_bytes();
+    let db = Db::open_with(&dir, Options { durability, ..Options::default() })?;
+    let start = Instant::now();
+    std::thread::scope(|s| -> anyhow::Result<()> {
+        let handles: Vec<_> = (0..writers)
+            .map(|w| {
+                let (db, batches, workload) = (&db, &batches, &workload);
+                s.spawn(move || -> anyhow::Result<()> {
+                    for k in (w..workload.chunks()).step_by(writers as usize) {
+                        let batch = if stream { workload.inference_batch(k) } else { batches[k as usize].clone() };
+                        db.append("inference", batch)?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().map_err(|_| anyhow::anyhow!("writer panicked"))??;
+        }
+        Ok(())
+    })?;
+    let acked = start.elapsed().as_secs_f64();
+    db.flush()?;
+    let sealed = start.elapsed().as_secs_f64();
+    let rows = db.snapshot().component("inference").context("nothing ingested")?.rows();
+    anyhow::ensure!(rows as u64 == n, "ingested {rows} rows, expected {n}");
+    drop(db);
+    let _ = std::fs::remove_dir_all(&temp);
+    println!(
+        "{}",
+        json!({
+            "rows": n, "batch_rows": batch_rows, "writers": writers, "durability": format!("{durability:?}"), "stream": stream,
+            "seconds_to_last_ack": acked, "rows_per_s_acked": n as f64 / acked,
+            "seconds_to_all_sealed": sealed, "rows_per_s_sealed": n as f64 / sealed,
+            "input_mb": bytes as f64 / 1e6,
+            "peak_rss_mb": machine::peak_rss_bytes() as f64 / 1e6, "rss_before_open_mb": rss_before as f64 / 1e6,
+        })
+    );
+    Ok(())
+}
+
+fn write_csv(n: u64, out: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out)?;
+    let mut inference = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(out.join("inference.csv"))?);
+    let mut feedback = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(out.join("feedback.csv"))?);
+    writeln!(inference, "trace_id,time,score,model_version,country,device,feature_age,feature_income")?;
+    writeln!(feedback, "trace_id,time,label")?;
+    let workload = Workload::new(n, 42);
+    for k in 0..workload.chunks() {
+        for r in workload.chunk(k) {
+            let income = r.feature_income.map(|x| x.to_string()).unwrap_or_default();
+            writeln!(
+                inference,
+                "{},{},{},{},{},{},{},{}",
+                r.trace_id,
+                seamdb::ingest::format_time(r.time_us),
+                r.score,
+                r.model_version,
+                r.country,
+                r.device,
+                r.feature_age,
+                income
+            )?;
+            if let Some((t, label)) = r.feedback {
+                writeln!(feedback, "{},{},{}", r.trace_id, seamdb::ingest::format_time(t), label)?;
+            }
+        }
+    }
+    inference.flush()?;
+    feedback.flush()?;
+    Ok(())
+}

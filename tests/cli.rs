@@ -1,0 +1,110 @@
+//! The `seam` binary end to end: exit codes, one-line errors, and what each command prints.
+
+use crate::support::{seam, temp};
+use std::path::Path;
+
+fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn stats_json(db: &Path) -> serde_json::Value {
+    let out = seam().args(["stats", db.to_str().unwrap(), "--format", "json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn ingest_stats_trace_compact_check() {
+    let work = temp();
+    let db = work.path().join("db");
+    let csv =
+        write(work.path(), "inference.csv", "trace_id,time,score,country\n1,2026-01-05T00:00:00Z,0.9,US\n2,2026-01-05T00:01:00Z,0.2,DE\n");
+    let jsonl = write(work.path(), "feedback.jsonl", "{\"trace_id\":1,\"time\":\"2026-01-05T02:00:00Z\",\"label\":1}\n");
+    let out = seam().args(["ingest", db.to_str().unwrap(), "--component", "inference", csv.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("ingested 2 rows") && stdout.contains("rows/s"), "{stdout}");
+    let out = seam().args(["ingest", db.to_str().unwrap(), "-c", "feedback", jsonl.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let stats = stats_json(&db);
+    let components = stats["components"].as_array().unwrap();
+    let rows: Vec<(String, u64)> =
+        components.iter().map(|c| (c["name"].as_str().unwrap().to_string(), c["rows"].as_u64().unwrap())).collect();
+    assert_eq!(rows, [("feedback".to_string(), 1), ("inference".to_string(), 2)]);
+
+    let out = seam().args(["trace", db.to_str().unwrap(), "00000000-0000-0000-0000-000000000001"]).output().unwrap();
+    assert!(out.status.success());
+    let events: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let components: Vec<&str> = events.as_array().unwrap().iter().map(|e| e["component"].as_str().unwrap()).collect();
+    assert_eq!(components, ["inference", "feedback"], "ordered by time");
+    assert_eq!(events[0]["score"], 0.9);
+    assert_eq!(events[1]["label"], 1);
+
+    assert!(seam().args(["compact", db.to_str().unwrap()]).status().unwrap().success());
+    let out = seam().args(["check", db.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn bad_input_exits_non_zero_with_line_and_column_and_stores_nothing() {
+    let work = temp();
+    let db = work.path().join("db");
+    let csv = write(work.path(), "bad.csv", "trace_id,time,score\n1,2026-01-05T00:00:00Z,0.5\n2,yesterday,0.7\n");
+    let out = seam().args(["ingest", db.to_str().unwrap(), "--component", "inference", csv.to_str().unwrap()]).output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.contains("line 3, column 2") && stderr.contains("nothing was stored"), "{stderr}");
+    assert_eq!(stats_json(&db)["components"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn check_names_each_damaged_file_and_exits_non_zero() {
+    let work = temp();
+    let db = work.path().join("db");
+    let csv = write(work.path(), "in.csv", "trace_id,time,score\n1,2026-01-05T00:00:00Z,0.5\n");
+    for component in ["a", "b"] {
+        assert!(seam().args(["ingest", db.to_str().unwrap(), "-c", component, csv.to_str().unwrap()]).status().unwrap().success());
+    }
+    let segments: Vec<_> = std::fs::read_dir(db.join("segments")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(segments.len(), 2);
+    for seg in &segments {
+        let mut bytes = std::fs::read(seg).unwrap();
+        bytes[200] ^= 1;
+        std::fs::write(seg, bytes).unwrap();
+    }
+    let out = seam().args(["check", db.to_str().unwrap()]).output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for seg in &segments {
+        assert!(stderr.contains(&seg.display().to_string()), "{stderr}");
+    }
+    assert!(stderr.contains("2 damaged file(s)"), "{stderr}");
+    let out = seam().args(["stats", db.to_str().unwrap()]).output().unwrap();
+    assert!(!out.status.success(), "a damaged segment is never served");
+}
+
+#[test]
+fn every_command_has_help_and_unknown_paths_fail_cleanly() {
+    for cmd in ["demo", "ingest", "stats", "check", "trace", "compact"] {
+        let out = seam().args([cmd, "--help"]).output().unwrap();
+        assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("Usage"), "{cmd}");
+    }
+    let out = seam().args(["stats", "/nonexistent/seam-db"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: "));
+}
+
+#[test]
+fn demo_runs_on_a_small_deployment() {
+    let work = temp();
+    let db = work.path().join("demo");
+    let out = seam().args(["demo", db.to_str().unwrap(), "--rows", "20000"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stats = stats_json(&db);
+    let inference = stats["components"].as_array().unwrap().iter().find(|c| c["name"] == "inference").unwrap();
+    assert_eq!(inference["rows"], 20000);
+}

@@ -1,0 +1,190 @@
+//! Damage on disk: a torn log tail is cut and reported; a flipped byte anywhere in a segment
+//! is caught at open and by `check`, naming file and offset; leftovers of a crash are removed.
+
+use crate::support::{open, rows_of, small_options, temp};
+use seamdb::storage::{check, Error};
+use seamdb::{BatchBuilder, Options, Value};
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+fn batch(first_id: u128, n: usize) -> seamdb::Batch {
+    let mut b = BatchBuilder::new();
+    for i in 0..n {
+        b.push(first_id + i as u128, i as i64, &[("score", Value::Float(i as f64)), ("country", Value::Tag(format!("c{}", i % 3)))])
+            .unwrap();
+    }
+    b.finish().unwrap()
+}
+
+fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == ext)).collect();
+    out.sort();
+    out
+}
+
+fn no_seal() -> Options {
+    Options { seal_rows: 1 << 20, background_seal: false, ..Options::default() }
+}
+
+#[test]
+fn a_torn_log_tail_is_cut_and_reported_and_earlier_batches_survive() {
+    for cut in [1usize, 7, 100] {
+        let dir = temp();
+        {
+            let db = open(dir.path(), no_seal());
+            for k in 0..3 {
+                db.append("inference", batch(k * 1000, 50)).unwrap();
+            }
+        }
+        let wal = files(&dir.path().join("wal"), "wal").pop().unwrap();
+        let len = std::fs::metadata(&wal).unwrap().len();
+        OpenOptions::new().write(true).open(&wal).unwrap().set_len(len - cut as u64).unwrap();
+        let db = open(dir.path(), no_seal());
+        let report = db.recovery_report();
+        let (path, offset, dropped) = report.wal.torn_tail.clone().expect("torn tail reported");
+        assert_eq!(path, wal);
+        assert!(offset < len && dropped > 0);
+        assert_eq!(db.snapshot().component("inference").unwrap().rows(), 100, "two whole batches, nothing of the third");
+        drop(db);
+        let db = open(dir.path(), no_seal());
+        assert!(db.recovery_report().wal.torn_tail.is_none(), "the tail was truncated, so a second open finds it clean");
+        db.append("inference", batch(9000, 5)).unwrap();
+        assert_eq!(db.snapshot().component("inference").unwrap().rows(), 105);
+    }
+}
+
+#[test]
+fn garbage_after_the_last_record_is_a_torn_tail() {
+    let dir = temp();
+    {
+        let db = open(dir.path(), no_seal());
+        db.append("feedback", batch(1, 10)).unwrap();
+    }
+    let wal = files(&dir.path().join("wal"), "wal").pop().unwrap();
+    OpenOptions::new().append(true).open(&wal).unwrap().write_all(&[0xAB; 37]).unwrap();
+    let db = open(dir.path(), no_seal());
+    assert_eq!(db.recovery_report().wal.torn_tail.as_ref().map(|t| t.2), Some(37));
+    assert_eq!(db.snapshot().component("feedback").unwrap().rows(), 10);
+}
+
+#[test]
+fn damage_in_an_older_log_file_is_an_error_not_a_truncation() {
+    let dir = temp();
+    {
+        let db = open(dir.path(), no_seal());
+        db.append("feedback", batch(1, 10)).unwrap();
+    }
+    {
+        let db = open(dir.path(), no_seal()); // starts a second log file
+        db.append("feedback", batch(100, 10)).unwrap();
+    }
+    let wals = files(&dir.path().join("wal"), "wal");
+    assert!(wals.len() >= 2);
+    flip_byte(&wals[0], 40);
+    let err = seamdb::Db::open_with(dir.path(), no_seal()).unwrap_err();
+    assert!(matches!(&err, Error::Corrupt { path, .. } if *path == wals[0]), "{err}");
+}
+
+fn flip_byte(path: &Path, offset: u64) {
+    let mut bytes = std::fs::read(path).unwrap();
+    bytes[offset as usize] ^= 0x40;
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn a_flipped_byte_in_any_part_of_a_segment_is_caught_by_open_and_check() {
+    let dir = temp();
+    {
+        let db = open(dir.path(), no_seal());
+        db.append("inference", batch(0, 3000)).unwrap();
+        db.flush().unwrap();
+    }
+    let seg = files(&dir.path().join("segments"), "seg").pop().unwrap();
+    let pristine = std::fs::read(&seg).unwrap();
+    let len = pristine.len() as u64;
+    // Header, trace IDs, times, values, dictionary, bitmaps, directory, footer.
+    let step = (len / 23).max(1);
+    let offsets: Vec<u64> = (0..len).step_by(step as usize).chain([len - 1, len - 60]).collect();
+    let mut caught = 0;
+    for offset in offsets {
+        std::fs::write(&seg, &pristine).unwrap();
+        flip_byte(&seg, offset);
+        let report = check(dir.path()).unwrap();
+        let err = seamdb::Db::open_with(dir.path(), no_seal()).err();
+        caught += 1;
+        assert_eq!(report.damaged.len(), 1, "check missed a flip at {offset}");
+        let damage = report.damaged[0].to_string();
+        assert!(damage.contains(&seg.display().to_string()), "{damage}");
+        match err {
+            Some(Error::Corrupt { path, .. }) => assert_eq!(path, seg),
+            other => panic!("open served a segment with a flip at {offset}: {other:?}"),
+        }
+    }
+    assert!(caught > 15);
+    std::fs::write(&seg, &pristine).unwrap();
+    assert!(check(dir.path()).unwrap().is_ok());
+}
+
+#[test]
+fn files_left_by_a_crash_are_removed_on_open() {
+    let dir = temp();
+    {
+        let db = open(dir.path(), no_seal());
+        db.append("inference", batch(0, 10)).unwrap();
+        db.flush().unwrap();
+        let mut load = db.bulk_load("inference").unwrap();
+        load.append(batch(100, 10)).unwrap();
+        std::mem::forget(load); // as if the process died before commit: its segment stays behind
+    }
+    let segs = files(&dir.path().join("segments"), "seg");
+    assert_eq!(segs.len(), 1, "an uncommitted load wrote nothing yet (under seal_rows)");
+    let orphan = dir.path().join("segments").join("00000000000000ff.seg");
+    std::fs::copy(&segs[0], &orphan).unwrap();
+    std::fs::write(dir.path().join("MANIFEST.tmp"), b"half a manifest").unwrap();
+    let db = open(dir.path(), no_seal());
+    assert!(db.recovery_report().removed_orphans.contains(&orphan));
+    assert!(!orphan.exists() && !dir.path().join("MANIFEST.tmp").exists());
+    assert_eq!(db.snapshot().component("inference").unwrap().rows(), 10);
+}
+
+#[test]
+fn a_damaged_manifest_is_reported_not_replaced() {
+    let dir = temp();
+    {
+        let db = open(dir.path(), small_options());
+        db.append("inference", batch(0, 100)).unwrap();
+    }
+    let manifest = dir.path().join("MANIFEST");
+    flip_byte(&manifest, 20);
+    let err = seamdb::Db::open_with(dir.path(), small_options()).unwrap_err();
+    assert!(matches!(&err, Error::Corrupt { path, .. } if *path == manifest), "{err}");
+    assert!(!check(dir.path()).unwrap().is_ok());
+    std::fs::remove_file(&manifest).unwrap();
+    let err = seamdb::Db::open_with(dir.path(), small_options()).unwrap_err();
+    assert!(err.to_string().contains("manifest missing"), "{err}");
+}
+
+#[test]
+fn a_second_process_cannot_open_a_locked_database() {
+    let dir = temp();
+    let _db = open(dir.path(), small_options());
+    // The lock is per open file description, so a second open in this process is refused too.
+    let err = seamdb::Db::open_with(dir.path(), small_options()).unwrap_err();
+    assert!(matches!(err, Error::Locked { .. }), "{err}");
+}
+
+#[test]
+fn rows_survive_reopen_under_relaxed_durability() {
+    let dir = temp();
+    let relaxed = Options { durability: seamdb::Durability::Relaxed { interval: std::time::Duration::from_millis(5) }, ..small_options() };
+    {
+        let db = open(dir.path(), relaxed.clone());
+        for k in 0..10 {
+            db.append("inference", batch(k * 100, 30)).unwrap();
+        }
+    }
+    let db = open(dir.path(), relaxed);
+    assert_eq!(rows_of(&db.snapshot(), "inference").len(), 300);
+}

@@ -1,0 +1,135 @@
+//! Property test: any sequence of appends, seals, compactions, retention and reopens leaves
+//! exactly what a plain in-memory model says, read through every part of the scan API.
+
+use crate::support::{open, rows_of, small_options, sort_rows, temp, Row};
+use proptest::prelude::*;
+use seamdb::{BatchBuilder, Value};
+
+/// A generated event: (trace seed, time, score, count, flag, country index).
+type GenRow = (u8, i64, Option<f64>, Option<i64>, Option<bool>, Option<u8>);
+
+#[derive(Clone, Debug)]
+enum Op {
+    Append { component: usize, rows: Vec<GenRow> },
+    Flush,
+    Compact,
+    Retain { component: usize, min_time: i64 },
+    Reopen,
+}
+
+const COMPONENTS: [&str; 2] = ["inference", "feedback"];
+const TAGS: [&str; 4] = ["US", "DE", "", "日本"];
+
+fn op() -> impl Strategy<Value = Op> {
+    let row = (
+        any::<u8>(),
+        0i64..1000,
+        proptest::option::of(-1e6f64..1e6),
+        proptest::option::of(any::<i64>()),
+        proptest::option::of(any::<bool>()),
+        proptest::option::of(0u8..4),
+    );
+    prop_oneof![
+        6 => (0..2usize, proptest::collection::vec(row, 1..40)).prop_map(|(component, rows)| Op::Append { component, rows }),
+        1 => Just(Op::Flush),
+        1 => Just(Op::Compact),
+        1 => (0..2usize, 0i64..1000).prop_map(|(component, min_time)| Op::Retain { component, min_time }),
+        1 => Just(Op::Reopen),
+    ]
+}
+
+fn to_row(r: &GenRow) -> Row {
+    let mut fields = Vec::new();
+    if let Some(x) = r.2 {
+        fields.push(("score".to_string(), Value::Float(x)));
+    }
+    if let Some(x) = r.3 {
+        fields.push(("count".to_string(), Value::Int(x)));
+    }
+    if let Some(x) = r.4 {
+        fields.push(("flag".to_string(), Value::Bool(x)));
+    }
+    if let Some(x) = r.5 {
+        fields.push(("country".to_string(), Value::Tag(TAGS[x as usize].to_string())));
+    }
+    // Trace IDs spread over the whole 128-bit range, with repeats.
+    ((r.0 as u128) << 120 | r.0 as u128, r.1, fields)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn storage_matches_a_plain_model(ops in proptest::collection::vec(op(), 1..25)) {
+        let dir = temp();
+        let mut db = Some(open(dir.path(), small_options()));
+        let mut model: [Vec<Row>; 2] = [Vec::new(), Vec::new()];
+        for op in &ops {
+            let d = db.as_ref().unwrap();
+            match op {
+                Op::Append { component, rows } => {
+                    let mut b = BatchBuilder::new();
+                    for r in rows {
+                        let (id, t, fields) = to_row(r);
+                        let values: Vec<(&str, Value)> = fields.iter().map(|(n, v)| (n.as_str(), v.clone())).collect();
+                        b.push(id, t, &values).unwrap();
+                        model[*component].push((id, t, fields));
+                    }
+                    d.append(COMPONENTS[*component], b.finish().unwrap()).unwrap();
+                }
+                Op::Flush => d.flush().unwrap(),
+                Op::Compact => { d.compact().unwrap(); }
+                Op::Retain { component, min_time } => {
+                    if d.snapshot().component(COMPONENTS[*component]).is_some() {
+                        let before = model[*component].len();
+                        model[*component].retain(|r| r.1 >= *min_time);
+                        let dropped = d.retain(COMPONENTS[*component], *min_time).unwrap();
+                        prop_assert_eq!(dropped as usize, before - model[*component].len());
+                    }
+                }
+                Op::Reopen => {
+                    drop(db.take());
+                    db = Some(open(dir.path(), small_options()));
+                }
+            }
+            let snap = db.as_ref().unwrap().snapshot();
+            for (i, name) in COMPONENTS.iter().enumerate() {
+                let mut expected = model[i].clone();
+                sort_rows(&mut expected);
+                prop_assert_eq!(rows_of(&snap, name), expected, "component {} after {:?}", name, op);
+            }
+        }
+        // Every trace lookup agrees with the model.
+        let snap = db.as_ref().unwrap().snapshot();
+        for (i, name) in COMPONENTS.iter().enumerate() {
+            for row in &model[i] {
+                let hits = snap.trace(seamdb::TraceId(row.0)).into_iter().filter(|e| e.component == *name).count();
+                prop_assert_eq!(hits, model[i].iter().filter(|r| r.0 == row.0).count());
+            }
+        }
+    }
+}
+
+#[test]
+fn slice_bitmaps_match_a_row_by_row_filter() {
+    let dir = temp();
+    let db = open(dir.path(), seamdb::Options { seal_rows: 100_000, background_seal: false, ..seamdb::Options::default() });
+    let workload = seamdb::workload::Workload { n: 5000, seed: 7, chunk_rows: 1000 };
+    for k in 0..workload.chunks() {
+        db.append("inference", workload.inference_batch(k)).unwrap();
+        if k == 2 {
+            db.flush().unwrap();
+        }
+    }
+    let snap = db.snapshot();
+    let c = snap.component("inference").unwrap();
+    assert!(!c.segments().is_empty() && c.tail().next().is_some(), "the test covers segments and the tail");
+    for country in seamdb::workload::COUNTRIES {
+        for part in c.parts() {
+            let field = part.field("country").unwrap();
+            let naive: Vec<u32> = (0..part.rows()).filter(|&r| field.value(r) == Value::Tag(country.into())).map(|r| r as u32).collect();
+            let indexed: Vec<u32> = part.tag_rows("country", country).unwrap().iter().collect();
+            assert_eq!(indexed, naive, "country {country}");
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! SeamDB's integration tests, in one binary (one link, one run): each module covers one
+//! promise of SPEC §2–§5.
+
+mod support;
+
+mod cli;
+mod crash;
+mod ingest;
+mod recovery;
+mod roundtrip;
+mod schema;
