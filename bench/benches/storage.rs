@@ -45,7 +45,16 @@ fn seal(c: &mut Criterion) {
         b.iter_batched(
             || {
                 let dir = tempfile::tempdir().unwrap();
-                let db = Db::open_with(dir.path(), Options { durability: Durability::Relaxed { interval: Duration::from_secs(1) }, background_seal: false, seal_rows: usize::MAX / 8, ..Options::default() }).unwrap();
+                let db = Db::open_with(
+                    dir.path(),
+                    Options {
+                        durability: Durability::Relaxed { interval: Duration::from_secs(1) },
+                        background_seal: false,
+                        seal_rows: usize::MAX / 8,
+                        ..Options::default()
+                    },
+                )
+                .unwrap();
                 for batch in &batches {
                     db.append("inference", batch.clone()).unwrap();
                 }

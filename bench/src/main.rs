@@ -80,7 +80,8 @@ fn ingest(n: u64, batch_rows: u64, durability: &str, writers: u64, stream: bool,
         _ => Durability::Sync,
     };
     let workload = Workload { n, seed: 42, chunk_rows: batch_rows };
-    let batches: Vec<seamdb::Batch> = if stream { Vec::new() } else { (0..workload.chunks()).map(|k| workload.inference_batch(k)).collect() };
+    let batches: Vec<seamdb::Batch> =
+        if stream { Vec::new() } else { (0..workload.chunks()).map(|k| workload.inference_batch(k)).collect() };
     let bytes: usize = batches.iter().map(|b| b.size_bytes()).sum();
     let rss_before = machine::peak_rss_bytes();
     let db = Db::open_with(&dir, Options { durability, ..Options::default() })?;
