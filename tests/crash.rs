@@ -104,7 +104,8 @@ fn writer(dir: &Path) {
             .unwrap();
         }
         db.append("inference", b.finish().unwrap()).unwrap();
-        writeln!(acked, "{k}").unwrap();
+        // One write call per line, so a kill cannot split a number from its newline.
+        acked.write_all(format!("{k}\n").as_bytes()).unwrap();
         match k % 40 {
             13 => db.flush().unwrap(),
             29 => drop(db.compact().unwrap()),

@@ -80,19 +80,30 @@ fn ingest(n: u64, batch_rows: u64, durability: &str, writers: u64, stream: bool,
         _ => Durability::Sync,
     };
     let workload = Workload { n, seed: 42, chunk_rows: batch_rows };
-    let batches: Vec<seamdb::Batch> =
-        if stream { Vec::new() } else { (0..workload.chunks()).map(|k| workload.inference_batch(k)).collect() };
-    let bytes: usize = batches.iter().map(|b| b.size_bytes()).sum();
+    // Each writer takes chunks w, w + writers, ...; pre-generated batches are moved, not copied.
+    let mut batches: Vec<Vec<seamdb::Batch>> = (0..writers).map(|_| Vec::new()).collect();
+    if !stream {
+        for k in 0..workload.chunks() {
+            batches[(k % writers) as usize].push(workload.inference_batch(k));
+        }
+    }
+    let bytes: usize = batches.iter().flatten().map(|b| b.size_bytes()).sum();
     let rss_before = machine::peak_rss_bytes();
     let db = Db::open_with(&dir, Options { durability, ..Options::default() })?;
     let start = Instant::now();
     std::thread::scope(|s| -> anyhow::Result<()> {
-        let handles: Vec<_> = (0..writers)
-            .map(|w| {
-                let (db, batches, workload) = (&db, &batches, &workload);
+        let handles: Vec<_> = batches
+            .drain(..)
+            .enumerate()
+            .map(|(w, mine)| {
+                let (db, workload) = (&db, &workload);
                 s.spawn(move || -> anyhow::Result<()> {
-                    for k in (w..workload.chunks()).step_by(writers as usize) {
-                        let batch = if stream { workload.inference_batch(k) } else { batches[k as usize].clone() };
+                    if stream {
+                        for k in (w as u64..workload.chunks()).step_by(writers as usize) {
+                            db.append("inference", workload.inference_batch(k))?;
+                        }
+                    }
+                    for batch in mine {
                         db.append("inference", batch)?;
                     }
                     Ok(())

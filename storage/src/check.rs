@@ -70,8 +70,8 @@ fn check_wal(dir: &Path, report: &mut CheckReport) -> Result<()> {
         return Ok(());
     }
     let files: Vec<(u64, PathBuf)> = wal::list_files(dir)?;
-    for (i, (_, path)) in files.iter().enumerate() {
-        match wal::verify_file(path, i + 1 == files.len()) {
+    for (i, (first_lsn, path)) in files.iter().enumerate() {
+        match wal::verify_file(path, *first_lsn, i + 1 == files.len()) {
             Ok(file) => {
                 report.wal_records_checked += file.records;
                 report.bytes_checked += file.bytes;

@@ -12,6 +12,15 @@ pub(crate) fn create_new(path: &Path) -> Result<File> {
     OpenOptions::new().write(true).create_new(true).open(path).context(|| format!("create {}", path.display()))
 }
 
+/// Opens an existing file for writing from its start, keeping its contents.
+pub(crate) fn open_write(path: &Path) -> Result<File> {
+    OpenOptions::new().write(true).open(path).context(|| format!("open {}", path.display()))
+}
+
+pub(crate) fn set_len(file: &File, len: u64, path: &Path) -> Result<()> {
+    file.set_len(len).context(|| format!("truncate {}", path.display()))
+}
+
 pub(crate) fn write_all(file: &mut File, bytes: &[u8], path: &Path) -> Result<()> {
     file.write_all(bytes).context(|| format!("write {}", path.display()))
 }

@@ -1,23 +1,70 @@
-//! The background thread: seals tails that reached their row, byte or age threshold, and
-//! under relaxed durability syncs the log on its interval.
+//! The background thread: seals tails as soon as they reach their row or byte threshold (or
+//! their age), and under relaxed durability syncs the log on its interval. Appenders wake it
+//! through [`Signal`]; an appender whose component has run far ahead of sealing waits on it,
+//! which is what bounds ingest memory.
 
 use super::Inner;
 use crate::options::Durability;
-use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use parking_lot::{Condvar, Mutex};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+/// Shared between the database and its background thread.
+#[derive(Debug, Default)]
+pub(crate) struct Signal {
+    state: Mutex<State>,
+    /// The background thread waits here for work.
+    work: Condvar,
+    /// Appenders held back by a full tail wait here for a seal to finish.
+    sealed: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    seal_requested: bool,
+    stop: bool,
+    seals_done: u64,
+}
+
+impl Signal {
+    pub fn request_seal(&self) {
+        self.state.lock().seal_requested = true;
+        self.work.notify_one();
+    }
+
+    /// Waits (at most `timeout`) until a seal finishes.
+    pub fn wait_for_seal(&self, timeout: Duration) {
+        let mut state = self.state.lock();
+        let done = state.seals_done;
+        state.seal_requested = true;
+        self.work.notify_one();
+        let deadline = Instant::now() + timeout;
+        while state.seals_done == done && !state.stop {
+            if self.sealed.wait_until(&mut state, deadline).timed_out() {
+                return;
+            }
+        }
+    }
+
+    fn sealed(&self) {
+        self.state.lock().seals_done += 1;
+        self.sealed.notify_all();
+    }
+}
+
 /// Stops and joins the thread when the last `Db` clone is dropped.
 #[derive(Debug)]
 pub(crate) struct Handle {
-    stop: Sender<()>,
+    signal: Arc<Signal>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Drop for Handle {
     fn drop(&mut self) {
-        let _ = self.stop.send(());
+        self.signal.state.lock().stop = true;
+        self.signal.work.notify_all();
+        self.signal.sealed.notify_all();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -32,32 +79,47 @@ pub(crate) fn start(inner: &Arc<Inner>) -> Option<Handle> {
     if !inner.options.background_seal && sync_every.is_none() {
         return None;
     }
-    let tick = sync_every.unwrap_or(Duration::from_millis(100)).min(Duration::from_millis(100));
+    // Wake at least this often to check seal ages and the relaxed sync interval.
+    let tick = sync_every.unwrap_or(Duration::from_millis(250)).min(Duration::from_millis(250));
     let weak: Weak<Inner> = Arc::downgrade(inner);
-    let (stop, stopped) = mpsc::channel::<()>();
+    let signal = inner.signal.clone();
     let thread = std::thread::Builder::new()
         .name("seamdb-background".into())
-        .spawn(move || {
-            let mut last_sync = Instant::now();
-            loop {
-                match stopped.recv_timeout(tick) {
-                    Err(RecvTimeoutError::Timeout) => {}
-                    _ => return,
-                }
-                let Some(inner) = weak.upgrade() else { return };
-                if let Some(every) = sync_every {
-                    if last_sync.elapsed() >= every {
-                        // An error poisons the log; appenders will see it.
-                        let _ = inner.wal.sync_all();
-                        last_sync = Instant::now();
-                    }
-                }
-                if inner.options.background_seal {
-                    // Errors here surface again on the next append or flush, which seal too.
-                    let _ = inner.seal_all(false);
-                }
-            }
+        .spawn({
+            let signal = signal.clone();
+            move || run(&weak, &signal, sync_every, tick)
         })
         .ok()?;
-    Some(Handle { stop, thread: Some(thread) })
+    Some(Handle { signal, thread: Some(thread) })
+}
+
+fn run(weak: &Weak<Inner>, signal: &Signal, sync_every: Option<Duration>, tick: Duration) {
+    let mut last_sync = Instant::now();
+    loop {
+        {
+            let mut state = signal.state.lock();
+            if !state.seal_requested && !state.stop {
+                signal.work.wait_for(&mut state, tick);
+            }
+            if state.stop {
+                return;
+            }
+            state.seal_requested = false;
+        }
+        let Some(inner) = weak.upgrade() else { return };
+        if let Some(every) = sync_every {
+            if last_sync.elapsed() >= every {
+                // An error poisons the log; appenders will see it.
+                let _ = inner.wal.sync_all();
+                last_sync = Instant::now();
+            }
+        }
+        if inner.options.background_seal {
+            // An error here surfaces again on the next flush, which seals too.
+            if let Ok(true) = inner.seal_all(false) {
+                signal.sealed();
+                signal.state.lock().seal_requested = true; // more may be due already
+            }
+        }
+    }
 }

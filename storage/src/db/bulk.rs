@@ -17,7 +17,7 @@ pub struct BulkLoad<'a> {
     inner: &'a Inner,
     component: String,
     schema: Schema,
-    builder: Option<SegmentBuilder>,
+    builder: SegmentBuilder,
     segments: Vec<Arc<Segment>>,
     rows: u64,
 }
@@ -32,7 +32,8 @@ impl<'a> BulkLoad<'a> {
     pub(super) fn new(inner: &'a Inner, component: &str) -> Result<BulkLoad<'a>> {
         check_name(component)?;
         let schema = inner.version().components.get(component).map(|c| c.schema.clone()).unwrap_or_default();
-        Ok(BulkLoad { inner, component: component.to_owned(), schema, builder: None, segments: Vec::new(), rows: 0 })
+        let builder = SegmentBuilder::new(&schema);
+        Ok(BulkLoad { inner, component: component.to_owned(), schema, builder, segments: Vec::new(), rows: 0 })
     }
 
     pub fn component(&self) -> &str {
@@ -53,24 +54,21 @@ impl<'a> BulkLoad<'a> {
     /// go on or be dropped.
     pub fn append(&mut self, mut batch: Batch) -> Result<()> {
         let schema = self.schema.absorb(&self.component, &mut batch)?;
-        let builder = self.builder.get_or_insert_with(|| SegmentBuilder::new(&schema));
         if schema != self.schema {
-            builder.evolve(&schema);
+            self.builder.evolve(&schema);
             self.schema = schema;
         }
-        builder.append(Part::Tail(&batch), None);
+        self.builder.append(Part::Tail(&batch), None);
         self.rows += batch.rows() as u64;
-        if builder.rows() >= self.inner.options.seal_rows {
+        if self.builder.rows() >= self.inner.options.seal_rows {
             self.write_pending()?;
         }
         Ok(())
     }
 
     fn write_pending(&mut self) -> Result<()> {
-        if let Some(builder) = self.builder.take() {
-            if builder.rows() > 0 {
-                self.segments.push(self.inner.write_segment(builder)?);
-            }
+        if self.builder.rows() > 0 {
+            self.segments.push(self.inner.write_segment(&mut self.builder)?);
         }
         Ok(())
     }

@@ -18,18 +18,20 @@ pub struct CompactReport {
 }
 
 impl Inner {
-    /// Seals every component whose tail is due (or every non-empty tail when `force`).
-    pub(crate) fn seal_all(&self, force: bool) -> Result<()> {
+    /// Seals every component whose tail is due (or every non-empty tail when `force`);
+    /// says whether anything was sealed.
+    pub(crate) fn seal_all(&self, force: bool) -> Result<bool> {
         let version = self.version();
+        let mut sealed = false;
         for name in version.components.keys() {
-            self.seal(name, force)?;
+            sealed |= self.seal(name, force)?;
         }
-        Ok(())
+        Ok(sealed)
     }
 
     /// Seals `component`'s visible tail into one segment if it is due (or `force`).
     pub(crate) fn seal(&self, component: &str, force: bool) -> Result<bool> {
-        let _maintenance = self.maintenance.lock();
+        let mut builder = self.maintenance.lock();
         let visible = self.wal.visible_lsn();
         let version = self.version();
         let Some(state) = version.components.get(component) else {
@@ -40,11 +42,12 @@ impl Inner {
             return Ok(false);
         }
         let entries = &state.tail[..take];
-        let mut builder = SegmentBuilder::new(&state.schema);
+        builder.reset(&state.schema);
+        builder.reserve(entries.iter().map(|e| e.batch.rows()).sum());
         for e in entries {
             builder.append(Part::Tail(&e.batch), None);
         }
-        let segment = self.write_segment(builder)?;
+        let segment = self.write_segment(&mut builder)?;
         let sealed_lsn = entries[take - 1].lsn;
         let sealed_rows: usize = entries.iter().map(|e| e.batch.rows()).sum();
         self.commit(|v| {
@@ -68,11 +71,12 @@ impl Inner {
         state.tail_rows >= o.seal_rows || bytes >= o.seal_bytes || state.tail.first().is_some_and(|e| e.arrived.elapsed() >= o.seal_age)
     }
 
-    /// Writes and reopens (verifying) a segment under a fresh ID.
-    pub(crate) fn write_segment(&self, builder: SegmentBuilder) -> Result<Arc<Segment>> {
+    /// Writes and maps a segment under a fresh ID. Its section checksums were computed from
+    /// the bytes just written, so they are not re-read here; every later open verifies them.
+    pub(crate) fn write_segment(&self, builder: &mut SegmentBuilder) -> Result<Arc<Segment>> {
         let id = self.allocate_segment_id();
         let path = segment::file_path(&self.segment_dir, id);
-        let written = builder.write(&path, id).and_then(|_| fs::sync_dir(&self.segment_dir)).and_then(|_| Segment::open(&path, id));
+        let written = builder.write(&path, id).and_then(|_| fs::sync_dir(&self.segment_dir)).and_then(|_| Segment::open_written(&path, id));
         written.map(Arc::new).inspect_err(|_| {
             let _ = fs::remove(&path);
         })
@@ -92,18 +96,19 @@ impl Inner {
     /// Merges runs of neighbouring small segments, per component.
     pub(crate) fn compact(&self) -> Result<super::CompactReport> {
         self.seal_all(true)?;
-        let _maintenance = self.maintenance.lock();
+        let mut builder = self.maintenance.lock();
         let version = self.version();
         let mut report = super::CompactReport::default();
         for (name, state) in &version.components {
             report.segments_before += state.segments.len();
             let mut replacements = Vec::new();
             for run in small_runs(&state.segments, self.options.compact_rows) {
-                let mut builder = SegmentBuilder::new(&state.schema);
+                builder.reset(&state.schema);
+                builder.reserve(run.iter().map(|s| s.rows()).sum());
                 for s in run {
                     builder.append(Part::Segment(s), None);
                 }
-                replacements.push((run.iter().map(|s| s.id()).collect::<Vec<_>>(), Some(self.write_segment(builder)?)));
+                replacements.push((run.iter().map(|s| s.id()).collect::<Vec<_>>(), Some(self.write_segment(&mut builder)?)));
             }
             self.replace_segments(name, &replacements)?;
             report.segments_after += state.segments.len() - replacements.iter().map(|(old, _)| old.len() - 1).sum::<usize>();
@@ -114,7 +119,7 @@ impl Inner {
     /// Drops `component`'s events older than `min_time_us`; returns how many rows went.
     pub(crate) fn retain(&self, component: &str, min_time_us: i64) -> Result<u64> {
         self.seal(component, true)?;
-        let _maintenance = self.maintenance.lock();
+        let mut builder = self.maintenance.lock();
         let version = self.version();
         let state = version.components.get(component).ok_or_else(|| Error::invalid(format!("no component {component:?}")))?;
         let mut replacements = Vec::new();
@@ -132,9 +137,9 @@ impl Inner {
                 replacements.push((vec![s.id()], None));
             } else {
                 let rows: Vec<u32> = (keep_from as u32..s.rows() as u32).collect();
-                let mut builder = SegmentBuilder::new(&state.schema);
+                builder.reset(&state.schema);
                 builder.append(Part::Segment(s), Some(&rows));
-                replacements.push((vec![s.id()], Some(self.write_segment(builder)?)));
+                replacements.push((vec![s.id()], Some(self.write_segment(&mut builder)?)));
             }
         }
         self.replace_segments(component, &replacements)?;

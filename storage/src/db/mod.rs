@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::manifest::{ComponentEntry, Manifest};
 use crate::model::{valid_component_name, Batch, Schema};
 use crate::options::{Durability, Options};
+use crate::segment::SegmentBuilder;
 use crate::snapshot::{Snapshot, TailEntry, Version};
 use crate::wal::{encode_batch, Wal};
 use parking_lot::Mutex;
@@ -40,10 +41,12 @@ pub(crate) struct Inner {
     options: Options,
     wal: Wal,
     writer: Mutex<()>,
-    maintenance: Mutex<()>,
+    /// Held by whoever seals, compacts or applies retention; guards the reusable builder.
+    maintenance: Mutex<SegmentBuilder>,
     current: Mutex<Arc<Version>>,
     next_segment_id: AtomicU64,
     recovery: RecoveryReport,
+    signal: Arc<background::Signal>,
     _lock: std::fs::File,
 }
 
@@ -103,7 +106,7 @@ impl Db {
 
     /// Seals every component's unsealed rows into segments now.
     pub fn flush(&self) -> Result<()> {
-        self.inner.seal_all(true)
+        self.inner.seal_all(true).map(drop)
     }
 
     /// Merges small segments of every component (see [`Options::compact_rows`]).
@@ -160,9 +163,25 @@ impl Inner {
         if self.wal.durability() == Durability::Sync {
             self.wal.sync_to(lsn)?;
         }
-        if tail_rows >= self.options.max_unsealed_rows() || (tail_rows >= self.options.seal_rows && !self.options.background_seal) {
-            // The sealer is behind (or there is none): this appender seals, which bounds memory.
+        self.make_room(component, tail_rows)
+    }
+
+    /// Wakes the sealer once a tail is due, and holds the appender back while its component's
+    /// tail is over [`Options::max_unsealed_rows`]: that bounds ingest memory. Without a
+    /// background thread the appender seals itself.
+    fn make_room(&self, component: &str, tail_rows: usize) -> Result<()> {
+        if tail_rows < self.options.seal_rows {
+            return Ok(());
+        }
+        if !self.options.background_seal {
             self.seal(component, false)?;
+            return Ok(());
+        }
+        self.signal.request_seal();
+        let tail_rows = |inner: &Inner| inner.version().components.get(component).map_or(0, |c| c.tail_rows);
+        while tail_rows(self) >= self.options.max_unsealed_rows() {
+            self.wal.check_poison()?;
+            self.signal.wait_for_seal(std::time::Duration::from_millis(100));
         }
         Ok(())
     }
@@ -197,5 +216,13 @@ impl Inner {
 
     fn allocate_segment_id(&self) -> u64 {
         self.next_segment_id.fetch_add(1, Ordering::SeqCst)
+    }
+}
+
+impl Drop for Inner {
+    /// A clean close leaves the log synced and trimmed; a failure here changes nothing that
+    /// recovery does not already handle, so it is not reported.
+    fn drop(&mut self) {
+        let _ = self.wal.close();
     }
 }

@@ -107,10 +107,11 @@ pub(super) fn open(dir: &Path, options: Options) -> Result<Inner> {
         options,
         wal,
         writer: Mutex::new(()),
-        maintenance: Mutex::new(()),
+        maintenance: Mutex::new(crate::segment::SegmentBuilder::new(&Default::default())),
         current: Mutex::new(Arc::new(version)),
         next_segment_id: AtomicU64::new(manifest.next_segment_id.max(max_id_on_disk).max(1)),
         recovery,
+        signal: Default::default(),
         _lock: lock,
     })
 }

@@ -35,13 +35,23 @@ struct SegmentField {
 impl Segment {
     /// Opens and fully verifies the segment at `path`.
     pub fn open(path: &Path, id: u64) -> Result<Segment> {
+        Segment::open_checked(path, id, true)
+    }
+
+    /// Opens a segment this process has just written: structure, shapes and header, footer
+    /// and directory checksums are checked, section checksums are not re-read.
+    pub(crate) fn open_written(path: &Path, id: u64) -> Result<Segment> {
+        Segment::open_checked(path, id, false)
+    }
+
+    fn open_checked(path: &Path, id: u64, verify_sections: bool) -> Result<Segment> {
         let file = std::fs::File::open(path).context(|| format!("open {}", path.display()))?;
         // SAFETY: segment files are immutable once sealed (see `map_sealed`).
         #[allow(unsafe_code)]
         let map = unsafe { map_sealed(&file) }.context(|| format!("map {}", path.display()))?;
         let mut segment =
             Segment { id, path: path.to_owned(), map, rows: 0, time_range: None, builtin: HashMap::new(), fields: Vec::new() };
-        segment.verify()?;
+        segment.verify(verify_sections)?;
         Ok(segment)
     }
 
@@ -49,7 +59,7 @@ impl Segment {
         Error::corrupt(&self.path, offset, what)
     }
 
-    fn verify(&mut self) -> Result<()> {
+    fn verify(&mut self, verify_sections: bool) -> Result<()> {
         let len = self.map.len();
         if len < 128 {
             return Err(self.corrupt(0, format!("file of {len} bytes is too short to be a segment")));
@@ -83,11 +93,11 @@ impl Segment {
         if self.rows > 0 {
             self.time_range = Some((header.min_time, header.max_time));
         }
-        self.read_directory(dir, footer_at)?;
+        self.read_directory(dir, footer_at, verify_sections)?;
         self.check_shapes()
     }
 
-    fn read_directory(&mut self, dir: Range<usize>, data_end: usize) -> Result<()> {
+    fn read_directory(&mut self, dir: Range<usize>, data_end: usize, verify_sections: bool) -> Result<()> {
         let map = &self.map;
         let mut r = Reader::new(&map[dir.clone()], dir.start as u64, &self.path);
         let n_fields = r.u32("field count")?;
@@ -115,7 +125,7 @@ impl Segment {
                 Some(end) if end <= data_end && offset >= 64 && (offset as usize).is_multiple_of(ALIGN) => offset as usize..end,
                 _ => return Err(Error::corrupt(&self.path, at, format!("section {kind:?} lies outside the file or is misaligned"))),
             };
-            if crc32fast::hash(&map[range.clone()]) != crc {
+            if verify_sections && crc32fast::hash(&map[range.clone()]) != crc {
                 return Err(Error::corrupt(&self.path, offset, format!("{kind:?} section checksum mismatch")));
             }
             let target = if field == NO_FIELD {

@@ -36,6 +36,25 @@ pub(crate) fn header() -> [u8; HEADER_LEN] {
     h
 }
 
+/// Where a retired log file waits to be reused.
+pub(crate) fn free_path(dir: &Path, first_lsn: u64) -> PathBuf {
+    dir.join(format!("{first_lsn:020}.free"))
+}
+
+/// Retired log files in `dir`.
+pub(crate) fn list_free_files(dir: &Path) -> crate::Result<Vec<PathBuf>> {
+    use crate::error::IoContext;
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).context(|| format!("list {}", dir.display()))? {
+        let path = entry.context(|| format!("list {}", dir.display()))?.path();
+        if path.extension().is_some_and(|e| e == "free") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
 /// The log files in `dir`, oldest first, as (first LSN, path).
 pub(crate) fn list_files(dir: &Path) -> crate::Result<Vec<(u64, PathBuf)>> {
     use crate::error::IoContext;

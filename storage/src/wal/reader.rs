@@ -26,10 +26,10 @@ pub struct ReplayReport {
 pub(crate) fn replay(dir: &Path, mut apply: impl FnMut(BatchRecord) -> Result<()>) -> Result<ReplayReport> {
     let files = list_files(dir)?;
     let mut report = ReplayReport { files: files.len(), ..ReplayReport::default() };
-    for (i, (_, path)) in files.iter().enumerate() {
+    for (i, (first_lsn, path)) in files.iter().enumerate() {
         let newest = i + 1 == files.len();
         let bytes = std::fs::read(path).context(|| format!("read {}", path.display()))?;
-        let valid_end = read_file(path, &bytes, newest, &mut report, &mut apply)?;
+        let valid_end = read_file(path, *first_lsn, &bytes, newest, &mut report, &mut apply)?;
         if valid_end < bytes.len() as u64 {
             report.torn_tail = Some((path.clone(), valid_end, bytes.len() as u64 - valid_end));
             if valid_end < HEADER_LEN as u64 {
@@ -42,9 +42,12 @@ pub(crate) fn replay(dir: &Path, mut apply: impl FnMut(BatchRecord) -> Result<()
     Ok(report)
 }
 
-/// Returns the offset where the valid records end. Only the newest file may end early.
+/// Returns the offset where the valid records end. Only the newest file may end early. Records
+/// carry consecutive LSNs from the file's first; a record out of sequence is a stale one of a
+/// reused file, and ends the valid log like a torn record does.
 fn read_file(
     path: &Path,
+    first_lsn: u64,
     bytes: &[u8],
     newest: bool,
     report: &mut ReplayReport,
@@ -67,6 +70,7 @@ fn read_file(
         return torn(0, "missing or damaged log file header".into());
     }
     let mut pos = HEADER_LEN;
+    let mut records = 0;
     while pos < bytes.len() {
         if bytes.len() - pos < FRAME_HEADER {
             return torn(pos, "record header cut short".into());
@@ -82,6 +86,10 @@ fn read_file(
             return torn(pos, "record checksum mismatch".into());
         }
         let record = decode_batch(&mut Reader::new(payload, body as u64, path))?;
+        if record.lsn != first_lsn + records {
+            return torn(pos, format!("record with LSN {} where {} was due", record.lsn, first_lsn + records));
+        }
+        records += 1;
         report.records += 1;
         report.bytes += (FRAME_HEADER + len) as u64;
         report.last_lsn = report.last_lsn.max(record.lsn);
@@ -100,10 +108,10 @@ pub(crate) struct FileCheck {
 }
 
 /// Checks one log file without changing it.
-pub(crate) fn verify_file(path: &Path, newest: bool) -> Result<FileCheck> {
+pub(crate) fn verify_file(path: &Path, first_lsn: u64, newest: bool) -> Result<FileCheck> {
     let bytes = std::fs::read(path).context(|| format!("read {}", path.display()))?;
     let mut report = ReplayReport::default();
-    let end = read_file(path, &bytes, newest, &mut report, &mut |_| Ok(()))?;
+    let end = read_file(path, first_lsn, &bytes, newest, &mut report, &mut |_| Ok(()))?;
     let len = bytes.len() as u64;
     Ok(FileCheck { records: report.records, bytes: len, torn: (end < len).then(|| (end, len - end)) })
 }

@@ -13,6 +13,10 @@ use std::sync::Arc;
 
 /// Size past which the log moves on to a new file.
 const ROTATE_BYTES: u64 = 64 << 20;
+/// Retired log files kept for reuse. Overwriting a file whose pages are already cached costs
+/// a memcpy per write and a data-only fdatasync; a fresh file pays for page allocation and a
+/// metadata sync on every append (about 3x slower here; docs/BENCHMARKS.md).
+const MAX_FREE_FILES: usize = 4;
 
 #[derive(Debug)]
 pub(crate) struct Wal {
@@ -35,6 +39,8 @@ struct Inner {
     buf: Vec<u8>,
     /// First LSN of every live log file, oldest first.
     files: Vec<(u64, PathBuf)>,
+    /// Retired files waiting to be reused (`*.free`).
+    free: Vec<PathBuf>,
 }
 
 #[derive(Debug, Default)]
@@ -48,13 +54,14 @@ impl Wal {
     /// Starts a new log file at `next_lsn` in `dir`, beside the (already replayed) older ones.
     pub fn create(dir: &Path, next_lsn: u64, durability: Durability) -> Result<Wal> {
         let mut files = list_files(dir)?;
-        let (file, path) = new_file(dir, next_lsn)?;
+        let mut free = super::list_free_files(dir)?;
+        let (file, path) = new_file(dir, next_lsn, &mut free)?;
         files.push((next_lsn, path.clone()));
         let last = next_lsn - 1;
         Ok(Wal {
             dir: dir.to_owned(),
             durability,
-            inner: Mutex::new(Inner { file: Arc::new(file), path, len: super::HEADER_LEN as u64, next_lsn, buf: Vec::new(), files }),
+            inner: Mutex::new(Inner { file: Arc::new(file), path, len: super::HEADER_LEN as u64, next_lsn, buf: Vec::new(), files, free }),
             written: AtomicU64::new(last),
             sync: Mutex::new(SyncState { synced: last, ..SyncState::default() }),
             synced_cv: Condvar::new(),
@@ -101,10 +108,12 @@ impl Wal {
         Ok(())
     }
 
-    /// Syncs the full file, then starts the next one, so that only the newest file can be torn.
+    /// Cuts the file at its last record (a reused file may hold stale bytes past it) and syncs
+    /// it, then starts the next one: only the newest file can end in anything but a record.
     fn rotate(&self, inner: &mut Inner, next_lsn: u64) -> Result<()> {
-        fs::sync_data(&inner.file, &inner.path).map_err(|e| self.poison(e.to_string()))?;
-        let (file, path) = new_file(&self.dir, next_lsn).map_err(|e| self.poison(e.to_string()))?;
+        let finished = fs::set_len(&inner.file, inner.len, &inner.path).and_then(|()| fs::sync_data(&inner.file, &inner.path));
+        finished.map_err(|e| self.poison(e.to_string()))?;
+        let (file, path) = new_file(&self.dir, next_lsn, &mut inner.free).map_err(|e| self.poison(e.to_string()))?;
         inner.file = Arc::new(file);
         inner.path = path.clone();
         inner.len = super::HEADER_LEN as u64;
@@ -162,22 +171,38 @@ impl Wal {
         self.inner.lock().next_lsn
     }
 
-    /// Deletes log files whose records all have LSNs below `keep_from`.
+    /// Retires log files whose records all have LSNs below `keep_from`: kept for reuse up to
+    /// [`MAX_FREE_FILES`], deleted beyond that.
     pub fn remove_before(&self, keep_from: u64) -> Result<()> {
         let mut inner = self.inner.lock();
-        let mut removed = false;
+        let mut changed = false;
         while inner.files.len() > 1 && inner.files[1].0 <= keep_from {
-            let (_, path) = inner.files.remove(0);
-            fs::remove(&path)?;
-            removed = true;
+            let (lsn, path) = inner.files.remove(0);
+            if inner.free.len() < MAX_FREE_FILES {
+                let free = super::free_path(&self.dir, lsn);
+                fs::rename(&path, &free)?;
+                inner.free.push(free);
+            } else {
+                fs::remove(&path)?;
+            }
+            changed = true;
         }
-        if removed {
+        if changed {
             fs::sync_dir(&self.dir)?;
         }
         Ok(())
     }
 
-    fn check_poison(&self) -> Result<()> {
+    /// A clean close: sync, and cut the active file at its last record so that the next open
+    /// finds no stale bytes of a reused file after it.
+    pub fn close(&self) -> Result<()> {
+        self.sync_all()?;
+        let inner = self.inner.lock();
+        fs::set_len(&inner.file, inner.len, &inner.path)?;
+        fs::sync_data(&inner.file, &inner.path)
+    }
+
+    pub fn check_poison(&self) -> Result<()> {
         match &self.sync.lock().poisoned {
             Some(p) => Err(Error::Poisoned(p.clone())),
             None => Ok(()),
@@ -192,9 +217,18 @@ impl Wal {
     }
 }
 
-fn new_file(dir: &Path, first_lsn: u64) -> Result<(File, PathBuf)> {
+/// Starts the log file for `first_lsn`, reusing a retired one when there is one. A reused
+/// file keeps its old bytes past what is written; replay tells them apart because records
+/// must carry consecutive LSNs starting at the file's first.
+fn new_file(dir: &Path, first_lsn: u64, free: &mut Vec<PathBuf>) -> Result<(File, PathBuf)> {
     let path = file_path(dir, first_lsn);
-    let mut file = fs::create_new(&path)?;
+    let mut file = match free.pop() {
+        Some(old) => {
+            fs::rename(&old, &path)?;
+            fs::open_write(&path)?
+        }
+        None => fs::create_new(&path)?,
+    };
     fs::write_all(&mut file, &header(), &path)?;
     fs::sync_data(&file, &path)?;
     fs::sync_dir(dir)?;
