@@ -9,12 +9,14 @@ fn run(db: &Db, component: &str, input: &[u8], options: &IngestOptions) -> seamd
     ingest(db, component, input, options, &mut |_| {})
 }
 
+/// One line per chunk: every row after the first fixed a new field's type is checked
+/// against it, as in a large file whose first chunk fixed the types.
 fn csv() -> IngestOptions {
-    IngestOptions { chunk_rows: 3, ..IngestOptions::default() }
+    IngestOptions { chunk_bytes: 1, ..IngestOptions::default() }
 }
 
 fn jsonl() -> IngestOptions {
-    IngestOptions { format: Format::Jsonl, chunk_rows: 3, ..IngestOptions::default() }
+    IngestOptions { format: Format::Jsonl, chunk_bytes: 1, ..IngestOptions::default() }
 }
 
 #[test]
@@ -80,7 +82,7 @@ fn jsonl_types_come_from_json() {
 
 /// Each bad input: (format, text, expected "line L" and "column C" fragment, a word of the reason).
 const BAD: &[(&str, &[u8], &str, &str)] = &[
-    // The first chunk (3 rows here) fixes a new field's type; the bad value comes later.
+    // The first chunk (one row here) fixes a new field's type; the bad value comes later.
     ("csv", b"trace_id,time,score\n1,2026-01-05T00:00:00Z,0.5\n1,2026-01-05T00:00:00Z,0.5\n1,2026-01-05T00:00:00Z,0.5\n2,2026-01-05T00:00:00Z,high\n", "line 5, column 3", "float"),
     ("csv", b"trace_id,time,score\n1,2026-01-05T00:00:00Z,0.5\nabc,2026-01-05T00:00:00Z,0.5\n", "line 3, column 1", "trace ID"),
     ("csv", b"trace_id,time,score\n1,2026-01-05T00:00:00Z,0.5\n2,yesterday,0.5\n", "line 3, column 2", "not a time"),
@@ -147,7 +149,7 @@ fn skip_bad_rows_keeps_the_good_ones_and_reports_each_bad_one() {
     let db = open(dir.path(), small_options());
     let input = b"trace_id,time,score,country\n1,2026-01-05T00:00:00Z,0.5,US\n2,2026-01-05T00:00:00Z,high,DE\nx,2026-01-05T00:00:00Z,0.1,FR\n4,2026-01-05T00:00:00Z,0.7,\n";
     // One-row chunks: the first row fixes score as float before "high" arrives.
-    let options = IngestOptions { skip_bad_rows: true, chunk_rows: 1, ..csv() };
+    let options = IngestOptions { skip_bad_rows: true, ..csv() };
     let report = run(&db, "c", input, &options).unwrap();
     assert_eq!(report.rows, 2);
     let places: Vec<String> = report.bad_rows.iter().map(|b| b.place.to_string()).collect();

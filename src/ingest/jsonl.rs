@@ -16,6 +16,7 @@ pub(super) fn read(sink: &mut Sink<'_, '_>, input: impl Read, o: &IngestOptions,
     let mut line = Vec::new();
     let mut builder = BatchBuilder::new();
     let mut line_no = 0u64;
+    let mut chunk_bytes = 0;
     let component = sink.component();
     loop {
         line.clear();
@@ -32,7 +33,9 @@ pub(super) fn read(sink: &mut Sink<'_, '_>, input: impl Read, o: &IngestOptions,
         if let Err((column, message)) = row(text, &mut builder, sink.schema(), &component, o) {
             sink.bad(line_no, column, message)?;
         }
-        if builder.rows() >= o.chunk_rows {
+        chunk_bytes += n;
+        if chunk_bytes >= o.chunk_bytes {
+            chunk_bytes = 0;
             sink.append(std::mem::take(&mut builder).finish()?)?;
             progress(sink.report.bytes);
         }

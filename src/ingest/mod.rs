@@ -1,12 +1,13 @@
 //! Text ingest: CSV and JSON Lines into a component, atomically per input (SPEC §5).
 //!
-//! The input is parsed in chunks of [`IngestOptions::chunk_rows`] rows; each chunk becomes a
+//! The input is parsed in chunks of about [`IngestOptions::chunk_bytes`]; each chunk becomes a
 //! batch of a [`BulkLoad`], which writes segments as it goes and makes them all visible in
 //! one commit at the end. A bad value stops the load and nothing is stored, unless
 //! `skip_bad_rows` is set, in which case the row is reported and left out.
 
 mod csv;
 mod jsonl;
+mod rfc3339;
 mod text;
 
 pub use text::{format_time, hash_trace_id, parse_time, parse_trace_id, TimeUnit, TraceIdMode};
@@ -31,13 +32,14 @@ pub struct IngestOptions {
     pub trace_ids: TraceIdMode,
     /// Store the good rows and report the bad ones instead of failing.
     pub skip_bad_rows: bool,
-    /// Rows parsed before they are handed to the storage engine as one batch.
-    pub chunk_rows: usize,
+    /// Input bytes parsed into one batch (chunks end at a record boundary, so a chunk holds
+    /// at least one record). New fields take their type from the first chunk that has a value.
+    pub chunk_bytes: usize,
 }
 
 impl Default for IngestOptions {
     fn default() -> IngestOptions {
-        IngestOptions { format: Format::Csv, time_unit: None, trace_ids: TraceIdMode::Strict, skip_bad_rows: false, chunk_rows: 1 << 16 }
+        IngestOptions { format: Format::Csv, time_unit: None, trace_ids: TraceIdMode::Strict, skip_bad_rows: false, chunk_bytes: 4 << 20 }
     }
 }
 

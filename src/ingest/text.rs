@@ -65,6 +65,9 @@ pub fn parse_time(text: &str, unit: Option<TimeUnit>) -> Result<i64, String> {
         let unit = unit.ok_or_else(|| format!("integer time {text:?} needs a unit (--time-unit s, ms, us or ns)"))?;
         return unit.to_us(v).ok_or_else(|| format!("time {text:?} is out of range"));
     }
+    if let Some(us) = super::rfc3339::parse_us(text.as_bytes()) {
+        return Ok(us);
+    }
     let ts: jiff::Timestamp = text.parse().map_err(|e| format!("{text:?} is not a time (RFC 3339 or an integer): {e}"))?;
     Ok(ts.as_microsecond())
 }

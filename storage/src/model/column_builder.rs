@@ -4,7 +4,8 @@
 use super::batch::{Column, ColumnData};
 use super::types::{FieldType, Value};
 use super::validity::Validity;
-use std::collections::HashMap;
+// foldhash (hashbrown's default) instead of SipHash: tag lookups are on the ingest hot path.
+use hashbrown::HashMap;
 
 /// A typed, growable column.
 #[derive(Clone, Debug)]

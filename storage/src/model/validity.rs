@@ -40,7 +40,11 @@ impl Validity {
         let src_word = |i: usize| -> u64 {
             let w = words.map_or(u64::MAX, |w| w.get(i).copied().unwrap_or(0));
             let valid_bits = n.saturating_sub(i * 64).min(64);
-            if valid_bits == 64 { w } else { w & ((1u64 << valid_bits) - 1) }
+            if valid_bits == 64 {
+                w
+            } else {
+                w & ((1u64 << valid_bits) - 1)
+            }
         };
         for i in 0..n.div_ceil(64) {
             let w = src_word(i);

@@ -50,7 +50,8 @@ pub(crate) struct SegmentBuilder {
 
 impl SegmentBuilder {
     pub fn new(schema: &Schema) -> SegmentBuilder {
-        let mut b = SegmentBuilder { trace_ids: Vec::new(), times: Vec::new(), columns: Vec::new(), spare: Vec::new(), order_scratch: Vec::new() };
+        let mut b =
+            SegmentBuilder { trace_ids: Vec::new(), times: Vec::new(), columns: Vec::new(), spare: Vec::new(), order_scratch: Vec::new() };
         b.reset(schema);
         b
     }
