@@ -171,3 +171,42 @@ fn a_later_chunk_widens_int_to_float() {
     let xs: Vec<Value> = rows_of(&snap, "c").into_iter().map(|r| r.2[0].1.clone()).collect();
     assert_eq!(xs, [Value::Float(1.0), Value::Float(2.0), Value::Float(3.0), Value::Float(4.5)]);
 }
+
+#[test]
+fn quoted_values_survive_every_chunk_size() {
+    let input = "trace_id,time,note,x\n\
+        1,2026-01-05T00:00:00Z,\"a, b\",1\n\
+        2,2026-01-05T00:00:01Z,\"line one\nline two\",2\n\
+        3,2026-01-05T00:00:02Z,\"say \"\"hi\"\"\",3\n\
+        4,2026-01-05T00:00:03Z,plain,4\n";
+    let mut expected = None;
+    for chunk_bytes in [1, 5, 17, 40, 64, 1 << 20] {
+        let dir = temp();
+        let db = open(dir.path(), small_options());
+        let options = IngestOptions { chunk_bytes, ..IngestOptions::default() };
+        assert_eq!(run(&db, "c", input.as_bytes(), &options).unwrap().rows, 4, "chunk_bytes {chunk_bytes}");
+        let notes: Vec<Value> = rows_of(&db.snapshot(), "c").into_iter().map(|r| r.2.into_iter().find(|(n, _)| n == "note").unwrap().1).collect();
+        assert_eq!(notes[1], Value::Tag("line one\nline two".into()));
+        assert_eq!(notes[2], Value::Tag("say \"hi\"".into()));
+        match &expected {
+            None => expected = Some(notes),
+            Some(e) => assert_eq!(&notes, e, "chunk_bytes {chunk_bytes}"),
+        }
+    }
+}
+
+#[test]
+fn an_error_in_a_later_chunk_names_its_file_line() {
+    let dir = temp();
+    let db = open(dir.path(), small_options());
+    let mut text = String::from("trace_id,time,note,x\n");
+    text.push_str("1,2026-01-05T00:00:00Z,\"multi\nline\",1\n");
+    for i in 2..50 {
+        text.push_str(&format!("{i},2026-01-05T00:00:00Z,n,{i}\n"));
+    }
+    text.push_str("50,2026-01-05T00:00:00Z,n,fifty\n");
+    let options = IngestOptions { chunk_bytes: 100, ..IngestOptions::default() };
+    let msg = run(&db, "c", text.as_bytes(), &options).unwrap_err().to_string();
+    // Header, a record spanning two lines, 48 rows: the bad row is on line 52.
+    assert!(msg.starts_with("line 52, column 4"), "{msg}");
+}

@@ -38,20 +38,21 @@ impl Segment {
         Segment::open_checked(path, id, true)
     }
 
-    /// Opens a segment this process has just written: structure, shapes and header, footer
-    /// and directory checksums are checked, section checksums are not re-read.
+    /// Opens a segment this process has just written: structure, section sizes and header,
+    /// footer and directory checksums are checked; section checksums and contents, computed
+    /// from the very bytes written, are not re-read (that would touch every page of it).
     pub(crate) fn open_written(path: &Path, id: u64) -> Result<Segment> {
         Segment::open_checked(path, id, false)
     }
 
-    fn open_checked(path: &Path, id: u64, verify_sections: bool) -> Result<Segment> {
+    fn open_checked(path: &Path, id: u64, verify_contents: bool) -> Result<Segment> {
         let file = std::fs::File::open(path).context(|| format!("open {}", path.display()))?;
         // SAFETY: segment files are immutable once sealed (see `map_sealed`).
         #[allow(unsafe_code)]
         let map = unsafe { map_sealed(&file) }.context(|| format!("map {}", path.display()))?;
         let mut segment =
             Segment { id, path: path.to_owned(), map, rows: 0, time_range: None, builtin: HashMap::new(), fields: Vec::new() };
-        segment.verify(verify_sections)?;
+        segment.verify(verify_contents)?;
         Ok(segment)
     }
 
@@ -59,7 +60,7 @@ impl Segment {
         Error::corrupt(&self.path, offset, what)
     }
 
-    fn verify(&mut self, verify_sections: bool) -> Result<()> {
+    fn verify(&mut self, verify_contents: bool) -> Result<()> {
         let len = self.map.len();
         if len < 128 {
             return Err(self.corrupt(0, format!("file of {len} bytes is too short to be a segment")));
@@ -93,11 +94,15 @@ impl Segment {
         if self.rows > 0 {
             self.time_range = Some((header.min_time, header.max_time));
         }
-        self.read_directory(dir, footer_at, verify_sections)?;
-        self.check_shapes()
+        self.read_directory(dir, footer_at, verify_contents)?;
+        self.check_shapes()?;
+        if verify_contents {
+            self.check_contents()?;
+        }
+        Ok(())
     }
 
-    fn read_directory(&mut self, dir: Range<usize>, data_end: usize, verify_sections: bool) -> Result<()> {
+    fn read_directory(&mut self, dir: Range<usize>, data_end: usize, verify_contents: bool) -> Result<()> {
         let map = &self.map;
         let mut r = Reader::new(&map[dir.clone()], dir.start as u64, &self.path);
         let n_fields = r.u32("field count")?;
@@ -125,7 +130,7 @@ impl Segment {
                 Some(end) if end <= data_end && offset >= 64 && (offset as usize).is_multiple_of(ALIGN) => offset as usize..end,
                 _ => return Err(Error::corrupt(&self.path, at, format!("section {kind:?} lies outside the file or is misaligned"))),
             };
-            if verify_sections && crc32fast::hash(&map[range.clone()]) != crc {
+            if verify_contents && crc32fast::hash(&map[range.clone()]) != crc {
                 return Err(Error::corrupt(&self.path, offset, format!("{kind:?} section checksum mismatch")));
             }
             let target = if field == NO_FIELD {
@@ -176,9 +181,6 @@ impl Segment {
         expect(&self.builtin, SectionKind::Times, Some(rows * 8), true)?;
         expect(&self.builtin, SectionKind::TraceOrder, Some(rows * 4), true)?;
         expect(&self.builtin, SectionKind::TimeZones, Some(chunks * 24), true)?;
-        if self.trace_order().iter().any(|&r| r as usize >= rows) || !self.times().is_sorted() {
-            return Err(self.corrupt(0, "trace order or time order is inconsistent"));
-        }
         for f in &self.fields {
             let width = match f.ty {
                 FieldType::Float | FieldType::Int => 8,
@@ -190,9 +192,20 @@ impl Segment {
             if matches!(f.ty, FieldType::Float | FieldType::Int) {
                 expect(&f.sections, SectionKind::Zones, Some(chunks * 24), true)?;
             }
-            if f.ty == FieldType::Tag {
-                self.check_dictionary(f)?;
-            }
+        }
+        Ok(())
+    }
+
+    /// Values that indexing relies on: row numbers in range, times in order, dictionaries
+    /// sorted and valid, codes inside them. A checksum cannot vouch for these (a faulty writer
+    /// computes checksums over wrong values too), and reads must never panic.
+    fn check_contents(&self) -> Result<()> {
+        let rows = self.rows;
+        if self.trace_order().iter().any(|&r| r as usize >= rows) || !self.times().is_sorted() {
+            return Err(self.corrupt(0, "trace order or time order is inconsistent"));
+        }
+        for f in self.fields.iter().filter(|f| f.ty == FieldType::Tag) {
+            self.check_dictionary(f)?;
         }
         Ok(())
     }
