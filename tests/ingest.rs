@@ -185,7 +185,8 @@ fn quoted_values_survive_every_chunk_size() {
         let db = open(dir.path(), small_options());
         let options = IngestOptions { chunk_bytes, ..IngestOptions::default() };
         assert_eq!(run(&db, "c", input.as_bytes(), &options).unwrap().rows, 4, "chunk_bytes {chunk_bytes}");
-        let notes: Vec<Value> = rows_of(&db.snapshot(), "c").into_iter().map(|r| r.2.into_iter().find(|(n, _)| n == "note").unwrap().1).collect();
+        let notes: Vec<Value> =
+            rows_of(&db.snapshot(), "c").into_iter().map(|r| r.2.into_iter().find(|(n, _)| n == "note").unwrap().1).collect();
         assert_eq!(notes[1], Value::Tag("line one\nline two".into()));
         assert_eq!(notes[2], Value::Tag("say \"hi\"".into()));
         match &expected {

@@ -44,9 +44,7 @@ impl Inner {
         let entries = &state.tail[..take];
         builder.reset(&state.schema);
         builder.reserve(entries.iter().map(|e| e.batch.rows()).sum());
-        for e in entries {
-            builder.append(Part::Tail(&e.batch), None);
-        }
+        builder.append_parts(&entries.iter().map(|e| Part::Tail(&e.batch)).collect::<Vec<_>>());
         let segment = self.write_segment(&mut builder)?;
         let sealed_lsn = entries[take - 1].lsn;
         let sealed_rows: usize = entries.iter().map(|e| e.batch.rows()).sum();
@@ -105,9 +103,7 @@ impl Inner {
             for run in small_runs(&state.segments, self.options.compact_rows) {
                 builder.reset(&state.schema);
                 builder.reserve(run.iter().map(|s| s.rows()).sum());
-                for s in run {
-                    builder.append(Part::Segment(s), None);
-                }
+                builder.append_parts(&run.iter().map(|s| Part::Segment(s)).collect::<Vec<_>>());
                 replacements.push((run.iter().map(|s| s.id()).collect::<Vec<_>>(), Some(self.write_segment(&mut builder)?)));
             }
             self.replace_segments(name, &replacements)?;

@@ -111,42 +111,31 @@ impl SegmentBuilder {
     /// Appends the rows of `part` (all of them, or those listed in `rows`, ascending). Whole
     /// parts are copied slice by slice; a row list (retention) is gathered.
     pub fn append(&mut self, part: Part<'_>, rows: Option<&[u32]>) {
-        let n = rows.map_or(part.rows(), <[u32]>::len);
         take(&mut self.trace_ids, part.trace_ids(), rows, |x| x);
         take(&mut self.times, part.times(), rows, |x| x);
         for col in &mut self.columns {
-            let view = part.field(&col.name);
-            match (&mut col.data, view.map(|v| v.values)) {
-                (Data::Float(out), Some(Values::Float(v))) => take(out, v, rows, |x| x),
-                (Data::Float(out), Some(Values::Int(v))) => take(out, v, rows, |x| x as f64),
-                (Data::Int(out), Some(Values::Int(v))) => take(out, v, rows, |x| x),
-                (Data::Bool(out), Some(Values::Bool(v))) => take(out, v, rows, |x| x),
-                (Data::Tag { codes: out, dict: out_dict, index }, Some(Values::Tag { codes, dict })) => {
-                    let remap: Vec<u32> = dict
-                        .iter()
-                        .map(|s| {
-                            *index.entry(s.to_owned()).or_insert_with(|| {
-                                out_dict.push(s.to_owned());
-                                out_dict.len() as u32 - 1
-                            })
-                        })
-                        .collect();
-                    take(out, codes, rows, |c| remap.get(c as usize).copied().unwrap_or(0));
-                }
-                // A field the part lacks is null. The schema only widens int to float, so no
-                // other pairing can occur; were it to, the rows read null rather than panic.
-                (data, _) => {
-                    (0..n).for_each(|_| data.push_null());
-                    col.validity.extend_from(Some(&[]), n);
-                    continue;
-                }
-            }
-            let validity = view.and_then(|v| v.validity);
-            match rows {
-                None => col.validity.extend_from(validity, n),
-                Some(rows) => rows.iter().for_each(|&r| col.validity.push(validity.is_none_or(|w| is_valid(w, r as usize)))),
-            }
+            col.append(part, rows);
         }
+    }
+
+    /// Appends whole parts, copying half of the columns on a second thread: a seal copies
+    /// the whole tail, and the copy is memory-bound work the other core can share.
+    pub fn append_parts(&mut self, parts: &[Part<'_>]) {
+        let (ids, times) = (&mut self.trace_ids, &mut self.times);
+        let half = self.columns.len() / 2;
+        let (mine, theirs) = self.columns.split_at_mut(half);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                for part in parts {
+                    theirs.iter_mut().for_each(|col| col.append(*part, None));
+                }
+            });
+            for part in parts {
+                take(ids, part.trace_ids(), None, |x| x);
+                take(times, part.times(), None, |x| x);
+                mine.iter_mut().for_each(|col| col.append(*part, None));
+            }
+        });
     }
 
     /// Sorts, indexes and writes the segment to `path` (which must not exist) and syncs it;
@@ -203,47 +192,30 @@ impl SegmentBuilder {
         }
     }
 
+    /// Writes every section. The CPU-heavy indexes (the trace order, each tag's sorted
+    /// dictionary and bitmaps) are computed on a second thread while this one writes the
+    /// plain columns; the indexed sections follow.
     fn write_sections(&mut self, out: &mut SectionWriter) -> std::io::Result<()> {
-        out.section(NO_FIELD, SectionKind::TraceIds, bytemuck::cast_slice(&self.trace_ids))?;
-        out.section(NO_FIELD, SectionKind::Times, bytemuck::cast_slice(&self.times))?;
-        let order = trace_order(&self.trace_ids, &mut self.order_scratch);
-        out.section(NO_FIELD, SectionKind::TraceOrder, bytemuck::cast_slice(&order))?;
-        out.section(NO_FIELD, SectionKind::TimeZones, bytemuck::cast_slice(&zones_i64(&self.times, None)))?;
-        for (i, col) in self.columns.iter_mut().enumerate() {
-            let field = i as u32;
-            let validity = (col.validity.null_count() > 0).then_some(&col.validity);
-            match &mut col.data {
-                Data::Float(v) => {
-                    out.section(field, SectionKind::Values, bytemuck::cast_slice(v))?;
-                    out.section(field, SectionKind::Zones, bytemuck::cast_slice(&zones_f64(v, validity)))?;
-                }
-                Data::Int(v) => {
-                    out.section(field, SectionKind::Values, bytemuck::cast_slice(v))?;
-                    out.section(field, SectionKind::Zones, bytemuck::cast_slice(&zones_i64(v, validity)))?;
-                }
-                Data::Bool(v) => out.section(field, SectionKind::Values, v)?,
-                Data::Tag { codes, dict, .. } => {
-                    let (sorted, remap) = sorted_dict(dict);
-                    codes.iter_mut().for_each(|c| *c = remap.get(*c as usize).copied().unwrap_or(0));
-                    out.section(field, SectionKind::Values, bytemuck::cast_slice(codes))?;
-                    let mut offsets = vec![0u32];
-                    let mut bytes = Vec::new();
-                    for s in &sorted {
-                        bytes.extend_from_slice(s.as_bytes());
-                        offsets.push(bytes.len() as u32);
-                    }
-                    out.section(field, SectionKind::DictOffsets, bytemuck::cast_slice(&offsets))?;
-                    out.section(field, SectionKind::DictBytes, &bytes)?;
-                    let (bitmap_offsets, bitmaps) = bitmaps(codes, validity, sorted.len());
-                    out.section(field, SectionKind::BitmapOffsets, bytemuck::cast_slice(&bitmap_offsets))?;
-                    out.section(field, SectionKind::Bitmaps, &bitmaps)?;
-                }
+        let (ids, scratch, times) = (&self.trace_ids, &mut self.order_scratch, &self.times);
+        let (tags, plain): (Vec<_>, Vec<_>) = self.columns.iter_mut().enumerate().partition(|(_, c)| matches!(c.data, Data::Tag { .. }));
+        std::thread::scope(|scope| {
+            let indexes = scope.spawn(move || {
+                let order = trace_order(ids, scratch);
+                let tags: Vec<TagIndex<'_>> = tags.into_iter().filter_map(|(i, c)| TagIndex::build(i as u32, c)).collect();
+                (order, tags)
+            });
+            out.section(NO_FIELD, SectionKind::TraceIds, bytemuck::cast_slice(ids))?;
+            out.section(NO_FIELD, SectionKind::Times, bytemuck::cast_slice(times))?;
+            out.section(NO_FIELD, SectionKind::TimeZones, bytemuck::cast_slice(&zones_i64(times, None)))?;
+            for (i, col) in plain {
+                write_plain(i as u32, col, out)?;
             }
-            if let Some(v) = validity {
-                out.section(field, SectionKind::Validity, bytemuck::cast_slice(v.words()))?;
+            let (order, tags) = indexes.join().map_err(|_| std::io::Error::other("index thread panicked"))?;
+            for tag in tags {
+                tag.write(out)?;
             }
-        }
-        Ok(())
+            out.section(NO_FIELD, SectionKind::TraceOrder, bytemuck::cast_slice(&order))
+        })
     }
 
     fn directory(&self, sections: &[Section]) -> Vec<u8> {
@@ -263,6 +235,44 @@ impl SegmentBuilder {
             dir.put_u64(s.len);
         }
         dir
+    }
+}
+
+impl BuildColumn {
+    /// Appends this field's values of `part` (all rows, or the listed ones).
+    fn append(&mut self, part: Part<'_>, rows: Option<&[u32]>) {
+        let n = rows.map_or(part.rows(), <[u32]>::len);
+        let view = part.field(&self.name);
+        match (&mut self.data, view.map(|v| v.values)) {
+            (Data::Float(out), Some(Values::Float(v))) => take(out, v, rows, |x| x),
+            (Data::Float(out), Some(Values::Int(v))) => take(out, v, rows, |x| x as f64),
+            (Data::Int(out), Some(Values::Int(v))) => take(out, v, rows, |x| x),
+            (Data::Bool(out), Some(Values::Bool(v))) => take(out, v, rows, |x| x),
+            (Data::Tag { codes: out, dict: out_dict, index }, Some(Values::Tag { codes, dict })) => {
+                let remap: Vec<u32> = dict
+                    .iter()
+                    .map(|s| {
+                        *index.entry(s.to_owned()).or_insert_with(|| {
+                            out_dict.push(s.to_owned());
+                            out_dict.len() as u32 - 1
+                        })
+                    })
+                    .collect();
+                take(out, codes, rows, |c| remap.get(c as usize).copied().unwrap_or(0));
+            }
+            // A field the part lacks is null. The schema only widens int to float, so no
+            // other pairing can occur; were it to, the rows read null rather than panic.
+            (data, _) => {
+                (0..n).for_each(|_| data.push_null());
+                self.validity.extend_from(Some(&[]), n);
+                return;
+            }
+        }
+        let validity = view.and_then(|v| v.validity);
+        match rows {
+            None => self.validity.extend_from(validity, n),
+            Some(rows) => rows.iter().for_each(|&r| self.validity.push(validity.is_none_or(|w| is_valid(w, r as usize)))),
+        }
     }
 }
 
@@ -493,4 +503,67 @@ fn zones_f64(values: &[f64], validity: Option<&Validity>) -> Vec<Zone> {
             Zone { min: min.to_bits(), max: max.to_bits(), nulls, rows: chunk.len() as u32 }
         })
         .collect()
+}
+
+/// The sections of a float, int or bool field.
+fn write_plain(field: u32, col: &BuildColumn, out: &mut SectionWriter) -> std::io::Result<()> {
+    let validity = (col.validity.null_count() > 0).then_some(&col.validity);
+    match &col.data {
+        Data::Float(v) => {
+            out.section(field, SectionKind::Values, bytemuck::cast_slice(v))?;
+            out.section(field, SectionKind::Zones, bytemuck::cast_slice(&zones_f64(v, validity)))?;
+        }
+        Data::Int(v) => {
+            out.section(field, SectionKind::Values, bytemuck::cast_slice(v))?;
+            out.section(field, SectionKind::Zones, bytemuck::cast_slice(&zones_i64(v, validity)))?;
+        }
+        Data::Bool(v) => out.section(field, SectionKind::Values, v)?,
+        Data::Tag { .. } => {}
+    }
+    if let Some(v) = validity {
+        out.section(field, SectionKind::Validity, bytemuck::cast_slice(v.words()))?;
+    }
+    Ok(())
+}
+
+/// A tag field's sections, computed ahead of writing: codes renumbered to the sorted
+/// dictionary, the dictionary itself, and one bitmap per value (the slice index).
+struct TagIndex<'a> {
+    field: u32,
+    codes: &'a [u32],
+    validity: Option<&'a Validity>,
+    dict_offsets: Vec<u32>,
+    dict_bytes: Vec<u8>,
+    bitmap_offsets: Vec<u64>,
+    bitmaps: Vec<u8>,
+}
+
+impl<'a> TagIndex<'a> {
+    fn build(field: u32, col: &'a mut BuildColumn) -> Option<TagIndex<'a>> {
+        let validity = (col.validity.null_count() > 0).then_some(&col.validity);
+        let Data::Tag { codes, dict, .. } = &mut col.data else { return None };
+        let (sorted, remap) = sorted_dict(dict);
+        codes.iter_mut().for_each(|c| *c = remap.get(*c as usize).copied().unwrap_or(0));
+        let mut dict_offsets = vec![0u32];
+        let mut dict_bytes = Vec::new();
+        for s in &sorted {
+            dict_bytes.extend_from_slice(s.as_bytes());
+            dict_offsets.push(dict_bytes.len() as u32);
+        }
+        let (bitmap_offsets, bitmaps) = bitmaps(codes, validity, sorted.len());
+        Some(TagIndex { field, codes, validity, dict_offsets, dict_bytes, bitmap_offsets, bitmaps })
+    }
+
+    fn write(&self, out: &mut SectionWriter) -> std::io::Result<()> {
+        let field = self.field;
+        out.section(field, SectionKind::Values, bytemuck::cast_slice(self.codes))?;
+        out.section(field, SectionKind::DictOffsets, bytemuck::cast_slice(&self.dict_offsets))?;
+        out.section(field, SectionKind::DictBytes, &self.dict_bytes)?;
+        out.section(field, SectionKind::BitmapOffsets, bytemuck::cast_slice(&self.bitmap_offsets))?;
+        out.section(field, SectionKind::Bitmaps, &self.bitmaps)?;
+        if let Some(v) = self.validity {
+            out.section(field, SectionKind::Validity, bytemuck::cast_slice(v.words()))?;
+        }
+        Ok(())
+    }
 }
