@@ -26,5 +26,5 @@ pub use db::{BulkLoad, CompactReport, Db, RecoveryReport};
 pub use error::{Error, Result};
 pub use model::{Batch, BatchBuilder, Column, ColumnData, FieldType, Schema, TraceId, Validity, Value};
 pub use options::{Durability, Options};
-pub use scan::{Dict, FieldView, Part, Values};
+pub use scan::{Codes, Dict, FieldView, Part, Values};
 pub use snapshot::{ComponentView, Event, Snapshot};

@@ -68,6 +68,54 @@ impl<'a> Dict<'a> {
     }
 }
 
+/// Tag dictionary codes, as narrow as the dictionary allows: segments store `u8` codes for
+/// up to 256 values, `u16` up to 65,536, else `u32`; the unsealed tail always holds `u32`.
+#[derive(Clone, Copy, Debug)]
+pub enum Codes<'a> {
+    U8(&'a [u8]),
+    U16(&'a [u16]),
+    U32(&'a [u32]),
+}
+
+impl Codes<'_> {
+    pub fn len(&self) -> usize {
+        match self {
+            Codes::U8(c) => c.len(),
+            Codes::U16(c) => c.len(),
+            Codes::U32(c) => c.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The code of `row`.
+    #[inline]
+    pub fn get(&self, row: usize) -> u32 {
+        match self {
+            Codes::U8(c) => c[row] as u32,
+            Codes::U16(c) => c[row] as u32,
+            Codes::U32(c) => c[row],
+        }
+    }
+
+    /// Appends the codes of `rows` (or all) to `out`, mapped through `f`.
+    pub fn extend_into(&self, out: &mut Vec<u32>, rows: Option<&[u32]>, f: impl Fn(u32) -> u32) {
+        fn go<T: Copy + Into<u32>>(c: &[T], out: &mut Vec<u32>, rows: Option<&[u32]>, f: impl Fn(u32) -> u32) {
+            match rows {
+                None => out.extend(c.iter().map(|&x| f(x.into()))),
+                Some(rows) => out.extend(rows.iter().map(|&r| f(c[r as usize].into()))),
+            }
+        }
+        match self {
+            Codes::U8(c) => go(c, out, rows, f),
+            Codes::U16(c) => go(c, out, rows, f),
+            Codes::U32(c) => go(c, out, rows, f),
+        }
+    }
+}
+
 /// A column's values as stored.
 #[derive(Clone, Copy, Debug)]
 pub enum Values<'a> {
@@ -76,7 +124,7 @@ pub enum Values<'a> {
     /// 0 or 1 per row.
     Bool(&'a [u8]),
     Tag {
-        codes: &'a [u32],
+        codes: Codes<'a>,
         dict: Dict<'a>,
     },
 }
@@ -112,7 +160,7 @@ impl FieldView<'_> {
             Values::Float(v) => Value::Float(v[row]),
             Values::Int(v) => Value::Int(v[row]),
             Values::Bool(v) => Value::Bool(v[row] != 0),
-            Values::Tag { codes, dict } => Value::Tag(dict.get(codes[row]).to_owned()),
+            Values::Tag { codes, dict } => Value::Tag(dict.get(codes.get(row)).to_owned()),
         }
     }
 }
@@ -166,7 +214,7 @@ impl<'a> Part<'a> {
                     ColumnData::Float(v) => Values::Float(v),
                     ColumnData::Int(v) => Values::Int(v),
                     ColumnData::Bool(v) => Values::Bool(v),
-                    ColumnData::Tag { dict, codes } => Values::Tag { codes, dict: Dict::Strings(dict) },
+                    ColumnData::Tag { dict, codes } => Values::Tag { codes: Codes::U32(codes), dict: Dict::Strings(dict) },
                 },
                 validity: c.validity.as_ref().map(|v| v.words()),
             }),
@@ -191,7 +239,7 @@ impl<'a> Part<'a> {
                 if let Some(FieldView { values: Values::Tag { codes, dict }, validity }) = self.field(field) {
                     if let Some(code) = dict.find(value) {
                         let valid = |r: usize| validity.is_none_or(|w| is_valid(w, r));
-                        rows.extend((0..codes.len()).filter(|&r| codes[r] == code && valid(r)).map(|r| r as u32));
+                        rows.extend((0..codes.len()).filter(|&r| codes.get(r) == code && valid(r)).map(|r| r as u32));
                     }
                 }
                 Ok(rows)

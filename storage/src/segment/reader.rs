@@ -3,10 +3,11 @@
 
 use super::format::{Footer, Header, SectionKind, Zone, ALIGN, CHUNK_ROWS, FOOTER_MAGIC, MAGIC, NO_FIELD, VERSION};
 use super::map::map_sealed;
+use super::writer::code_width;
 use crate::codec::Reader;
 use crate::error::{Error, IoContext, Result};
 use crate::model::FieldType;
-use crate::scan::{Dict, FieldView, Values};
+use crate::scan::{Codes, Dict, FieldView, Values};
 use memmap2::Mmap;
 use roaring::RoaringBitmap;
 use std::collections::HashMap;
@@ -185,7 +186,7 @@ impl Segment {
             let width = match f.ty {
                 FieldType::Float | FieldType::Int => 8,
                 FieldType::Bool => 1,
-                FieldType::Tag => 4,
+                FieldType::Tag => code_width(self.dict_len(f)),
             };
             expect(&f.sections, SectionKind::Values, Some(rows * width), true)?;
             expect(&f.sections, SectionKind::Validity, Some(rows.div_ceil(64) * 8), false)?;
@@ -238,8 +239,8 @@ impl Segment {
                 return Err(bad("values are not sorted and unique"));
             }
         }
-        let codes: &[u32] = self.cast(f.sections.get(&SectionKind::Values));
-        if n > 0 && codes.iter().any(|&c| c as usize >= n) {
+        let codes = self.codes(f);
+        if n > 0 && (0..codes.len()).any(|r| codes.get(r) as usize >= n) {
             return Err(bad("a code lies outside the dictionary"));
         }
         Ok(())
@@ -311,7 +312,7 @@ impl Segment {
             FieldType::Int => Values::Int(self.cast(values)),
             FieldType::Bool => Values::Bool(self.bytes(values)),
             FieldType::Tag => Values::Tag {
-                codes: self.cast(values),
+                codes: self.codes(f),
                 dict: Dict::Packed {
                     offsets: self.cast(f.sections.get(&SectionKind::DictOffsets)),
                     bytes: self.bytes(f.sections.get(&SectionKind::DictBytes)),
@@ -320,6 +321,20 @@ impl Segment {
         };
         let validity = f.sections.get(&SectionKind::Validity).map(|r| self.cast(Some(r)));
         Some(FieldView { values, validity })
+    }
+
+    /// A tag field's codes at the width its dictionary size implies.
+    fn codes(&self, f: &SegmentField) -> Codes<'_> {
+        let values = f.sections.get(&SectionKind::Values);
+        match code_width(self.dict_len(f)) {
+            1 => Codes::U8(self.bytes(values)),
+            2 => Codes::U16(self.cast(values)),
+            _ => Codes::U32(self.cast(values)),
+        }
+    }
+
+    fn dict_len(&self, f: &SegmentField) -> usize {
+        self.cast::<u32>(f.sections.get(&SectionKind::DictOffsets)).len().saturating_sub(1)
     }
 
     /// Zone maps of `time` or of a float or int field.

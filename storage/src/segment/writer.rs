@@ -262,7 +262,7 @@ impl BuildColumn {
                         })
                     })
                     .collect();
-                take(out, codes, rows, |c| remap.get(c as usize).copied().unwrap_or(0));
+                codes.extend_into(out, rows, |c| remap.get(c as usize).copied().unwrap_or(0));
             }
             // A field the part lacks is null. The schema only widens int to float, so no
             // other pairing can occur; were it to, the rows read null rather than panic.
@@ -406,6 +406,17 @@ fn take<T: Copy, U>(out: &mut Vec<U>, values: &[T], rows: Option<&[u32]>, f: imp
 
 fn gather<T: Copy>(values: &[T], order: &[u32]) -> Vec<T> {
     order.iter().map(|&r| values[r as usize]).collect()
+}
+
+/// Bytes per tag code in a segment with `values` dictionary entries (docs/FORMAT.md §Segment).
+pub(crate) fn code_width(values: usize) -> usize {
+    if values <= 1 << 8 {
+        1
+    } else if values <= 1 << 16 {
+        2
+    } else {
+        4
+    }
 }
 
 /// Scratch space of the trace-order sort, kept with the builder so it is allocated once.
@@ -595,7 +606,11 @@ impl<'a> TagIndex<'a> {
 
     fn write(&self, out: &mut SectionWriter) -> std::io::Result<()> {
         let field = self.field;
-        out.section(field, SectionKind::Values, bytemuck::cast_slice(self.codes))?;
+        match code_width(self.dict_offsets.len() - 1) {
+            1 => out.section(field, SectionKind::Values, &self.codes.iter().map(|&c| c as u8).collect::<Vec<u8>>())?,
+            2 => out.section(field, SectionKind::Values, bytemuck::cast_slice(&self.codes.iter().map(|&c| c as u16).collect::<Vec<u16>>()))?,
+            _ => out.section(field, SectionKind::Values, bytemuck::cast_slice(self.codes))?,
+        }
         out.section(field, SectionKind::DictOffsets, bytemuck::cast_slice(&self.dict_offsets))?;
         out.section(field, SectionKind::DictBytes, &self.dict_bytes)?;
         out.section(field, SectionKind::BitmapOffsets, bytemuck::cast_slice(&self.bitmap_offsets))?;
