@@ -8,7 +8,7 @@ mod writer;
 
 pub use format::{Zone, CHUNK_ROWS};
 pub use reader::Segment;
-pub(crate) use writer::SegmentBuilder;
+pub(crate) use writer::{code_width, SegmentBuilder};
 pub use writer::SegmentMeta;
 
 use std::path::{Path, PathBuf};

@@ -7,6 +7,7 @@
 use crate::codec::{Put, Reader};
 use crate::error::Result;
 use crate::model::{Batch, Column, ColumnData, FieldType, Validity};
+use crate::segment::code_width;
 
 pub(crate) const FRAME_HEADER: usize = 8;
 pub(crate) const KIND_BATCH: u8 = 1;
@@ -22,7 +23,15 @@ pub(crate) fn encode_batch(out: &mut Vec<u8>, lsn: u64, component: &str, batch: 
     out.put_str16(component);
     out.put_u64(batch.rows() as u64);
     out.put_u32(batch.fields.len() as u32);
-    out.put_pod_slice(&batch.trace_ids);
+    // Trace IDs that all fit in 64 bits (the usual case) are logged as u64: a quarter of
+    // the bytes of a typical row.
+    if batch.trace_ids.iter().all(|&id| id >> 64 == 0) {
+        out.put_u8(8);
+        out.extend(batch.trace_ids.iter().flat_map(|&id| (id as u64).to_le_bytes()));
+    } else {
+        out.put_u8(16);
+        out.put_pod_slice(&batch.trace_ids);
+    }
     out.put_pod_slice(&batch.times);
     for (name, column) in &batch.fields {
         out.put_str16(name);
@@ -41,7 +50,11 @@ pub(crate) fn encode_batch(out: &mut Vec<u8>, lsn: u64, component: &str, batch: 
                     out.put_u32(s.len() as u32);
                     out.extend_from_slice(s.as_bytes());
                 }
-                out.put_pod_slice(codes);
+                match code_width(dict.len()) {
+                    1 => out.extend(codes.iter().map(|&c| c as u8)),
+                    2 => out.extend(codes.iter().flat_map(|&c| (c as u16).to_le_bytes())),
+                    _ => out.put_pod_slice(codes),
+                }
             }
         }
     }
@@ -71,7 +84,11 @@ pub(crate) fn decode_batch(r: &mut Reader<'_>) -> Result<BatchRecord> {
     let rows64 = r.u64("row count")?;
     let rows = r.len(rows64, 24, "row count")?;
     let n_fields = r.u32("field count")?;
-    let trace_ids = r.pod_vec::<u128>(rows, "trace IDs")?;
+    let trace_ids = match r.u8("trace ID width")? {
+        8 => r.pod_vec::<u64>(rows, "trace IDs")?.into_iter().map(u128::from).collect(),
+        16 => r.pod_vec::<u128>(rows, "trace IDs")?,
+        w => return Err(r.corrupt(format!("bad trace ID width {w}"))),
+    };
     let times = r.pod_vec::<i64>(rows, "times")?;
     let mut fields = Vec::new();
     for _ in 0..n_fields {
@@ -99,7 +116,12 @@ pub(crate) fn decode_batch(r: &mut Reader<'_>) -> Result<BatchRecord> {
                     let s = std::str::from_utf8(bytes).map_err(|_| r.corrupt(format!("tag at {at} is not UTF-8")))?;
                     dict.push(s.to_owned());
                 }
-                ColumnData::Tag { dict, codes: r.pod_vec(rows, "tag codes")? }
+                let codes = match code_width(dict.len()) {
+                    1 => r.take(rows, "tag codes")?.iter().map(|&c| c as u32).collect(),
+                    2 => r.pod_vec::<u16>(rows, "tag codes")?.into_iter().map(u32::from).collect(),
+                    _ => r.pod_vec(rows, "tag codes")?,
+                };
+                ColumnData::Tag { dict, codes }
             }
         };
         fields.push((name, Column::new(data, validity)));
