@@ -155,6 +155,7 @@ fn a_damaged_manifest_is_reported_not_replaced() {
     {
         let db = open(dir.path(), small_options());
         db.append("inference", batch(0, 100)).unwrap();
+        db.flush().unwrap();
     }
     let manifest = dir.path().join("MANIFEST");
     flip_byte(&manifest, 20);
@@ -187,4 +188,36 @@ fn rows_survive_reopen_under_relaxed_durability() {
     }
     let db = open(dir.path(), relaxed);
     assert_eq!(rows_of(&db.snapshot(), "inference").len(), 300);
+}
+
+#[test]
+fn a_failing_sealer_surfaces_as_an_append_error_not_a_hang() {
+    let dir = temp();
+    let options = Options { seal_rows: 64, ..Options::default() }; // background sealing on
+    let segments = dir.path().join("segments");
+    let (tx, rx) = std::sync::mpsc::channel();
+    {
+        let db = open(dir.path(), options.clone());
+        // Sealing cannot create files once the segments directory is a plain file.
+        std::fs::rename(&segments, dir.path().join("segments.away")).unwrap();
+        std::fs::write(&segments, b"not a directory").unwrap();
+        let worker = std::thread::spawn(move || {
+            let mut acked = 0;
+            for k in 0..20 {
+                match db.append("inference", batch(k * 1000, 100)) {
+                    Ok(()) => acked += 100,
+                    Err(e) => return tx.send((acked, e.to_string())).unwrap(),
+                }
+            }
+            tx.send((acked, String::new())).unwrap();
+        });
+        let (acked, err) = rx.recv_timeout(std::time::Duration::from_secs(30)).expect("the appender hung");
+        worker.join().unwrap();
+        assert!(!err.is_empty(), "appends beyond the unsealed-row bound must fail while sealing fails");
+        assert!(acked >= 64, "appends within the bound were acknowledged");
+        std::fs::remove_file(&segments).unwrap();
+        std::fs::rename(dir.path().join("segments.away"), &segments).unwrap();
+        let reopened = open(dir.path(), options);
+        assert_eq!(reopened.snapshot().component("inference").unwrap().rows(), acked, "every acknowledged row is back");
+    }
 }

@@ -25,6 +25,8 @@ struct State {
     seal_requested: bool,
     stop: bool,
     seals_done: u64,
+    /// The last background seal failed (cleared by the next success).
+    failed: bool,
 }
 
 impl Signal {
@@ -33,22 +35,29 @@ impl Signal {
         self.work.notify_one();
     }
 
-    /// Waits (at most `timeout`) until a seal finishes.
-    pub fn wait_for_seal(&self, timeout: Duration) {
+    /// Waits (at most `timeout`) until a seal finishes. Returns `false` if the background
+    /// sealer is failing, so that the caller seals itself and sees the error.
+    pub fn wait_for_seal(&self, timeout: Duration) -> bool {
         let mut state = self.state.lock();
         let done = state.seals_done;
         state.seal_requested = true;
         self.work.notify_one();
         let deadline = Instant::now() + timeout;
-        while state.seals_done == done && !state.stop {
+        while state.seals_done == done && !state.stop && !state.failed {
             if self.sealed.wait_until(&mut state, deadline).timed_out() {
-                return;
+                break;
             }
         }
+        !state.failed
     }
 
-    fn sealed(&self) {
-        self.state.lock().seals_done += 1;
+    fn sealed(&self, ok: bool) {
+        let mut state = self.state.lock();
+        state.failed = !ok;
+        if ok {
+            state.seals_done += 1;
+            state.seal_requested = true; // more may be due already
+        }
         self.sealed.notify_all();
     }
 }
@@ -115,10 +124,12 @@ fn run(weak: &Weak<Inner>, signal: &Signal, sync_every: Option<Duration>, tick: 
             }
         }
         if inner.options.background_seal {
-            // An error here surfaces again on the next flush, which seals too.
-            if let Ok(true) = inner.seal_all(false) {
-                signal.sealed();
-                signal.state.lock().seal_requested = true; // more may be due already
+            // A failure is reported to waiting appenders, which then seal themselves and
+            // return the error; it also surfaces on the next flush.
+            match inner.seal_all(false) {
+                Ok(true) => signal.sealed(true),
+                Ok(false) => {}
+                Err(_) => signal.sealed(false),
             }
         }
     }

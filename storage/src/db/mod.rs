@@ -145,6 +145,8 @@ impl Inner {
         if batch.is_empty() {
             return Ok(());
         }
+        // Room first: an error here (a failing sealer) leaves nothing of the batch stored.
+        self.make_room(component)?;
         let (lsn, tail_rows) = {
             let _writer = self.writer.lock();
             let version = self.version();
@@ -163,25 +165,28 @@ impl Inner {
         if self.wal.durability() == Durability::Sync {
             self.wal.sync_to(lsn)?;
         }
-        self.make_room(component, tail_rows)
+        if tail_rows >= self.options.seal_rows && self.options.background_seal {
+            self.signal.request_seal();
+        }
+        Ok(())
     }
 
-    /// Wakes the sealer once a tail is due, and holds the appender back while its component's
-    /// tail is over [`Options::max_unsealed_rows`]: that bounds ingest memory. Without a
-    /// background thread the appender seals itself.
-    fn make_room(&self, component: &str, tail_rows: usize) -> Result<()> {
-        if tail_rows < self.options.seal_rows {
-            return Ok(());
-        }
-        if !self.options.background_seal {
-            self.seal(component, false)?;
-            return Ok(());
-        }
-        self.signal.request_seal();
+    /// Holds an appender back while its component's tail is over
+    /// [`Options::max_unsealed_rows`] (that bounds ingest memory); without a background
+    /// thread, the appender seals a due tail itself.
+    fn make_room(&self, component: &str) -> Result<()> {
         let tail_rows = |inner: &Inner| inner.version().components.get(component).map_or(0, |c| c.tail_rows);
+        if !self.options.background_seal {
+            if tail_rows(self) >= self.options.seal_rows {
+                self.seal(component, false)?;
+            }
+            return Ok(());
+        }
         while tail_rows(self) >= self.options.max_unsealed_rows() {
             self.wal.check_poison()?;
-            self.signal.wait_for_seal(std::time::Duration::from_millis(100));
+            if !self.signal.wait_for_seal(std::time::Duration::from_millis(100)) {
+                self.seal(component, true)?;
+            }
         }
         Ok(())
     }

@@ -8,8 +8,8 @@ mod writer;
 
 pub use format::{Zone, CHUNK_ROWS};
 pub use reader::Segment;
-pub(crate) use writer::{code_width, SegmentBuilder};
 pub use writer::SegmentMeta;
+pub(crate) use writer::{code_width, SegmentBuilder};
 
 use std::path::{Path, PathBuf};
 

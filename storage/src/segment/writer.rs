@@ -517,42 +517,37 @@ fn bitmaps(codes: &[u32], validity: Option<&Validity>, values: usize) -> (Vec<u6
     (offsets, bytes)
 }
 
-fn zones_i64(values: &[i64], validity: Option<&Validity>) -> Vec<Zone> {
+/// Min, max and null count per chunk of `CHUNK_ROWS` rows. `empty` is the (min, max) a
+/// chunk without values reports (min > max), and `bits` stores a value in a `Zone`.
+fn zones<T: Copy + PartialOrd>(values: &[T], validity: Option<&Validity>, empty: (T, T), bits: impl Fn(T) -> u64) -> Vec<Zone> {
     values
         .chunks(CHUNK_ROWS)
         .enumerate()
         .map(|(c, chunk)| {
-            let (mut min, mut max, mut nulls) = (i64::MAX, i64::MIN, 0u32);
+            let ((mut min, mut max), mut nulls) = (empty, 0u32);
             for (i, &v) in chunk.iter().enumerate() {
                 if validity.is_none_or(|m| m.is_valid(c * CHUNK_ROWS + i)) {
-                    min = min.min(v);
-                    max = max.max(v);
+                    if v < min {
+                        min = v;
+                    }
+                    if v > max {
+                        max = v;
+                    }
                 } else {
                     nulls += 1;
                 }
             }
-            Zone { min: min as u64, max: max as u64, nulls, rows: chunk.len() as u32 }
+            Zone { min: bits(min), max: bits(max), nulls, rows: chunk.len() as u32 }
         })
         .collect()
 }
 
+fn zones_i64(values: &[i64], validity: Option<&Validity>) -> Vec<Zone> {
+    zones(values, validity, (i64::MAX, i64::MIN), |v| v as u64)
+}
+
 fn zones_f64(values: &[f64], validity: Option<&Validity>) -> Vec<Zone> {
-    values
-        .chunks(CHUNK_ROWS)
-        .enumerate()
-        .map(|(c, chunk)| {
-            let (mut min, mut max, mut nulls) = (f64::INFINITY, f64::NEG_INFINITY, 0u32);
-            for (i, &v) in chunk.iter().enumerate() {
-                if validity.is_none_or(|m| m.is_valid(c * CHUNK_ROWS + i)) {
-                    min = min.min(v);
-                    max = max.max(v);
-                } else {
-                    nulls += 1;
-                }
-            }
-            Zone { min: min.to_bits(), max: max.to_bits(), nulls, rows: chunk.len() as u32 }
-        })
-        .collect()
+    zones(values, validity, (f64::INFINITY, f64::NEG_INFINITY), f64::to_bits)
 }
 
 /// The sections of a float, int or bool field.
@@ -608,7 +603,9 @@ impl<'a> TagIndex<'a> {
         let field = self.field;
         match code_width(self.dict_offsets.len() - 1) {
             1 => out.section(field, SectionKind::Values, &self.codes.iter().map(|&c| c as u8).collect::<Vec<u8>>())?,
-            2 => out.section(field, SectionKind::Values, bytemuck::cast_slice(&self.codes.iter().map(|&c| c as u16).collect::<Vec<u16>>()))?,
+            2 => {
+                out.section(field, SectionKind::Values, bytemuck::cast_slice(&self.codes.iter().map(|&c| c as u16).collect::<Vec<u16>>()))?
+            }
             _ => out.section(field, SectionKind::Values, bytemuck::cast_slice(self.codes))?,
         }
         out.section(field, SectionKind::DictOffsets, bytemuck::cast_slice(&self.dict_offsets))?;
