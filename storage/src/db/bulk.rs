@@ -22,12 +22,6 @@ pub struct BulkLoad<'a> {
     rows: u64,
 }
 
-impl std::fmt::Debug for SegmentBuilder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SegmentBuilder").field("rows", &self.rows()).finish()
-    }
-}
-
 impl<'a> BulkLoad<'a> {
     pub(super) fn new(inner: &'a Inner, component: &str) -> Result<BulkLoad<'a>> {
         check_name(component)?;

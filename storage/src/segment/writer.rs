@@ -47,6 +47,12 @@ pub(crate) struct SegmentBuilder {
     order_scratch: OrderScratch,
 }
 
+impl std::fmt::Debug for SegmentBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SegmentBuilder").field("rows", &self.rows()).finish()
+    }
+}
+
 impl SegmentBuilder {
     pub fn new(schema: &Schema) -> SegmentBuilder {
         let mut b = SegmentBuilder {

@@ -15,7 +15,8 @@ use std::sync::Arc;
 const ROTATE_BYTES: u64 = 64 << 20;
 /// Retired log files kept for reuse. Overwriting a file whose pages are already cached costs
 /// a memcpy per write and a data-only fdatasync; a fresh file pays for page allocation and a
-/// metadata sync on every append (about 3x slower here; docs/BENCHMARKS.md).
+/// metadata sync on every append (1.4 to 2.9 times slower here, by how much memory the VM
+/// has yet to hand over; docs/BENCHMARKS.md).
 const MAX_FREE_FILES: usize = 4;
 
 #[derive(Debug)]
