@@ -49,6 +49,12 @@ enum Command {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// What zstd would buy on a sealed `inference` segment: per column, compression ratio
+    /// and compress / decompress speed at levels 1 and 3.
+    Zstd {
+        #[arg(long, default_value_t = 1 << 20)]
+        n: u64,
+    },
     /// Writes the standard workload as CSV files (inference.csv, feedback.csv) for peers and
     /// for `seam ingest`.
     Csv {
@@ -68,6 +74,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Ingest { n, batch_rows, durability, writers, stream, dir } => ingest(n, batch_rows, &durability, writers, stream, dir)?,
         Command::Csv { n, out } => write_csv(n, &out)?,
+        Command::Zstd { n } => zstd_probe(n)?,
     }
     Ok(())
 }
@@ -164,5 +171,51 @@ fn write_csv(n: u64, out: &std::path::Path) -> anyhow::Result<()> {
     }
     inference.flush()?;
     feedback.flush()?;
+    Ok(())
+}
+
+fn zstd_probe(n: u64) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("seamdb-zstd-{}", std::process::id()));
+    let db = Db::open_with(&dir, Options { seal_rows: n as usize, ..Options::default() })?;
+    let mut load = db.bulk_load("inference")?;
+    let workload = Workload::new(n, 42);
+    for k in 0..workload.chunks() {
+        load.append(workload.inference_batch(k))?;
+    }
+    load.commit()?;
+    let snapshot = db.snapshot();
+    let segment = &snapshot.component("inference").context("no data")?.segments()[0];
+    let mut columns: Vec<(String, &[u8])> =
+        vec![("trace_id".into(), bytemuck::cast_slice(segment.trace_ids())), ("time".into(), bytemuck::cast_slice(segment.times()))];
+    for (name, _) in segment.fields() {
+        let bytes = match segment.field(name).context("field")?.values {
+            seamdb::storage::Values::Float(v) => bytemuck::cast_slice(v),
+            seamdb::storage::Values::Int(v) => bytemuck::cast_slice(v),
+            seamdb::storage::Values::Bool(v) => v,
+            seamdb::storage::Values::Tag { codes: seamdb::storage::Codes::U8(c), .. } => c,
+            seamdb::storage::Values::Tag { codes: seamdb::storage::Codes::U16(c), .. } => bytemuck::cast_slice(c),
+            seamdb::storage::Values::Tag { codes: seamdb::storage::Codes::U32(c), .. } => bytemuck::cast_slice(c),
+        };
+        columns.push((name.to_string(), bytes));
+    }
+    for (name, bytes) in columns {
+        for level in [1, 3] {
+            let start = Instant::now();
+            let packed = zstd::bulk::compress(bytes, level)?;
+            let compress_s = start.elapsed().as_secs_f64();
+            let start = Instant::now();
+            let unpacked = zstd::bulk::decompress(&packed, bytes.len())?;
+            let decompress_s = start.elapsed().as_secs_f64();
+            anyhow::ensure!(unpacked == bytes, "round trip");
+            println!(
+                "{}",
+                json!({ "column": name, "level": level, "bytes": bytes.len(), "ratio": bytes.len() as f64 / packed.len() as f64,
+                        "compress_mb_s": bytes.len() as f64 / compress_s / 1e6, "decompress_mb_s": bytes.len() as f64 / decompress_s / 1e6 })
+            );
+        }
+    }
+    drop(snapshot);
+    drop(db);
+    std::fs::remove_dir_all(&dir)?;
     Ok(())
 }
