@@ -164,7 +164,7 @@ impl SegmentBuilder {
         let min_time = self.times.first().copied().unwrap_or(0);
         let max_time = self.times.last().copied().unwrap_or(0);
         let file = fs::create_new(path)?;
-        let mut out = SectionWriter { file: BufWriter::with_capacity(1 << 20, file), offset: 0, sections: Vec::new() };
+        let mut out = SectionWriter { file: BufWriter::with_capacity(1 << 20, file), offset: 0, sections: Vec::new(), started: 0 };
         let header = header(rows, min_time, max_time, self.columns.len());
         out.raw(bytemuck::bytes_of(&header)).context(|| format!("write {}", path.display()))?;
         self.write_sections(&mut out).context(|| format!("write {}", path.display()))?;
@@ -349,12 +349,23 @@ struct SectionWriter {
     file: BufWriter<std::fs::File>,
     offset: u64,
     sections: Vec<Section>,
+    /// Bytes up to here have had writeback started.
+    started: u64,
 }
+
+/// Writeback is started every this many bytes, so the disk writes while the CPU builds the
+/// rest and the closing fdatasync has little left to wait for.
+const WRITEBACK_BYTES: u64 = 8 << 20;
 
 impl SectionWriter {
     fn raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         self.file.write_all(bytes)?;
         self.offset += bytes.len() as u64;
+        if self.offset - self.started >= WRITEBACK_BYTES {
+            self.file.flush()?;
+            fs::start_writeback(self.file.get_ref(), self.started, self.offset - self.started);
+            self.started = self.offset;
+        }
         Ok(())
     }
 
