@@ -3,7 +3,7 @@
 use seamdb::ingest::format_time;
 use seamdb::storage::Part;
 use seamdb::workload::{Workload, COUNTRIES};
-use seamdb::{Db, TraceId};
+use seamdb::{Db, TraceId, Value};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -86,11 +86,26 @@ fn demo(dir: &std::path::Path, args: &Args) -> anyhow::Result<()> {
         let first = inference.parts().find_map(|p: Part<'_>| p.trace_ids().first().copied());
         if let Some(id) = first {
             println!("\none trace across components (seam trace {}):", TraceId(id));
-            for e in snapshot.trace(TraceId(id)) {
-                let fields: Vec<String> = e.fields.iter().map(|(n, v)| format!("{n}={v:?}")).collect();
+            let events = snapshot.trace(TraceId(id));
+            for e in &events {
+                let fields: Vec<String> = e.fields.iter().map(|(n, v)| format!("{n}={}", show(v))).collect();
                 println!("  {} {:<9} {}", format_time(e.time_us), e.component, fields.join(" "));
+            }
+            if let [prediction, label, ..] = events.as_slice() {
+                let delay_s = (label.time_us - prediction.time_us) as f64 / 1e6;
+                println!("  the label arrived {:.0} min after the prediction: the join SeamDB is built for", delay_s / 60.0);
             }
         }
     }
     Ok(())
+}
+
+fn show(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Float(x) => format!("{x:.3}"),
+        Value::Int(x) => x.to_string(),
+        Value::Bool(x) => x.to_string(),
+        Value::Tag(t) => t.clone(),
+    }
 }
