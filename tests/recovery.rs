@@ -221,3 +221,66 @@ fn a_failing_sealer_surfaces_as_an_append_error_not_a_hang() {
         assert_eq!(reopened.snapshot().component("inference").unwrap().rows(), acked, "every acknowledged row is back");
     }
 }
+
+mod never_panic {
+    //! Decoders of bytes from disk return errors on garbage; they never panic.
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sample_db() -> (tempfile::TempDir, Vec<u8>, Vec<u8>, Vec<u8>) {
+        let dir = temp();
+        {
+            let db = open(dir.path(), no_seal());
+            db.append("inference", batch(0, 300)).unwrap();
+            db.flush().unwrap();
+            db.append("inference", batch(1000, 20)).unwrap();
+        }
+        let seg = std::fs::read(files(&dir.path().join("segments"), "seg").pop().unwrap()).unwrap();
+        let wal = std::fs::read(files(&dir.path().join("wal"), "wal").pop().unwrap()).unwrap();
+        let manifest = std::fs::read(dir.path().join("MANIFEST")).unwrap();
+        (dir, seg, wal, manifest)
+    }
+
+    /// Opens the database with `file` replaced by `bytes`, then reads everything it serves.
+    fn open_and_read(dir: &Path, file: &Path, bytes: &[u8]) {
+        std::fs::write(file, bytes).unwrap();
+        let _ = check(dir);
+        if let Ok(db) = seamdb::Db::open_with(dir, no_seal()) {
+            let snap = db.snapshot();
+            for c in snap.components() {
+                for part in c.parts() {
+                    for (name, _) in c.schema().fields() {
+                        if let Some(f) = part.field(name) {
+                            (0..part.rows()).for_each(|r| drop(f.value(r)));
+                        }
+                        let _ = part.tag_rows(name, "c1");
+                        let _ = part.zones(name);
+                    }
+                    let _ = part.trace_rows(5);
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        #[test]
+        fn mutated_files_never_panic(which in 0..3usize, edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8), cut in proptest::option::of(any::<prop::sample::Index>())) {
+            let (dir, seg, wal, manifest) = sample_db();
+            let (path, mut bytes) = match which {
+                0 => (files(&dir.path().join("segments"), "seg").pop().unwrap(), seg),
+                1 => (files(&dir.path().join("wal"), "wal").pop().unwrap(), wal),
+                _ => (dir.path().join("MANIFEST"), manifest),
+            };
+            for (at, byte) in edits {
+                let i = at.index(bytes.len());
+                bytes[i] = byte;
+            }
+            if let Some(cut) = cut {
+                bytes.truncate(cut.index(bytes.len() + 1));
+            }
+            open_and_read(dir.path(), &path, &bytes);
+        }
+    }
+}
