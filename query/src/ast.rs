@@ -1,0 +1,120 @@
+//! The syntax tree of a SeamQL statement (SPEC §4), as the parser produces it: names are not
+//! yet resolved against a database.
+
+/// One statement.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Statement {
+    Select(Box<Select>),
+    /// `EXPLAIN SELECT ...`: the plan, not the answer.
+    Explain(Box<Select>),
+    /// `TRACE 'id'`
+    Trace(String),
+    ShowComponents,
+    /// `DESCRIBE component`
+    Describe(String),
+}
+
+/// `SELECT ... FROM ... [JOIN ...] [REFERENCE ...] [WHERE ...] [GROUP BY ...] [AS OF ...] [LIMIT n]`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Select {
+    pub items: Vec<Item>,
+    /// The driving component.
+    pub from: String,
+    pub joins: Vec<String>,
+    pub reference: Option<Reference>,
+    pub filter: Option<Expr>,
+    pub group_by: Vec<GroupKey>,
+    /// The `AS OF` timestamp, as written.
+    pub as_of: Option<String>,
+    pub limit: Option<u64>,
+}
+
+/// One output column: an expression, its `AS` name, and its source text (the default name).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Item {
+    pub expr: Expr,
+    pub alias: Option<String>,
+    pub text: String,
+}
+
+impl Item {
+    /// The output column's name: the alias, else the item's text as written.
+    pub fn name(&self) -> &str {
+        self.alias.as_deref().unwrap_or(&self.text)
+    }
+}
+
+/// `REFERENCE component` or `REFERENCE (component WHERE condition)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reference {
+    pub component: String,
+    pub filter: Option<Expr>,
+}
+
+/// A `GROUP BY` key.
+#[derive(Clone, Debug, PartialEq)]
+pub enum GroupKey {
+    /// `window(15m)`: tumbling windows of this many microseconds, aligned to the epoch.
+    Window {
+        width_us: i64,
+        text: String,
+    },
+    Column(ColumnRef),
+}
+
+/// `field` or `component.field` (`time` included).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ColumnRef {
+    pub component: Option<String>,
+    pub field: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+/// An expression or condition.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    Column(ColumnRef),
+    Int(i64),
+    Float(f64),
+    String(String),
+    Bool(bool),
+    Null,
+    Neg(Box<Expr>),
+    Not(Box<Expr>),
+    Binary {
+        op: BinaryOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    /// `expr [NOT] IN (v, ...)`
+    In {
+        expr: Box<Expr>,
+        list: Vec<Expr>,
+        negated: bool,
+    },
+    /// `expr IS [NOT] NULL`
+    IsNull {
+        expr: Box<Expr>,
+        negated: bool,
+    },
+    /// `name(args)`; `count()` has none. Names are lower-cased.
+    Call {
+        name: String,
+        args: Vec<Expr>,
+    },
+}

@@ -1,0 +1,441 @@
+//! A recursive-descent parser for SeamQL. It never panics: every token access is bounded by
+//! the `End` token, and every error names the line and column of the token it stopped at.
+
+use crate::ast::{BinaryOp, ColumnRef, Expr, GroupKey, Item, Reference, Select, Statement};
+use crate::error::{Error, Result};
+use crate::lexer::{tokenize, Tok, Token};
+
+/// Parses one SeamQL statement (an optional trailing `;` is allowed).
+pub fn parse(text: &str) -> Result<Statement> {
+    let tokens = tokenize(text)?;
+    let mut p = Parser { text, tokens, pos: 0, depth: 0 };
+    let statement = p.statement()?;
+    p.eat_sym(";");
+    p.expect_end()?;
+    Ok(statement)
+}
+
+/// Nesting deeper than this is refused, so that hostile input cannot exhaust the stack.
+const MAX_DEPTH: usize = 64;
+
+struct Parser<'a> {
+    text: &'a str,
+    tokens: Vec<Token>,
+    pos: usize,
+    depth: usize,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> &Token {
+        &self.tokens[self.pos.min(self.tokens.len() - 1)]
+    }
+
+    fn next(&mut self) -> Token {
+        let t = self.peek().clone();
+        if self.pos < self.tokens.len() - 1 {
+            self.pos += 1;
+        }
+        t
+    }
+
+    fn error<T>(&self, expected: &str) -> Result<T> {
+        let t = self.peek();
+        let found = match &t.tok {
+            Tok::Ident(s) => format!("{s:?}"),
+            Tok::Number(s) | Tok::Duration(s) => s.clone(),
+            Tok::Str(s) => format!("'{s}'"),
+            Tok::Sym(s) => format!("{s:?}"),
+            Tok::End => "the end of the query".to_string(),
+        };
+        Err(Error::Parse { line: t.line, column: t.column, message: format!("expected {expected}, found {found}") })
+    }
+
+    fn is_keyword(&self, kw: &str) -> bool {
+        matches!(&self.peek().tok, Tok::Ident(s) if s.eq_ignore_ascii_case(kw))
+    }
+
+    fn eat_keyword(&mut self, kw: &str) -> bool {
+        let hit = self.is_keyword(kw);
+        if hit {
+            self.next();
+        }
+        hit
+    }
+
+    fn keyword(&mut self, kw: &str) -> Result<()> {
+        if self.eat_keyword(kw) {
+            Ok(())
+        } else {
+            self.error(&kw.to_ascii_uppercase())
+        }
+    }
+
+    fn eat_sym(&mut self, sym: &str) -> bool {
+        let hit = matches!(&self.peek().tok, Tok::Sym(s) if *s == sym);
+        if hit {
+            self.next();
+        }
+        hit
+    }
+
+    /// Takes the next token if `accept` turns it into a value; otherwise stays put.
+    fn take<T>(&mut self, accept: impl FnOnce(&Tok) -> Option<T>) -> Option<T> {
+        let value = accept(&self.peek().tok);
+        if value.is_some() {
+            self.next();
+        }
+        value
+    }
+
+    fn sym(&mut self, sym: &str) -> Result<()> {
+        if self.eat_sym(sym) {
+            Ok(())
+        } else {
+            self.error(&format!("{sym:?}"))
+        }
+    }
+
+    fn expect_end(&self) -> Result<()> {
+        match self.peek().tok {
+            Tok::End => Ok(()),
+            _ => self.error("the end of the query"),
+        }
+    }
+
+    /// A name that is not a reserved word.
+    fn ident(&mut self, what: &str) -> Result<String> {
+        match &self.peek().tok {
+            Tok::Ident(s) if !RESERVED.iter().any(|k| s.eq_ignore_ascii_case(k)) => {
+                let s = s.clone();
+                self.next();
+                Ok(s)
+            }
+            _ => self.error(what),
+        }
+    }
+
+    fn statement(&mut self) -> Result<Statement> {
+        if self.eat_keyword("explain") {
+            return Ok(Statement::Explain(Box::new(self.select()?)));
+        }
+        if self.eat_keyword("trace") {
+            return match self.take(|t| match t {
+                Tok::Str(id) | Tok::Number(id) => Some(id.clone()),
+                _ => None,
+            }) {
+                Some(id) => Ok(Statement::Trace(id)),
+                None => self.error("a trace ID in quotes"),
+            };
+        }
+        if self.eat_keyword("show") {
+            self.keyword("components")?;
+            return Ok(Statement::ShowComponents);
+        }
+        if self.eat_keyword("describe") {
+            return Ok(Statement::Describe(self.ident("a component name")?));
+        }
+        if self.is_keyword("select") {
+            return Ok(Statement::Select(Box::new(self.select()?)));
+        }
+        self.error("SELECT, EXPLAIN, TRACE, SHOW COMPONENTS or DESCRIBE")
+    }
+
+    fn select(&mut self) -> Result<Select> {
+        self.keyword("select")?;
+        let mut items = vec![self.item()?];
+        while self.eat_sym(",") {
+            items.push(self.item()?);
+        }
+        self.keyword("from")?;
+        let from = self.ident("a component name")?;
+        let mut joins = Vec::new();
+        while self.eat_keyword("join") {
+            joins.push(self.ident("a component name to join")?);
+        }
+        let reference = if self.eat_keyword("reference") { Some(self.reference()?) } else { None };
+        let filter = if self.eat_keyword("where") { Some(self.expr()?) } else { None };
+        let mut group_by = Vec::new();
+        if self.eat_keyword("group") {
+            self.keyword("by")?;
+            group_by.push(self.group_key()?);
+            while self.eat_sym(",") {
+                group_by.push(self.group_key()?);
+            }
+        }
+        let as_of = if self.eat_keyword("as") {
+            self.keyword("of")?;
+            match self.take(|t| if let Tok::Str(s) = t { Some(s.clone()) } else { None }) {
+                Some(s) => Some(s),
+                None => return self.error("a timestamp in quotes after AS OF"),
+            }
+        } else {
+            None
+        };
+        let limit = if self.eat_keyword("limit") {
+            match self.take(|t| if let Tok::Number(n) = t { n.parse::<u64>().ok() } else { None }) {
+                Some(n) => Some(n),
+                None => return self.error("a whole number after LIMIT"),
+            }
+        } else {
+            None
+        };
+        Ok(Select { items, from, joins, reference, filter, group_by, as_of, limit })
+    }
+
+    fn item(&mut self) -> Result<Item> {
+        let start = self.peek().start;
+        let expr = self.expr()?;
+        let end = self.tokens[self.pos.saturating_sub(1)].end.max(start);
+        let text = self.text.get(start..end).unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ");
+        // `AS OF` belongs to the statement, not to an item.
+        let alias = if self.is_keyword("as")
+            && !matches!(&self.tokens.get(self.pos + 1).map(|t| &t.tok), Some(Tok::Ident(s)) if s.eq_ignore_ascii_case("of"))
+        {
+            self.next();
+            Some(self.ident("a name after AS")?)
+        } else {
+            None
+        };
+        Ok(Item { expr, alias, text })
+    }
+
+    fn reference(&mut self) -> Result<Reference> {
+        if self.eat_sym("(") {
+            let component = self.ident("a component name")?;
+            let filter = if self.eat_keyword("where") { Some(self.expr()?) } else { None };
+            self.sym(")")?;
+            Ok(Reference { component, filter })
+        } else {
+            Ok(Reference { component: self.ident("a component name or ( after REFERENCE")?, filter: None })
+        }
+    }
+
+    fn group_key(&mut self) -> Result<GroupKey> {
+        if self.is_keyword("window") && matches!(self.tokens.get(self.pos + 1).map(|t| &t.tok), Some(Tok::Sym("("))) {
+            self.next();
+            self.sym("(")?;
+            let t = self.peek().clone();
+            let Some(text) = self.take(|t| if let Tok::Duration(d) = t { Some(d.clone()) } else { None }) else {
+                return self.error("a duration such as 15m, 1h or 7d");
+            };
+            let width_us = duration_us(&text).ok_or_else(|| Error::Parse {
+                line: t.line,
+                column: t.column,
+                message: format!("{text} is not a duration (a positive number with s, m, h, d or w)"),
+            })?;
+            self.sym(")")?;
+            return Ok(GroupKey::Window { width_us, text });
+        }
+        match self.primary()? {
+            Expr::Column(c) => Ok(GroupKey::Column(c)),
+            _ => self.error("window(duration) or a column to group by"),
+        }
+    }
+
+    fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        if self.depth >= MAX_DEPTH {
+            return self.error(&format!("at most {MAX_DEPTH} levels of nesting"));
+        }
+        self.depth += 1;
+        let result = f(self);
+        self.depth -= 1;
+        result
+    }
+
+    /// expr := or
+    fn expr(&mut self) -> Result<Expr> {
+        self.nested(|p| p.or())
+    }
+
+    fn or(&mut self) -> Result<Expr> {
+        let mut lhs = self.and()?;
+        while self.eat_keyword("or") {
+            lhs = binary(BinaryOp::Or, lhs, self.and()?);
+        }
+        Ok(lhs)
+    }
+
+    fn and(&mut self) -> Result<Expr> {
+        let mut lhs = self.not()?;
+        while self.eat_keyword("and") {
+            lhs = binary(BinaryOp::And, lhs, self.not()?);
+        }
+        Ok(lhs)
+    }
+
+    fn not(&mut self) -> Result<Expr> {
+        if self.eat_keyword("not") {
+            return self.nested(|p| Ok(Expr::Not(Box::new(p.not()?))));
+        }
+        self.comparison()
+    }
+
+    fn comparison(&mut self) -> Result<Expr> {
+        let lhs = self.additive()?;
+        if self.eat_keyword("is") {
+            let negated = self.eat_keyword("not");
+            self.keyword("null")?;
+            return Ok(Expr::IsNull { expr: Box::new(lhs), negated });
+        }
+        let negated_in = self.is_keyword("not")
+            && matches!(self.tokens.get(self.pos + 1).map(|t| &t.tok), Some(Tok::Ident(s)) if s.eq_ignore_ascii_case("in"));
+        if negated_in {
+            self.next();
+        }
+        if self.eat_keyword("in") {
+            self.sym("(")?;
+            let mut list = vec![self.expr()?];
+            while self.eat_sym(",") {
+                list.push(self.expr()?);
+            }
+            self.sym(")")?;
+            return Ok(Expr::In { expr: Box::new(lhs), list, negated: negated_in });
+        }
+        let op = match &self.peek().tok {
+            Tok::Sym("=") => BinaryOp::Eq,
+            Tok::Sym("!=") | Tok::Sym("<>") => BinaryOp::Ne,
+            Tok::Sym("<") => BinaryOp::Lt,
+            Tok::Sym("<=") => BinaryOp::Le,
+            Tok::Sym(">") => BinaryOp::Gt,
+            Tok::Sym(">=") => BinaryOp::Ge,
+            _ => return Ok(lhs),
+        };
+        self.next();
+        Ok(binary(op, lhs, self.additive()?))
+    }
+
+    fn additive(&mut self) -> Result<Expr> {
+        let mut lhs = self.multiplicative()?;
+        loop {
+            let op = match &self.peek().tok {
+                Tok::Sym("+") => BinaryOp::Add,
+                Tok::Sym("-") => BinaryOp::Sub,
+                _ => return Ok(lhs),
+            };
+            self.next();
+            lhs = binary(op, lhs, self.multiplicative()?);
+        }
+    }
+
+    fn multiplicative(&mut self) -> Result<Expr> {
+        let mut lhs = self.unary()?;
+        loop {
+            let op = match &self.peek().tok {
+                Tok::Sym("*") => BinaryOp::Mul,
+                Tok::Sym("/") => BinaryOp::Div,
+                _ => return Ok(lhs),
+            };
+            self.next();
+            lhs = binary(op, lhs, self.unary()?);
+        }
+    }
+
+    fn unary(&mut self) -> Result<Expr> {
+        if self.eat_sym("-") {
+            return self.nested(|p| Ok(Expr::Neg(Box::new(p.unary()?))));
+        }
+        self.primary()
+    }
+
+    fn primary(&mut self) -> Result<Expr> {
+        let t = self.peek().clone();
+        if !matches!(t.tok, Tok::End) {
+            self.next();
+        }
+        match t.tok {
+            Tok::Number(n) => {
+                number(&n).ok_or_else(|| Error::Parse { line: t.line, column: t.column, message: format!("{n} is not a number") })
+            }
+            Tok::Str(s) => Ok(Expr::String(s)),
+            Tok::Sym("(") => {
+                let e = self.expr()?;
+                self.sym(")")?;
+                Ok(e)
+            }
+            Tok::Ident(name) if name.eq_ignore_ascii_case("true") => Ok(Expr::Bool(true)),
+            Tok::Ident(name) if name.eq_ignore_ascii_case("false") => Ok(Expr::Bool(false)),
+            Tok::Ident(name) if name.eq_ignore_ascii_case("null") => Ok(Expr::Null),
+            Tok::Ident(name) if !RESERVED.iter().any(|k| name.eq_ignore_ascii_case(k)) => {
+                if self.eat_sym("(") {
+                    let mut args = Vec::new();
+                    if !self.eat_sym(")") {
+                        args.push(self.expr()?);
+                        while self.eat_sym(",") {
+                            args.push(self.expr()?);
+                        }
+                        self.sym(")")?;
+                    }
+                    return Ok(Expr::Call { name: name.to_ascii_lowercase(), args });
+                }
+                if self.eat_sym(".") {
+                    let field = self.ident("a field name after the dot")?;
+                    return Ok(Expr::Column(ColumnRef { component: Some(name), field }));
+                }
+                Ok(Expr::Column(ColumnRef { component: None, field: name }))
+            }
+            _ => {
+                if !matches!(t.tok, Tok::End) {
+                    self.pos -= 1; // point the error at the token that does not fit
+                }
+                self.error("a column, a number, a 'string', a function call or (")
+            }
+        }
+    }
+}
+
+/// Words that end an expression or start a clause, so they cannot name a column.
+const RESERVED: [&str; 20] = [
+    "select",
+    "from",
+    "join",
+    "reference",
+    "where",
+    "group",
+    "by",
+    "as",
+    "of",
+    "limit",
+    "and",
+    "or",
+    "not",
+    "in",
+    "is",
+    "explain",
+    "trace",
+    "show",
+    "describe",
+    "null",
+];
+
+fn binary(op: BinaryOp, lhs: Expr, rhs: Expr) -> Expr {
+    Expr::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }
+}
+
+fn number(text: &str) -> Option<Expr> {
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        if let Ok(i) = text.parse::<i64>() {
+            return Some(Expr::Int(i));
+        }
+    }
+    text.parse::<f64>().ok().filter(|x| x.is_finite()).map(Expr::Float)
+}
+
+/// `15m` → microseconds; units s, m, h, d, w; the amount must be a positive integer.
+fn duration_us(text: &str) -> Option<i64> {
+    let split = text.find(|c: char| c.is_ascii_alphabetic())?;
+    let (amount, unit) = text.split_at(split);
+    let amount: i64 = amount.parse().ok().filter(|&a| a > 0)?;
+    let unit_us: i64 = match unit {
+        "s" => 1_000_000,
+        "m" => 60_000_000,
+        "h" => 3_600_000_000,
+        "d" => 86_400_000_000,
+        "w" => 604_800_000_000,
+        _ => return None,
+    };
+    amount.checked_mul(unit_us)
+}
+
+#[cfg(test)]
+#[path = "parser_tests.rs"]
+mod tests;
