@@ -6,6 +6,7 @@ mod support;
 mod cli;
 mod crash;
 mod ingest;
+mod metrics;
 mod recovery;
 mod roundtrip;
 mod schema;

@@ -6,6 +6,7 @@
 pub mod ast;
 mod error;
 mod lexer;
+pub mod metrics;
 mod parser;
 
 pub use error::{Error, Result};

@@ -1,0 +1,129 @@
+//! Drift of a window against a reference (SPEC §4): PSI and Jensen–Shannon distance over ten
+//! reference-quantile bins, two-sample Kolmogorov–Smirnov, 1-Wasserstein, χ² goodness of fit
+//! for categories, and the count of unseen categories.
+
+use super::distribution::quantile_sorted;
+use std::collections::HashMap;
+use std::hash::Hash;
+
+/// Floor applied to bin proportions inside PSI's logarithm.
+pub const PSI_FLOOR: f64 = 1e-4;
+
+/// The nine inner edges: the reference's linear quantiles at j/10, j = 1..9. Bins are
+/// (−∞, e₁), [e₁, e₂), …, [e₉, +∞); equal edges make empty bins.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bins {
+    pub edges: [f64; 9],
+}
+
+impl Bins {
+    /// From the reference's values, sorted ascending; `None` if there are none.
+    pub fn from_sorted_reference(sorted: &[f64]) -> Option<Bins> {
+        let mut edges = [0.0; 9];
+        for (j, e) in edges.iter_mut().enumerate() {
+            *e = quantile_sorted(sorted, (j + 1) as f64 / 10.0)?;
+        }
+        Some(Bins { edges })
+    }
+
+    /// The bin of `x`: the number of edges at or below it.
+    pub fn bin(&self, x: f64) -> usize {
+        self.edges.partition_point(|&e| e <= x)
+    }
+
+    /// Each bin's share of `values`.
+    pub fn proportions(&self, values: &[f64]) -> Option<[f64; 10]> {
+        if values.is_empty() {
+            return None;
+        }
+        let mut counts = [0u64; 10];
+        values.iter().for_each(|&x| counts[self.bin(x)] += 1);
+        Some(counts.map(|c| c as f64 / values.len() as f64))
+    }
+}
+
+/// Σ (a′ − r′)·ln(a′/r′) with a′ = max(a, 10⁻⁴), r′ = max(r, 10⁻⁴), no renormalisation.
+pub fn psi(window: &[f64; 10], reference: &[f64; 10]) -> f64 {
+    window
+        .iter()
+        .zip(reference)
+        .map(|(&a, &r)| {
+            let (a, r) = (a.max(PSI_FLOOR), r.max(PSI_FLOOR));
+            (a - r) * (a / r).ln()
+        })
+        .sum()
+}
+
+/// Jensen–Shannon distance, base 2, over unfloored proportions: √(½ KL(a‖m) + ½ KL(r‖m)).
+pub fn js(window: &[f64; 10], reference: &[f64; 10]) -> f64 {
+    let kl = |p: &[f64; 10], m: &[f64; 10]| -> f64 { p.iter().zip(m).filter(|(p, _)| **p > 0.0).map(|(p, m)| p * (p / m).log2()).sum() };
+    let m: [f64; 10] = std::array::from_fn(|i| (window[i] + reference[i]) / 2.0);
+    (0.5 * kl(window, &m) + 0.5 * kl(reference, &m)).max(0.0).sqrt()
+}
+
+/// Two-sample Kolmogorov–Smirnov statistic D = sup |F_window − F_reference|, both ascending.
+pub fn ks(window: &[f64], reference: &[f64]) -> Option<f64> {
+    walk_cdfs(window, reference).map(|steps| steps.iter().map(|s| s.gap).fold(0.0, f64::max))
+}
+
+/// 1-Wasserstein distance ∫ |F_window − F_reference| dx, both ascending.
+pub fn wasserstein(window: &[f64], reference: &[f64]) -> Option<f64> {
+    walk_cdfs(window, reference).map(|steps| steps.windows(2).map(|w| w[0].gap * (w[1].x - w[0].x)).sum())
+}
+
+struct Step {
+    x: f64,
+    /// |F_window − F_reference| just after x.
+    gap: f64,
+}
+
+/// Both empirical CDFs evaluated after each distinct value of the merged samples.
+fn walk_cdfs(a: &[f64], b: &[f64]) -> Option<Vec<Step>> {
+    if a.is_empty() || b.is_empty() {
+        return None;
+    }
+    let (na, nb) = (a.len() as f64, b.len() as f64);
+    let (mut i, mut j) = (0, 0);
+    let mut steps = Vec::new();
+    while i < a.len() || j < b.len() {
+        let x = match (a.get(i), b.get(j)) {
+            (Some(&x), Some(&y)) => x.min(y),
+            (Some(&x), None) | (None, Some(&x)) => x,
+            (None, None) => break,
+        };
+        while a.get(i) == Some(&x) {
+            i += 1;
+        }
+        while b.get(j) == Some(&x) {
+            j += 1;
+        }
+        steps.push(Step { x, gap: (i as f64 / na - j as f64 / nb).abs() });
+    }
+    Some(steps)
+}
+
+/// χ² goodness of fit: Σ over the reference's categories c of (O_c − E_c)²/E_c, with O_c the
+/// window's count and E_c = window total × reference share of c. `None` when the window holds
+/// a category the reference lacks, or either side is empty.
+pub fn chi2<T: Eq + Hash>(window: &HashMap<T, u64>, reference: &HashMap<T, u64>) -> Option<f64> {
+    let total: u64 = window.values().sum();
+    let ref_total: u64 = reference.values().sum();
+    if total == 0 || ref_total == 0 || window.keys().any(|c| !reference.contains_key(c)) {
+        return None;
+    }
+    Some(
+        reference
+            .iter()
+            .map(|(c, &r)| {
+                let expected = total as f64 * r as f64 / ref_total as f64;
+                let observed = window.get(c).copied().unwrap_or(0) as f64;
+                (observed - expected) * (observed - expected) / expected
+            })
+            .sum(),
+    )
+}
+
+/// Window rows whose category the reference lacks.
+pub fn unseen<T: Eq + Hash>(window: &HashMap<T, u64>, reference: &HashMap<T, u64>) -> u64 {
+    window.iter().filter(|(c, _)| !reference.contains_key(*c)).map(|(_, n)| n).sum()
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Golden values for SeamDB's metric functions, computed by scikit-learn, SciPy and NumPy.
+
+Writes dataset.json (the inputs) and expected.json (the answers) beside this script; the
+test `metrics::golden_values_match_scikit_learn_and_scipy` recomputes every value with
+SeamDB's own functions and compares. Re-run after changing the dataset:
+
+    pip install numpy scipy scikit-learn
+    python3 tests/data/metrics/make_golden.py
+"""
+import json, os
+import numpy as np
+import scipy
+import sklearn
+from scipy.spatial.distance import jensenshannon
+from scipy.stats import chisquare, ks_2samp, wasserstein_distance
+from sklearn import metrics as m
+
+rng = np.random.default_rng(20260105)
+n = 300
+score = np.round(rng.uniform(0, 1, n), 4)            # rounded: ties exercise AUC's half counts
+label = (rng.uniform(0, 1, n) < score).astype(int)
+pred_class = rng.integers(0, 3, n)
+label_class = np.where(rng.uniform(0, 1, n) < 0.6, pred_class, rng.integers(0, 3, n))
+y_true = rng.normal(50, 10, n)
+y_pred = y_true + rng.normal(0, 4, n)
+window = rng.normal(1.0, 1.3, 400)
+reference = rng.normal(0.0, 1.0, 500)
+categories = ["US", "DE", "IN", "BR"]
+window_cats = rng.choice(categories, 250, p=[0.5, 0.2, 0.2, 0.1])
+reference_cats = rng.choice(categories, 300, p=[0.4, 0.3, 0.2, 0.1])
+window_cats_unseen = np.concatenate([window_cats, ["JP"] * 7])
+
+pred = (score >= 0.5).astype(int)
+edges = np.quantile(reference, [j / 10 for j in range(1, 10)])
+def props(x):
+    counts = np.bincount(np.searchsorted(edges, x, side="right"), minlength=10)
+    return counts / len(x)
+a, r = props(window), props(reference)
+af, rf = np.maximum(a, 1e-4), np.maximum(r, 1e-4)
+ref_counts = {c: int((reference_cats == c).sum()) for c in categories}
+win_counts = {c: int((window_cats == c).sum()) for c in categories}
+observed = np.array([win_counts[c] for c in categories], dtype=float)
+expected_counts = observed.sum() * np.array([ref_counts[c] for c in categories]) / sum(ref_counts.values())
+quantiles = [0.0, 0.1, 0.25, 0.5, 0.9, 0.99, 1.0]
+
+dataset = {
+    "score": score.tolist(), "label": label.tolist(), "pred_class": pred_class.tolist(), "label_class": label_class.tolist(),
+    "y_true": y_true.tolist(), "y_pred": y_pred.tolist(), "window": window.tolist(), "reference": reference.tolist(),
+    "window_cats": window_cats.tolist(), "reference_cats": reference_cats.tolist(), "window_cats_unseen": window_cats_unseen.tolist(),
+    "quantiles": quantiles,
+}
+expected = {
+    "versions": {"numpy": np.__version__, "scipy": scipy.__version__, "scikit-learn": sklearn.__version__},
+    "accuracy_multiclass": m.accuracy_score(label_class, pred_class),
+    "accuracy_binary": m.accuracy_score(label, pred),
+    "precision": m.precision_score(label, pred),
+    "recall": m.recall_score(label, pred),
+    "f1": m.f1_score(label, pred),
+    "roc_auc": m.roc_auc_score(label, score),
+    "log_loss": m.log_loss(label, score),
+    "brier": m.brier_score_loss(label, score),
+    "mae": m.mean_absolute_error(y_true, y_pred),
+    "rmse": m.root_mean_squared_error(y_true, y_pred),
+    "mape": m.mean_absolute_percentage_error(y_true, y_pred),
+    "r2": m.r2_score(y_true, y_pred),
+    "quantiles": [float(np.quantile(y_true, q)) for q in quantiles],
+    "stddev": float(np.std(y_true, ddof=1)),
+    "bin_edges": edges.tolist(),
+    "psi": float(np.sum((af - rf) * np.log(af / rf))),
+    "js": float(jensenshannon(a, r, base=2)),
+    "ks": float(ks_2samp(window, reference).statistic),
+    "wasserstein": float(wasserstein_distance(window, reference)),
+    "chi2": float(chisquare(observed, expected_counts).statistic),
+    "unseen": 7,
+}
+here = os.path.dirname(os.path.abspath(__file__))
+with open(os.path.join(here, "dataset.json"), "w") as f:
+    json.dump(dataset, f)
+with open(os.path.join(here, "expected.json"), "w") as f:
+    json.dump(expected, f, indent=1)
+print(json.dumps(expected, indent=1))
