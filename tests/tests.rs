@@ -5,6 +5,7 @@ mod support;
 
 mod cli;
 mod crash;
+mod format;
 mod ingest;
 mod metrics;
 mod recovery;
