@@ -37,6 +37,8 @@ struct Parsed {
     /// Newlines in the chunk, to turn chunk-relative lines into file lines.
     lines: u64,
     bad: Vec<BadRow>,
+    /// The parser failed on this chunk (a bug): the whole ingest fails.
+    failed: bool,
 }
 
 pub(super) fn read(sink: &mut Sink<'_, '_>, input: impl Read, o: &IngestOptions, progress: &mut dyn FnMut(u64)) -> Result<()> {
@@ -71,7 +73,11 @@ pub(super) fn read(sink: &mut Sink<'_, '_>, input: impl Read, o: &IngestOptions,
                 loop {
                     let next = work_rx.lock().map(|rx| rx.recv());
                     let Ok(Ok((seq, bytes))) = next else { return };
-                    let parsed = parse_chunk(&bytes, header, schema, component, o, &mut records);
+                    // A panic must not leave the reader waiting forever for this chunk.
+                    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        parse_chunk(&bytes, header, schema, component, o, &mut records)
+                    }))
+                    .unwrap_or_else(|_| Parsed { batch: Batch::default(), lines: 0, bad: Vec::new(), failed: true });
                     if done_tx.send((seq, parsed, bytes.len())).is_err() {
                         return;
                     }
@@ -116,6 +122,9 @@ pub(super) fn read(sink: &mut Sink<'_, '_>, input: impl Read, o: &IngestOptions,
 /// Hands a parsed chunk to the load, reporting its bad rows at file lines; returns the line
 /// count so far.
 fn store(sink: &mut Sink<'_, '_>, parsed: Parsed, line_base: u64) -> Result<u64> {
+    if parsed.failed {
+        return Err(Error::input(line_base + 1, None, "internal error: the CSV parser failed on the chunk starting here"));
+    }
     for (line, column, message) in parsed.bad {
         sink.bad(line_base + line, column, message)?;
     }
@@ -277,7 +286,7 @@ fn parse_chunk(bytes: &[u8], h: &Header, schema: &Schema, component: &str, o: &I
                 };
                 bad.push((line, column, message));
                 if !o.skip_bad_rows {
-                    return Parsed { batch: Batch::default(), lines, bad };
+                    return Parsed { batch: Batch::default(), lines, bad, failed: false };
                 }
             }
         }
@@ -307,7 +316,7 @@ fn parse_chunk(bytes: &[u8], h: &Header, schema: &Schema, component: &str, o: &I
     let fields = h.fields.iter().zip(builders.iter_mut()).filter_map(|((_, name), b)| Some((name.clone(), b.as_mut()?.take()))).collect();
     // Columns are as long as the trace IDs by construction, so this cannot fail.
     let batch = Batch::new(trace_ids, times, fields).unwrap_or_default();
-    Parsed { batch, lines, bad }
+    Parsed { batch, lines, bad, failed: false }
 }
 
 /// Parses one record into the builders; on error returns the (1-based) column and why.
