@@ -1,7 +1,7 @@
 //! SeamDB: an embedded time-series database for ML traces.
 //!
-//! This crate is the embedded entry point: it re-exports the storage engine and adds text
-//! ingest (CSV and JSON Lines).
+//! This crate is the embedded entry point: it re-exports the storage engine (`storage`) and
+//! the query layer (`query`), and adds text ingest (CSV and JSON Lines).
 //!
 //! See the README (whose example is compiled as a doctest below) and `docs/ARCHITECTURE.md`.
 
@@ -11,6 +11,7 @@ pub mod ingest;
 pub mod workload;
 
 pub use error::{Error, Place, Result};
+pub use seamdb_query as query;
 pub use seamdb_storage as storage;
 pub use seamdb_storage::{Batch, BatchBuilder, Db, Durability, FieldType, Options, Schema, Snapshot, TraceId, Value};
 

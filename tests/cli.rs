@@ -43,6 +43,14 @@ fn ingest_stats_trace_compact_check() {
     assert_eq!(events[0]["score"], 0.9);
     assert_eq!(events[1]["label"], 1);
 
+    let out = seam().args(["query", db.to_str().unwrap(), "SHOW COMPONENTS", "--format", "json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = shown.as_array().unwrap().iter().map(|c| c["component"].as_str().unwrap()).collect();
+    assert_eq!(names, ["feedback", "inference"], "one JSON array of objects");
+    let out = seam().args(["query", db.to_str().unwrap(), "DESCRIBE nothing"]).output().unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no component"));
+
     assert!(seam().args(["compact", db.to_str().unwrap()]).status().unwrap().success());
     let out = seam().args(["check", db.to_str().unwrap()]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -89,7 +97,7 @@ fn check_names_each_damaged_file_and_exits_non_zero() {
 
 #[test]
 fn every_command_has_help_and_unknown_paths_fail_cleanly() {
-    for cmd in ["demo", "ingest", "stats", "check", "trace", "compact"] {
+    for cmd in ["demo", "ingest", "query", "stats", "check", "trace", "compact"] {
         let out = seam().args([cmd, "--help"]).output().unwrap();
         assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("Usage"), "{cmd}");
     }

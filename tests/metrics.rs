@@ -2,10 +2,10 @@
 //! (`tests/data/metrics/make_golden.py`) and against naive implementations on random data.
 
 use proptest::prelude::*;
-use seamdb_query::metrics::classification::{accuracy, brier, log_loss, roc_auc, Confusion};
-use seamdb_query::metrics::distribution::{quantile, stddev};
-use seamdb_query::metrics::drift::{chi2, js, ks, psi, unseen, wasserstein, Bins};
-use seamdb_query::metrics::regression::{mae, mape, r2, rmse};
+use seamdb::query::metrics::classification::{accuracy, brier, log_loss, roc_auc, Confusion};
+use seamdb::query::metrics::distribution::{quantile, stddev};
+use seamdb::query::metrics::drift::{chi2, js, ks, psi, unseen, wasserstein, Bins};
+use seamdb::query::metrics::regression::{mae, mape, r2, rmse};
 use serde_json::Value as Json;
 use std::collections::HashMap;
 

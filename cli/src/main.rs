@@ -21,6 +21,7 @@ struct Cli {
 enum Command {
     Demo(commands::demo::Args),
     Ingest(commands::ingest::Args),
+    Query(commands::query::Args),
     Stats(commands::stats::Args),
     Check(commands::check::Args),
     Trace(commands::trace::Args),
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo(a) => commands::demo::run(a),
         Command::Ingest(a) => commands::ingest::run(a),
+        Command::Query(a) => commands::query::run(a),
         Command::Stats(a) => commands::stats::run(a),
         Command::Check(a) => commands::check::run(a),
         Command::Trace(a) => commands::trace::run(a),

@@ -6,6 +6,18 @@ pub enum Error {
     /// The text is not SeamQL; `line` and `column` count from 1 and point at the offending token.
     #[error("line {line}, column {column}: {message}")]
     Parse { line: usize, column: usize, message: String },
+
+    /// The query names a component or field the database does not have.
+    #[error("{0}")]
+    Name(String),
+
+    /// A value in the query cannot be used (a malformed trace ID or timestamp).
+    #[error("{0}")]
+    Invalid(String),
+
+    /// Valid SeamQL that this version cannot run yet.
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

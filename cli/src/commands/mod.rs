@@ -4,6 +4,7 @@ pub mod check;
 pub mod compact;
 pub mod demo;
 pub mod ingest;
+pub mod query;
 pub mod stats;
 pub mod trace;
 
