@@ -8,6 +8,7 @@
 pub mod ast;
 mod catalog;
 mod error;
+mod exec;
 mod lexer;
 pub mod metrics;
 mod output;
@@ -31,8 +32,7 @@ pub fn execute(statement: &Statement, snapshot: &Snapshot) -> Result<Table> {
         Statement::ShowComponents => Ok(catalog::show_components(snapshot)),
         Statement::Describe(component) => catalog::describe(snapshot, component),
         Statement::Trace(id) => catalog::trace(snapshot, id),
-        Statement::Select(_) | Statement::Explain(_) => {
-            Err(Error::Unsupported("SELECT and EXPLAIN are parsed but not executed by this version yet".into()))
-        }
+        Statement::Select(select) => exec::select(select, snapshot),
+        Statement::Explain(_) => Err(Error::Unsupported("EXPLAIN is parsed but not executed by this version yet".into())),
     }
 }

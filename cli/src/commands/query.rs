@@ -4,13 +4,14 @@ use std::path::PathBuf;
 
 /// Run a SeamQL statement against a database and print the result.
 ///
-/// This version runs `SHOW COMPONENTS`, `DESCRIBE component` and `TRACE 'id'`; `SELECT` and
-/// `EXPLAIN` are parsed (errors point at line and column) but not executed yet.
+/// Runs `SELECT` over one component (aggregates, WHERE, GROUP BY window(...) and fields,
+/// AS OF, LIMIT), `SHOW COMPONENTS`, `DESCRIBE component` and `TRACE 'id'`. JOIN, REFERENCE
+/// and EXPLAIN are parsed (errors point at line and column) but not executed yet.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Database directory.
     db: PathBuf,
-    /// The statement, e.g. "SHOW COMPONENTS" or "DESCRIBE inference".
+    /// The statement, e.g. "SELECT count(), mean(score) FROM inference GROUP BY window(1h)".
     seamql: String,
     /// Output: an aligned table, one JSON array of objects, or CSV with a header.
     #[arg(long, default_value = "table", value_parser = ["table", "json", "csv"])]

@@ -1,0 +1,245 @@
+//! Aggregate functions: what each needs per group, and how it turns into a result cell.
+
+use super::value::{Key, Val};
+use crate::ast::Expr;
+use crate::error::{Error, Result};
+use crate::metrics::classification::{accuracy, brier, log_loss, roc_auc, Confusion};
+use crate::metrics::distribution::{quantile, stddev};
+use crate::metrics::regression::{mae, mape, r2, rmse};
+use crate::output::Cell;
+use std::collections::HashSet;
+
+/// A planned aggregate: which function, over which argument expressions.
+#[derive(Debug)]
+pub(crate) struct Aggregate<'q> {
+    pub func: Func,
+    pub args: Vec<&'q Expr>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Func {
+    CountRows,
+    Count,
+    Sum,
+    Mean,
+    Min,
+    Max,
+    Stddev,
+    Quantile(f64),
+    NullRate,
+    Distinct,
+    Share,
+    Accuracy,
+    Precision(Key),
+    Recall(Key),
+    F1(Key),
+    RocAuc,
+    LogLoss,
+    Brier,
+    Mae,
+    Rmse,
+    Mape,
+    R2,
+}
+
+impl<'q> Aggregate<'q> {
+    /// Checks a call's name and arity; literal arguments (quantile's q, the positive class)
+    /// are taken here.
+    pub fn plan(name: &str, args: &'q [Expr]) -> Result<Aggregate<'q>> {
+        let arity = |n: usize| -> Result<()> {
+            if args.len() == n {
+                Ok(())
+            } else {
+                Err(Error::Invalid(format!("{name}() takes {n} argument{}, got {}", if n == 1 { "" } else { "s" }, args.len())))
+            }
+        };
+        let positive = || -> Result<Key> {
+            match args.get(2) {
+                None => Ok(Key::Int(1)),
+                Some(Expr::Int(i)) => Ok(Key::Int(*i)),
+                Some(Expr::Bool(b)) => Ok(Key::Int(*b as i64)),
+                Some(Expr::String(s)) => Ok(Key::Str(s.clone())),
+                Some(_) => Err(Error::Invalid(format!("{name}()'s positive class must be a literal"))),
+            }
+        };
+        let func = match name {
+            "count" if args.is_empty() => Func::CountRows,
+            "count" => arity(1).map(|_| Func::Count)?,
+            "sum" => arity(1).map(|_| Func::Sum)?,
+            "mean" | "avg" => arity(1).map(|_| Func::Mean)?,
+            "min" => arity(1).map(|_| Func::Min)?,
+            "max" => arity(1).map(|_| Func::Max)?,
+            "stddev" => arity(1).map(|_| Func::Stddev)?,
+            "null_rate" => arity(1).map(|_| Func::NullRate)?,
+            "distinct" => arity(1).map(|_| Func::Distinct)?,
+            "share" => arity(0).map(|_| Func::Share)?,
+            "quantile" => {
+                arity(2)?;
+                match args[1] {
+                    Expr::Float(q) if (0.0..=1.0).contains(&q) => Func::Quantile(q),
+                    Expr::Int(q @ 0..=1) => Func::Quantile(q as f64),
+                    _ => return Err(Error::Invalid("quantile()'s second argument must be a number from 0 to 1".into())),
+                }
+            }
+            "accuracy" => arity(2).map(|_| Func::Accuracy)?,
+            "precision" | "recall" | "f1" => {
+                if !(2..=3).contains(&args.len()) {
+                    return Err(Error::Invalid(format!("{name}() takes 2 or 3 arguments, got {}", args.len())));
+                }
+                match name {
+                    "precision" => Func::Precision(positive()?),
+                    "recall" => Func::Recall(positive()?),
+                    _ => Func::F1(positive()?),
+                }
+            }
+            "roc_auc" => arity(2).map(|_| Func::RocAuc)?,
+            "log_loss" => arity(2).map(|_| Func::LogLoss)?,
+            "brier" => arity(2).map(|_| Func::Brier)?,
+            "mae" => arity(2).map(|_| Func::Mae)?,
+            "rmse" => arity(2).map(|_| Func::Rmse)?,
+            "mape" => arity(2).map(|_| Func::Mape)?,
+            "r2" => arity(2).map(|_| Func::R2)?,
+            "coverage" | "psi" | "js" | "ks" | "wasserstein" | "chi2" | "unseen" => {
+                return Err(Error::Unsupported(format!("{name}() needs JOIN or REFERENCE, which this version does not execute yet")))
+            }
+            other => return Err(Error::Name(format!("there is no function {other}()"))),
+        };
+        let evaluated = match func {
+            Func::Quantile(_) => 1,
+            Func::Precision(_) | Func::Recall(_) | Func::F1(_) => 2,
+            _ => args.len(),
+        };
+        Ok(Aggregate { func, args: args[..evaluated].iter().collect() })
+    }
+}
+
+/// One aggregate's state for one group.
+#[derive(Debug)]
+pub(crate) enum State {
+    Rows(u64),
+    /// count(x), null_rate(x): (non-null, all)
+    Counts(u64, u64),
+    /// sum, mean: (sum, non-null, every value an int)
+    Sum(f64, u64, bool),
+    Extreme(Option<Key>),
+    Numbers(Vec<f64>),
+    Distinct(HashSet<Key>),
+    Classes(Vec<(Key, Key)>),
+    Scores(Vec<f64>, Vec<Key>),
+    Regression(Vec<f64>, Vec<f64>),
+}
+
+impl State {
+    pub fn new(func: &Func) -> State {
+        match func {
+            Func::CountRows | Func::Share => State::Rows(0),
+            Func::Count | Func::NullRate => State::Counts(0, 0),
+            Func::Sum | Func::Mean => State::Sum(0.0, 0, true),
+            Func::Min | Func::Max => State::Extreme(None),
+            Func::Stddev | Func::Quantile(_) => State::Numbers(Vec::new()),
+            Func::Distinct => State::Distinct(HashSet::new()),
+            Func::Accuracy | Func::Precision(_) | Func::Recall(_) | Func::F1(_) => State::Classes(Vec::new()),
+            Func::RocAuc | Func::LogLoss | Func::Brier => State::Scores(Vec::new(), Vec::new()),
+            Func::Mae | Func::Rmse | Func::Mape | Func::R2 => State::Regression(Vec::new(), Vec::new()),
+        }
+    }
+
+    /// Adds one row's argument values (nulls are skipped as SPEC §4 says).
+    pub fn add(&mut self, func: &Func, args: &[Val<'_>]) {
+        let arg = |i: usize| args.get(i).copied().unwrap_or(Val::Null);
+        match self {
+            State::Rows(n) => *n += 1,
+            State::Counts(non_null, all) => {
+                *all += 1;
+                *non_null += (arg(0) != Val::Null) as u64;
+            }
+            State::Sum(sum, n, ints) => {
+                if let Some(x) = arg(0).num() {
+                    *sum += x;
+                    *n += 1;
+                    *ints &= matches!(arg(0), Val::Int(_));
+                }
+            }
+            State::Extreme(best) => {
+                let v = arg(0);
+                if v != Val::Null {
+                    let k = v.exact_key();
+                    let better = best.as_ref().is_none_or(|b| if *func == Func::Min { k < *b } else { k > *b });
+                    if better {
+                        *best = Some(k);
+                    }
+                }
+            }
+            State::Numbers(values) => values.extend(arg(0).num()),
+            State::Distinct(seen) => {
+                if arg(0) != Val::Null {
+                    seen.insert(arg(0).key());
+                }
+            }
+            State::Classes(pairs) => {
+                if arg(0) != Val::Null && arg(1) != Val::Null {
+                    pairs.push((arg(0).key(), arg(1).key()));
+                }
+            }
+            State::Scores(scores, labels) => {
+                if let (Some(s), true) = (arg(0).num(), arg(1) != Val::Null) {
+                    scores.push(s);
+                    labels.push(arg(1).key());
+                }
+            }
+            State::Regression(pred, target) => {
+                if let (Some(p), Some(t)) = (arg(0).num(), arg(1).num()) {
+                    pred.push(p);
+                    target.push(t);
+                }
+            }
+        }
+    }
+
+    /// The result. `window_rows` is the number of driving rows in this group's window.
+    pub fn finish(&mut self, func: &Func, window_rows: u64) -> Cell {
+        let float = |x: Option<f64>| x.map_or(Cell::Null, Cell::Float);
+        match (self, func) {
+            (State::Rows(n), Func::Share) => float((window_rows > 0).then(|| *n as f64 / window_rows as f64)),
+            (State::Rows(n), _) => Cell::Int(*n as i64),
+            (State::Counts(non_null, _), Func::Count) => Cell::Int(*non_null as i64),
+            (State::Counts(non_null, all), _) => float((*all > 0).then(|| (*all - *non_null) as f64 / *all as f64)),
+            (State::Sum(sum, n, ints), Func::Sum) if *n > 0 && *ints && sum.abs() < 9.0e15 => Cell::Int(*sum as i64),
+            (State::Sum(sum, n, _), Func::Sum) => float((*n > 0).then_some(*sum)),
+            (State::Sum(sum, n, _), _) => float((*n > 0).then(|| *sum / *n as f64)),
+            (State::Extreme(best), _) => best.take().map_or(Cell::Null, key_cell),
+            (State::Numbers(values), Func::Quantile(q)) => float(quantile(values, *q)),
+            (State::Numbers(values), _) => float(stddev(values)),
+            (State::Distinct(seen), _) => Cell::Int(seen.len() as i64),
+            (State::Classes(pairs), Func::Accuracy) => float(accuracy(pairs.iter().map(|(p, l)| (p, l)))),
+            (State::Classes(pairs), Func::Precision(pos)) => float(Confusion::from_pairs(pairs.iter().cloned(), pos).precision()),
+            (State::Classes(pairs), Func::Recall(pos)) => float(Confusion::from_pairs(pairs.iter().cloned(), pos).recall()),
+            (State::Classes(pairs), Func::F1(pos)) => float(Confusion::from_pairs(pairs.iter().cloned(), pos).f1()),
+            (State::Scores(scores, labels), func) => {
+                let positive: Vec<bool> = labels.iter().map(|l| *l == Key::Int(1)).collect();
+                match func {
+                    Func::RocAuc => float(roc_auc(scores, &positive)),
+                    Func::LogLoss => float(log_loss(scores, &positive)),
+                    _ => float(brier(scores, &positive.iter().map(|&p| p as u8 as f64).collect::<Vec<_>>())),
+                }
+            }
+            (State::Regression(pred, target), func) => float(match func {
+                Func::Mae => mae(pred, target),
+                Func::Rmse => rmse(pred, target),
+                Func::Mape => mape(pred, target),
+                _ => r2(pred, target),
+            }),
+            _ => Cell::Null,
+        }
+    }
+}
+
+pub(crate) fn key_cell(k: Key) -> Cell {
+    match k {
+        Key::Null => Cell::Null,
+        Key::Int(i) => Cell::Int(i),
+        Key::Float(bits) => Cell::Float(f64::from_bits(bits)),
+        Key::Str(s) => Cell::Text(s),
+        Key::Time(t) => Cell::Time(t),
+    }
+}

@@ -1,0 +1,96 @@
+//! Values during execution: one typed value per selected row, and group-key values.
+
+use std::cmp::Ordering;
+
+/// One value of an evaluated expression. Tags borrow from the snapshot's dictionaries.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Val<'a> {
+    Null,
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Str(&'a str),
+    /// Microseconds since the epoch.
+    Time(i64),
+}
+
+impl<'a> Val<'a> {
+    /// As a number: bools count 0/1 (SPEC §4); times are microseconds.
+    pub fn num(self) -> Option<f64> {
+        match self {
+            Val::Int(i) | Val::Time(i) => Some(i as f64),
+            Val::Float(x) => Some(x),
+            Val::Bool(b) => Some(b as u8 as f64),
+            Val::Null | Val::Str(_) => None,
+        }
+    }
+
+    /// The owned form that keeps the value's type: for group keys and min / max.
+    pub fn exact_key(self) -> Key {
+        match self {
+            Val::Float(x) => Key::Float(x.to_bits()),
+            other => other.key(),
+        }
+    }
+
+    /// The owned form for class labels: whole floats and bools meet ints (`true` = 1).
+    pub fn key(self) -> Key {
+        match self {
+            Val::Null => Key::Null,
+            Val::Int(i) => Key::Int(i),
+            Val::Float(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => Key::Int(x as i64),
+            Val::Float(x) => Key::Float(x.to_bits()),
+            Val::Bool(b) => Key::Int(b as i64),
+            Val::Str(s) => Key::Str(s.to_string()),
+            Val::Time(t) => Key::Time(t),
+        }
+    }
+}
+
+/// An owned, hashable value: a group key or a class. `true`/`false` are `Int(1)`/`Int(0)`, so
+/// a bool prediction meets an int label as SPEC §4 says; whole floats equal ints.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Key {
+    Null,
+    Int(i64),
+    Float(u64),
+    Str(String),
+    Time(i64),
+}
+
+impl Key {
+    fn rank(&self) -> u8 {
+        match self {
+            Key::Int(_) | Key::Float(_) => 0,
+            Key::Time(_) => 1,
+            Key::Str(_) => 2,
+            Key::Null => 3,
+        }
+    }
+
+    fn num(&self) -> f64 {
+        match self {
+            Key::Int(i) | Key::Time(i) => *i as f64,
+            Key::Float(b) => f64::from_bits(*b),
+            _ => 0.0,
+        }
+    }
+}
+
+impl Ord for Key {
+    /// Ascending; numbers by value, then times, strings, and null last.
+    fn cmp(&self, other: &Key) -> Ordering {
+        match (self, other) {
+            (Key::Str(a), Key::Str(b)) => a.cmp(b),
+            (Key::Time(a), Key::Time(b)) => a.cmp(b),
+            (a, b) if a.rank() == 0 && b.rank() == 0 => a.num().total_cmp(&b.num()),
+            (a, b) => a.rank().cmp(&b.rank()),
+        }
+    }
+}
+
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Key) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
