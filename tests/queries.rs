@@ -64,3 +64,59 @@ fn every_query_file_gives_its_expected_results() {
     }
     assert!(checked >= 8, "only {checked} cases found");
 }
+
+mod against_a_plain_loop {
+    //! `SELECT` with windows, group keys and a filter, against the same answer computed by a
+    //! plain loop over the rows, on random data spread over segments and the unsealed tail.
+    use crate::support::{open, small_options, temp};
+    use proptest::prelude::*;
+    use seamdb::query::{query, Cell};
+    use seamdb::{BatchBuilder, Value};
+    use std::collections::BTreeMap;
+
+    const HOUR_US: i64 = 3_600_000_000;
+    const DEVICES: [&str; 3] = ["android", "ios", "web"];
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        #[test]
+        fn grouped_aggregates_match(rows in proptest::collection::vec((0i64..6 * HOUR_US, proptest::option::of(0u32..1000), 0usize..3, any::<bool>()), 1..300)) {
+            let dir = temp();
+            let db = open(dir.path(), small_options()); // seals every 64 rows: many parts
+            for chunk in rows.chunks(50) {
+                let mut b = BatchBuilder::new();
+                for (i, (t, score, device, ok)) in chunk.iter().enumerate() {
+                    let score = score.map_or(Value::Null, |s| Value::Float(s as f64 / 1000.0));
+                    b.push(i as u128, *t, &[("score", score), ("device", Value::Tag(DEVICES[*device].into())), ("ok", Value::Bool(*ok))]).unwrap();
+                }
+                db.append("c", b.finish().unwrap()).unwrap();
+            }
+            let table = query("SELECT count() AS n, count(score) AS k, sum(score) AS s, max(score) AS hi FROM c WHERE ok = true GROUP BY window(1h), c.device", &db.snapshot()).unwrap();
+            // (hour, device) -> (rows, scores)
+            let mut want: BTreeMap<(i64, &str), (i64, Vec<f64>)> = BTreeMap::new();
+            for (t, score, device, ok) in &rows {
+                if *ok {
+                    let e = want.entry((t.div_euclid(HOUR_US) * HOUR_US, DEVICES[*device])).or_default();
+                    e.0 += 1;
+                    e.1.extend(score.map(|s| s as f64 / 1000.0));
+                }
+            }
+            prop_assert_eq!(table.rows.len(), want.len());
+            for (row, ((hour, device), (n, scores))) in table.rows.iter().zip(&want) {
+                prop_assert_eq!(&row[0], &Cell::Time(*hour));
+                prop_assert_eq!(&row[1], &Cell::Text(device.to_string()));
+                prop_assert_eq!(&row[2], &Cell::Int(*n));
+                prop_assert_eq!(&row[3], &Cell::Int(scores.len() as i64));
+                match (&row[4], &row[5]) {
+                    (Cell::Float(s), Cell::Float(hi)) => {
+                        prop_assert!((s - scores.iter().sum::<f64>()).abs() < 1e-9);
+                        prop_assert_eq!(*hi, scores.iter().copied().fold(f64::MIN, f64::max));
+                    }
+                    (Cell::Null, Cell::Null) => prop_assert!(scores.is_empty()),
+                    other => prop_assert!(false, "unexpected cells {:?}", other),
+                }
+            }
+        }
+    }
+}
