@@ -4,9 +4,10 @@ use std::path::PathBuf;
 
 /// Run a SeamQL statement against a database and print the result.
 ///
-/// Runs `SELECT` over one component (aggregates, WHERE, GROUP BY window(...) and fields,
-/// AS OF, LIMIT), `SHOW COMPONENTS`, `DESCRIBE component` and `TRACE 'id'`. JOIN, REFERENCE
-/// and EXPLAIN are parsed (errors point at line and column) but not executed yet.
+/// Runs `SELECT` (aggregates, JOIN on trace ID with the latest event per trace, WHERE,
+/// GROUP BY window(...) and fields, AS OF, LIMIT), `SHOW COMPONENTS`, `DESCRIBE component` and
+/// `TRACE 'id'`. REFERENCE (drift) and EXPLAIN are parsed (errors point at line and column)
+/// but not executed yet.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Database directory.

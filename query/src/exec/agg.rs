@@ -1,7 +1,7 @@
 //! Aggregate functions: what each needs per group, and how it turns into a result cell.
 
 use super::value::{Key, Val};
-use crate::ast::Expr;
+use crate::ast::{ColumnRef, Expr};
 use crate::error::{Error, Result};
 use crate::metrics::classification::{accuracy, brier, log_loss, roc_auc, Confusion};
 use crate::metrics::distribution::{quantile, stddev};
@@ -11,9 +11,9 @@ use std::collections::HashSet;
 
 /// A planned aggregate: which function, over which argument expressions.
 #[derive(Debug)]
-pub(crate) struct Aggregate<'q> {
+pub(crate) struct Aggregate {
     pub func: Func,
-    pub args: Vec<&'q Expr>,
+    pub args: Vec<Expr>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -40,12 +40,14 @@ pub(crate) enum Func {
     Rmse,
     Mape,
     R2,
+    /// coverage(component): share of driving rows with a matching event there.
+    Coverage,
 }
 
-impl<'q> Aggregate<'q> {
+impl Aggregate {
     /// Checks a call's name and arity; literal arguments (quantile's q, the positive class)
-    /// are taken here.
-    pub fn plan(name: &str, args: &'q [Expr]) -> Result<Aggregate<'q>> {
+    /// are taken here. `joins` names the joined components, for `coverage()`.
+    pub fn plan(name: &str, args: &[Expr], joins: &[String]) -> Result<Aggregate> {
         let arity = |n: usize| -> Result<()> {
             if args.len() == n {
                 Ok(())
@@ -99,8 +101,20 @@ impl<'q> Aggregate<'q> {
             "rmse" => arity(2).map(|_| Func::Rmse)?,
             "mape" => arity(2).map(|_| Func::Mape)?,
             "r2" => arity(2).map(|_| Func::R2)?,
-            "coverage" | "psi" | "js" | "ks" | "wasserstein" | "chi2" | "unseen" => {
-                return Err(Error::Unsupported(format!("{name}() needs JOIN or REFERENCE, which this version does not execute yet")))
+            "coverage" => {
+                arity(1)?;
+                return match &args[0] {
+                    // A joined event always has a time, so `component.time` is non-null exactly
+                    // where the driving row has a match.
+                    Expr::Column(ColumnRef { component: None, field }) if joins.contains(field) => Ok(Aggregate {
+                        func: Func::Coverage,
+                        args: vec![Expr::Column(ColumnRef { component: Some(field.clone()), field: "time".into() })],
+                    }),
+                    _ => Err(Error::Invalid("coverage() takes the name of a JOINed component".into())),
+                };
+            }
+            "psi" | "js" | "ks" | "wasserstein" | "chi2" | "unseen" => {
+                return Err(Error::Unsupported(format!("{name}() needs REFERENCE, which this version does not execute yet")))
             }
             other => return Err(Error::Name(format!("there is no function {other}()"))),
         };
@@ -109,7 +123,7 @@ impl<'q> Aggregate<'q> {
             Func::Precision(_) | Func::Recall(_) | Func::F1(_) => 2,
             _ => args.len(),
         };
-        Ok(Aggregate { func, args: args[..evaluated].iter().collect() })
+        Ok(Aggregate { func, args: args[..evaluated].to_vec() })
     }
 }
 
@@ -133,7 +147,7 @@ impl State {
     pub fn new(func: &Func) -> State {
         match func {
             Func::CountRows | Func::Share => State::Rows(0),
-            Func::Count | Func::NullRate => State::Counts(0, 0),
+            Func::Count | Func::NullRate | Func::Coverage => State::Counts(0, 0),
             Func::Sum | Func::Mean => State::Sum(0.0, 0, true),
             Func::Min | Func::Max => State::Extreme(None),
             Func::Stddev | Func::Quantile(_) => State::Numbers(Vec::new()),
@@ -203,6 +217,7 @@ impl State {
             (State::Rows(n), Func::Share) => float((window_rows > 0).then(|| *n as f64 / window_rows as f64)),
             (State::Rows(n), _) => Cell::Int(*n as i64),
             (State::Counts(non_null, _), Func::Count) => Cell::Int(*non_null as i64),
+            (State::Counts(non_null, all), Func::Coverage) => float((*all > 0).then(|| *non_null as f64 / *all as f64)),
             (State::Counts(non_null, all), _) => float((*all > 0).then(|| (*all - *non_null) as f64 / *all as f64)),
             (State::Sum(sum, n, ints), Func::Sum) if *n > 0 && *ints && sum.abs() < 9.0e15 => Cell::Int(*sum as i64),
             (State::Sum(sum, n, _), Func::Sum) => float((*n > 0).then_some(*sum)),

@@ -1,5 +1,6 @@
-//! Evaluating expressions over the selected rows of one part, a value per row. This is the
-//! plain, row-at-a-time path: correct first; the columnar kernels come with the join work.
+//! Evaluating expressions over the selected rows of one driving part, a value per row, with
+//! joined components' matching events. This is the plain, row-at-a-time path: correct first;
+//! the columnar kernels come later.
 
 use super::value::Val;
 use crate::ast::{BinaryOp, ColumnRef, Expr};
@@ -7,21 +8,38 @@ use crate::error::{Error, Result};
 use seamdb_storage::{Part, Values};
 use std::cmp::Ordering;
 
-/// The values of `expr` for `rows` of `part` (a part of the driving component).
-pub(crate) fn eval<'a>(expr: &'a Expr, part: &Part<'a>, rows: &[u32]) -> Result<Vec<Val<'a>>> {
+/// The rows being evaluated: some rows of one part of the driving component, and for each
+/// joined component the event matched to each of those rows.
+pub(crate) struct Rows<'c, 'a> {
+    pub driving: &'c str,
+    pub part: Part<'a>,
+    pub rows: &'c [u32],
+    pub joined: Vec<Matches<'c, 'a>>,
+}
+
+/// A joined component's parts and, per driving row, its matching event (part, row), if any.
+pub(crate) struct Matches<'c, 'a> {
+    pub name: &'c str,
+    pub parts: &'c [Part<'a>],
+    pub hits: Vec<Option<(u32, u32)>>,
+}
+
+/// The values of `expr` for every row of `at`.
+pub(crate) fn eval<'a>(expr: &'a Expr, at: &Rows<'_, 'a>) -> Result<Vec<Val<'a>>> {
+    let rows = at.rows;
     Ok(match expr {
-        Expr::Column(c) => column(c, part, rows),
+        Expr::Column(c) => column(c, at),
         Expr::Int(i) => vec![Val::Int(*i); rows.len()],
         Expr::Float(x) => vec![Val::Float(*x); rows.len()],
         Expr::String(s) => vec![Val::Str(s); rows.len()],
         Expr::Bool(b) => vec![Val::Bool(*b); rows.len()],
         Expr::Null => vec![Val::Null; rows.len()],
-        Expr::Neg(e) => eval(e, part, rows)?.into_iter().map(neg).collect(),
-        Expr::Not(e) => eval(e, part, rows)?.into_iter().map(|v| truth(v).map_or(Val::Null, |b| Val::Bool(!b))).collect(),
-        Expr::IsNull { expr, negated } => eval(expr, part, rows)?.into_iter().map(|v| Val::Bool((v == Val::Null) != *negated)).collect(),
+        Expr::Neg(e) => eval(e, at)?.into_iter().map(neg).collect(),
+        Expr::Not(e) => eval(e, at)?.into_iter().map(|v| truth(v).map_or(Val::Null, |b| Val::Bool(!b))).collect(),
+        Expr::IsNull { expr, negated } => eval(expr, at)?.into_iter().map(|v| Val::Bool((v == Val::Null) != *negated)).collect(),
         Expr::In { expr, list, negated } => {
-            let values = eval(expr, part, rows)?;
-            let options = list.iter().map(|e| eval(e, part, rows)).collect::<Result<Vec<_>>>()?;
+            let values = eval(expr, at)?;
+            let options = list.iter().map(|e| eval(e, at)).collect::<Result<Vec<_>>>()?;
             values
                 .iter()
                 .enumerate()
@@ -35,7 +53,7 @@ pub(crate) fn eval<'a>(expr: &'a Expr, part: &Part<'a>, rows: &[u32]) -> Result<
                 .collect()
         }
         Expr::Binary { op, lhs, rhs } => {
-            let (a, b) = (eval(lhs, part, rows)?, eval(rhs, part, rows)?);
+            let (a, b) = (eval(lhs, at)?, eval(rhs, at)?);
             a.into_iter().zip(b).map(|(a, b)| binary(*op, a, b)).collect()
         }
         Expr::Call { name, .. } => {
@@ -44,28 +62,30 @@ pub(crate) fn eval<'a>(expr: &'a Expr, part: &Part<'a>, rows: &[u32]) -> Result<
     })
 }
 
-fn column<'a>(c: &ColumnRef, part: &Part<'a>, rows: &[u32]) -> Vec<Val<'a>> {
-    if c.field == "time" {
-        let times = part.times();
-        return rows.iter().map(|&r| Val::Time(times[r as usize])).collect();
+fn column<'a>(c: &ColumnRef, at: &Rows<'_, 'a>) -> Vec<Val<'a>> {
+    let joined = c.component.as_deref().filter(|name| *name != at.driving).and_then(|name| at.joined.iter().find(|j| j.name == name));
+    match joined {
+        None => at.rows.iter().map(|&r| value(&at.part, &c.field, r)).collect(),
+        Some(j) => j.hits.iter().map(|hit| hit.map_or(Val::Null, |(p, r)| value(&j.parts[p as usize], &c.field, r))).collect(),
     }
-    let Some(field) = part.field(&c.field) else {
-        return vec![Val::Null; rows.len()];
-    };
-    rows.iter()
-        .map(|&r| {
-            let r = r as usize;
-            if !field.is_valid(r) {
-                return Val::Null;
-            }
-            match field.values {
-                Values::Float(v) => Val::Float(v[r]),
-                Values::Int(v) => Val::Int(v[r]),
-                Values::Bool(v) => Val::Bool(v[r] != 0),
-                Values::Tag { codes, dict } => Val::Str(dict.get(codes.get(r))),
-            }
-        })
-        .collect()
+}
+
+/// One field (or `time`) of one row of a part; null where the part lacks the field.
+fn value<'a>(part: &Part<'a>, field: &str, row: u32) -> Val<'a> {
+    let r = row as usize;
+    if field == "time" {
+        return Val::Time(part.times()[r]);
+    }
+    let Some(f) = part.field(field) else { return Val::Null };
+    if !f.is_valid(r) {
+        return Val::Null;
+    }
+    match f.values {
+        Values::Float(v) => Val::Float(v[r]),
+        Values::Int(v) => Val::Int(v[r]),
+        Values::Bool(v) => Val::Bool(v[r] != 0),
+        Values::Tag { codes, dict } => Val::Str(dict.get(codes.get(r))),
+    }
 }
 
 /// SQL's three-valued truth of a value (`None` = unknown).

@@ -1,8 +1,10 @@
-//! Running a `SELECT` over a snapshot: filter the driving component's rows, assign each to
-//! its group (window and grouped fields), feed the aggregates, and order the groups.
+//! Running a `SELECT` over a snapshot: match each driving row with the latest event of its
+//! trace in every joined component, filter, assign rows to groups (window and grouped
+//! fields), feed the aggregates, and order the groups.
 //!
-//! This first executor is row-at-a-time over a single component and serves as the reference
-//! the columnar, join-aware executor will be checked against.
+//! This first executor is row-at-a-time and joins through a hash of each joined component's
+//! latest event per trace, built per query: the plain reference the columnar executor and
+//! its join index will be checked and measured against.
 
 mod agg;
 mod eval;
@@ -12,8 +14,8 @@ use crate::ast::{ColumnRef, Expr, GroupKey, Select};
 use crate::error::{Error, Result};
 use crate::output::{Cell, Table};
 use agg::{key_cell, Aggregate, State};
-use eval::{eval, parse_time, truth};
-use seamdb_storage::{ComponentView, Snapshot};
+use eval::{eval, parse_time, truth, Matches, Rows};
+use seamdb_storage::{ComponentView, Part, Snapshot};
 use std::collections::HashMap;
 use value::{Key, Val};
 
@@ -24,7 +26,11 @@ type GroupId = (Option<i64>, Vec<Key>);
 struct Plan<'a> {
     select: &'a Select,
     component: ComponentView<'a>,
-    aggregates: Vec<Aggregate<'a>>,
+    joins: Vec<ComponentView<'a>>,
+    /// Joined components the WHERE clause reads: a driving row without a match in any of
+    /// them is dropped (SPEC §4, as in SQL).
+    filter_joins: Vec<usize>,
+    aggregates: Vec<Aggregate>,
     window_us: Option<i64>,
     keys: Vec<Expr>,
     as_of: Option<i64>,
@@ -45,22 +51,29 @@ pub(crate) fn select(s: &Select, snapshot: &Snapshot) -> Result<Table> {
 }
 
 fn plan<'a>(s: &'a Select, snapshot: &'a Snapshot) -> Result<Plan<'a>> {
-    if let Some(join) = s.joins.first() {
-        return Err(Error::Unsupported(format!("JOIN {join}: joins are parsed but not executed by this version yet")));
-    }
     if s.reference.is_some() {
         return Err(Error::Unsupported("REFERENCE: drift queries are parsed but not executed by this version yet".into()));
     }
-    let component = snapshot.component(&s.from).ok_or_else(|| Error::Name(format!("there is no component {:?}", s.from)))?;
-    let check = |c: &ColumnRef| -> Result<()> {
-        if let Some(other) = c.component.as_deref().filter(|name| *name != s.from) {
-            return Err(Error::Unsupported(format!(
-                "{other}.{}: only the FROM component's fields can be used until joins are executed",
-                c.field
-            )));
+    let find = |name: &str| snapshot.component(name).ok_or_else(|| Error::Name(format!("there is no component {name:?}")));
+    let component = find(&s.from)?;
+    let mut joins: Vec<ComponentView<'a>> = Vec::new();
+    for name in &s.joins {
+        if *name == s.from || joins.iter().any(|j| j.name() == name) {
+            return Err(Error::Invalid(format!("{name} is joined twice (or with itself)")));
         }
-        if c.field != "time" && component.schema().field_type(&c.field).is_none() {
-            return Err(Error::Name(format!("component {:?} has no field {:?}", s.from, c.field)));
+        joins.push(find(name)?);
+    }
+    let check = |c: &ColumnRef| -> Result<()> {
+        let owner = match c.component.as_deref() {
+            None => &component,
+            Some(name) if name == s.from => &component,
+            Some(name) => joins
+                .iter()
+                .find(|j| j.name() == name)
+                .ok_or_else(|| Error::Name(format!("{name}.{}: {name} is neither the FROM nor a JOINed component", c.field)))?,
+        };
+        if c.field != "time" && owner.schema().field_type(&c.field).is_none() {
+            return Err(Error::Name(format!("component {:?} has no field {:?}", owner.name(), c.field)));
         }
         Ok(())
     };
@@ -68,12 +81,14 @@ fn plan<'a>(s: &'a Select, snapshot: &'a Snapshot) -> Result<Plan<'a>> {
         .items
         .iter()
         .map(|item| match &item.expr {
-            Expr::Call { name, args } => Aggregate::plan(name, args),
+            Expr::Call { name, args } => Aggregate::plan(name, args, &s.joins),
             _ => Err(Error::Unsupported(format!("{}: every item must be an aggregate such as count() or mean(x)", item.text))),
         })
         .collect::<Result<Vec<_>>>()?;
-    let read = aggregates.iter().flat_map(|a| a.args.iter().copied()).chain(s.filter.as_ref());
+    let read = aggregates.iter().flat_map(|a| a.args.iter()).chain(s.filter.as_ref());
     read.flat_map(columns).try_for_each(check)?;
+    let filter_reads = s.filter.as_ref().map(columns).unwrap_or_default();
+    let filter_joins = (0..joins.len()).filter(|&j| filter_reads.iter().any(|c| c.component.as_deref() == Some(joins[j].name()))).collect();
     let mut window_us = None;
     let mut keys = Vec::new();
     for g in &s.group_by {
@@ -89,25 +104,38 @@ fn plan<'a>(s: &'a Select, snapshot: &'a Snapshot) -> Result<Plan<'a>> {
         Some(t) => Some(parse_time(t).ok_or_else(|| Error::Invalid(format!("AS OF {t:?} is not an RFC 3339 timestamp")))?),
         None => None,
     };
-    Ok(Plan { select: s, component, aggregates, window_us, keys, as_of })
+    Ok(Plan { select: s, component, joins, filter_joins, aggregates, window_us, keys, as_of })
 }
 
-/// Filters each part's rows, assigns them to groups and feeds the aggregates.
+/// Filters each part's rows, matches them with joined events, assigns them to groups and
+/// feeds the aggregates.
 fn accumulate(plan: &Plan<'_>) -> Result<Groups> {
+    let joined: Vec<(Vec<Part<'_>>, HashMap<u128, Latest>)> = plan.joins.iter().map(|j| latest_events(j, plan.as_of)).collect();
     let mut groups = Groups::default();
     for part in plan.component.parts() {
         let times = part.times();
         let mut rows: Vec<u32> = (0..part.rows() as u32).filter(|&r| plan.as_of.is_none_or(|t| times[r as usize] <= t)).collect();
+        let hits = |rows: &[u32]| -> Vec<Vec<Option<(u32, u32)>>> {
+            let ids = part.trace_ids();
+            joined.iter().map(|(_, latest)| rows.iter().map(|&r| latest.get(&ids[r as usize]).map(|l| (l.part, l.row))).collect()).collect()
+        };
         if let Some(f) = &plan.select.filter {
-            let keep = eval(f, &part, &rows)?;
-            rows = rows.into_iter().zip(keep).filter(|(_, v)| truth(*v) == Some(true)).map(|(r, _)| r).collect();
+            let found = hits(&rows);
+            let at = plan.rows(part, &rows, &joined, found.clone());
+            let keep = eval(f, &at)?;
+            let matched = |i: usize| plan.filter_joins.iter().all(|&j| found[j][i].is_some());
+            rows = rows
+                .iter()
+                .zip(keep)
+                .enumerate()
+                .filter(|(i, (_, v))| truth(*v) == Some(true) && matched(*i))
+                .map(|(_, (&r, _))| r)
+                .collect();
         }
-        let key_values = plan.keys.iter().map(|e| eval(e, &part, &rows)).collect::<Result<Vec<_>>>()?;
-        let arg_values = plan
-            .aggregates
-            .iter()
-            .map(|a| a.args.iter().map(|e| eval(e, &part, &rows)).collect::<Result<Vec<_>>>())
-            .collect::<Result<Vec<_>>>()?;
+        let at = plan.rows(part, &rows, &joined, hits(&rows));
+        let key_values = plan.keys.iter().map(|e| eval(e, &at)).collect::<Result<Vec<_>>>()?;
+        let arg_values =
+            plan.aggregates.iter().map(|a| a.args.iter().map(|e| eval(e, &at)).collect::<Result<Vec<_>>>()).collect::<Result<Vec<_>>>()?;
         for (i, &r) in rows.iter().enumerate() {
             let window = plan.window_us.map(|w| times[r as usize].div_euclid(w) * w);
             let key: Vec<Key> = key_values.iter().map(|v| v[i].exact_key()).collect();
@@ -124,6 +152,53 @@ fn accumulate(plan: &Plan<'_>) -> Result<Groups> {
         groups.find(plan, (None, Vec::new()));
     }
     Ok(groups)
+}
+
+impl<'a> Plan<'a> {
+    /// The evaluation context for `rows` of a driving part, with their joined matches.
+    fn rows<'c>(
+        &'c self,
+        part: Part<'a>,
+        rows: &'c [u32],
+        joined: &'c [(Vec<Part<'a>>, HashMap<u128, Latest>)],
+        hits: Vec<Vec<Option<(u32, u32)>>>,
+    ) -> Rows<'c, 'a> {
+        let matches =
+            self.joins.iter().zip(joined).zip(hits).map(|((j, (parts, _)), hits)| Matches { name: j.name(), parts, hits }).collect();
+        Rows { joined: matches, driving: &self.select.from, part, rows }
+    }
+}
+
+/// Where a trace's latest event in a joined component is.
+#[derive(Clone, Copy)]
+struct Latest {
+    time: i64,
+    part: u32,
+    row: u32,
+}
+
+/// The joined component's parts and, per trace, its latest event with `time <= as_of`. Equal
+/// times resolve to the event stored later (a later part, or a later row of a part).
+fn latest_events<'a>(component: &ComponentView<'a>, as_of: Option<i64>) -> (Vec<Part<'a>>, HashMap<u128, Latest>) {
+    let parts: Vec<Part<'a>> = component.parts().collect();
+    let mut latest: HashMap<u128, Latest> = HashMap::new();
+    for (p, part) in parts.iter().enumerate() {
+        for (r, (&id, &time)) in part.trace_ids().iter().zip(part.times()).enumerate() {
+            if as_of.is_some_and(|t| time > t) {
+                continue;
+            }
+            let candidate = Latest { time, part: p as u32, row: r as u32 };
+            latest
+                .entry(id)
+                .and_modify(|l| {
+                    if time >= l.time {
+                        *l = candidate
+                    }
+                })
+                .or_insert(candidate);
+        }
+    }
+    (parts, latest)
 }
 
 impl Groups {
