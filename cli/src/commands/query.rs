@@ -6,8 +6,8 @@ use std::path::PathBuf;
 ///
 /// Runs `SELECT` (aggregates, JOIN on trace ID with the latest event per trace, WHERE,
 /// GROUP BY window(...) and fields, AS OF, LIMIT), `SHOW COMPONENTS`, `DESCRIBE component` and
-/// `TRACE 'id'`. REFERENCE (drift) and EXPLAIN are parsed (errors point at line and column)
-/// but not executed yet.
+/// `TRACE 'id'`, and drift against a REFERENCE. EXPLAIN is parsed (errors point at line and
+/// column) but not executed yet.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Database directory.

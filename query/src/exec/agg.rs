@@ -1,12 +1,15 @@
 //! Aggregate functions: what each needs per group, and how it turns into a result cell.
 
+use super::reference::RefData;
 use super::value::{Key, Val};
 use crate::ast::{ColumnRef, Expr};
 use crate::error::{Error, Result};
 use crate::metrics::classification::{accuracy, brier, log_loss, roc_auc, Confusion};
 use crate::metrics::distribution::{quantile, stddev};
+use crate::metrics::drift::{chi2, js, ks, psi, unseen, wasserstein};
 use crate::metrics::regression::{mae, mape, r2, rmse};
 use crate::output::Cell;
+use std::collections::HashMap;
 use std::collections::HashSet;
 
 /// A planned aggregate: which function, over which argument expressions.
@@ -42,6 +45,29 @@ pub(crate) enum Func {
     R2,
     /// coverage(component): share of driving rows with a matching event there.
     Coverage,
+    /// A drift metric of a driving column against reference field `field`; `reference`
+    /// indexes the loaded reference data.
+    Drift {
+        kind: Drift,
+        field: String,
+        reference: usize,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Drift {
+    Psi,
+    Js,
+    Ks,
+    Wasserstein,
+    Chi2,
+    Unseen,
+}
+
+impl Drift {
+    fn numeric(self) -> bool {
+        !matches!(self, Drift::Chi2 | Drift::Unseen)
+    }
 }
 
 impl Aggregate {
@@ -114,7 +140,25 @@ impl Aggregate {
                 };
             }
             "psi" | "js" | "ks" | "wasserstein" | "chi2" | "unseen" => {
-                return Err(Error::Unsupported(format!("{name}() needs REFERENCE, which this version does not execute yet")))
+                let kind = match name {
+                    "psi" => Drift::Psi,
+                    "js" => Drift::Js,
+                    "ks" => Drift::Ks,
+                    "wasserstein" => Drift::Wasserstein,
+                    "chi2" => Drift::Chi2,
+                    _ => Drift::Unseen,
+                };
+                // One argument: compare with the reference's field of the same name; a second
+                // column names the reference field.
+                let field = match (args.first(), args.get(1)) {
+                    (Some(_), Some(Expr::Column(c))) | (Some(Expr::Column(c)), None) => c.field.clone(),
+                    _ => {
+                        return Err(Error::Invalid(format!(
+                            "{name}() takes a column, and optionally the reference column to compare it with"
+                        )))
+                    }
+                };
+                return Ok(Aggregate { func: Func::Drift { kind, field, reference: 0 }, args: args[..1].to_vec() });
             }
             other => return Err(Error::Name(format!("there is no function {other}()"))),
         };
@@ -141,6 +185,7 @@ pub(crate) enum State {
     Classes(Vec<(Key, Key)>),
     Scores(Vec<f64>, Vec<Key>),
     Regression(Vec<f64>, Vec<f64>),
+    Categories(HashMap<Key, u64>),
 }
 
 impl State {
@@ -155,6 +200,8 @@ impl State {
             Func::Accuracy | Func::Precision(_) | Func::Recall(_) | Func::F1(_) => State::Classes(Vec::new()),
             Func::RocAuc | Func::LogLoss | Func::Brier => State::Scores(Vec::new(), Vec::new()),
             Func::Mae | Func::Rmse | Func::Mape | Func::R2 => State::Regression(Vec::new(), Vec::new()),
+            Func::Drift { kind, .. } if kind.numeric() => State::Numbers(Vec::new()),
+            Func::Drift { .. } => State::Categories(HashMap::new()),
         }
     }
 
@@ -207,12 +254,21 @@ impl State {
                     target.push(t);
                 }
             }
+            State::Categories(counts) => {
+                if matches!(arg(0), Val::Str(_) | Val::Bool(_)) {
+                    *counts.entry(arg(0).key()).or_default() += 1;
+                }
+            }
         }
     }
 
-    /// The result. `window_rows` is the number of driving rows in this group's window.
-    pub fn finish(&mut self, func: &Func, window_rows: u64) -> Cell {
+    /// The result. `window_rows` is the number of driving rows in this group's window;
+    /// `references` holds the data drift metrics compare with.
+    pub fn finish(&mut self, func: &Func, window_rows: u64, references: &[RefData]) -> Cell {
         let float = |x: Option<f64>| x.map_or(Cell::Null, Cell::Float);
+        if let Func::Drift { kind, reference, .. } = func {
+            return drift(self, *kind, &references[*reference]);
+        }
         match (self, func) {
             (State::Rows(n), Func::Share) => float((window_rows > 0).then(|| *n as f64 / window_rows as f64)),
             (State::Rows(n), _) => Cell::Int(*n as i64),
@@ -246,6 +302,27 @@ impl State {
             }),
             _ => Cell::Null,
         }
+    }
+}
+
+/// A drift metric of a group's values against the reference (SPEC §4 definitions).
+fn drift(state: &mut State, kind: Drift, reference: &RefData) -> Cell {
+    let float = |x: Option<f64>| x.map_or(Cell::Null, Cell::Float);
+    match state {
+        State::Numbers(values) => {
+            values.sort_unstable_by(f64::total_cmp);
+            let proportions =
+                || Some((reference.bins.as_ref()?.proportions(values)?, reference.bins.as_ref()?.proportions(&reference.sorted)?));
+            float(match kind {
+                Drift::Psi => proportions().map(|(a, r)| psi(&a, &r)),
+                Drift::Js => proportions().map(|(a, r)| js(&a, &r)),
+                Drift::Ks => ks(values, &reference.sorted),
+                _ => wasserstein(values, &reference.sorted),
+            })
+        }
+        State::Categories(counts) if kind == Drift::Chi2 => float(chi2(counts, &reference.counts)),
+        State::Categories(counts) => Cell::Int(unseen(counts, &reference.counts) as i64),
+        _ => Cell::Null,
     }
 }
 

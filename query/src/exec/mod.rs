@@ -8,13 +8,16 @@
 
 mod agg;
 mod eval;
+mod reference;
 mod value;
 
 use crate::ast::{ColumnRef, Expr, GroupKey, Select};
 use crate::error::{Error, Result};
 use crate::output::{Cell, Table};
-use agg::{key_cell, Aggregate, State};
+use agg::{key_cell, Aggregate, Drift, Func, State};
 use eval::{eval, parse_time, truth, Matches, Rows};
+use reference::RefData;
+use seamdb_storage::model::FieldType;
 use seamdb_storage::{ComponentView, Part, Snapshot};
 use std::collections::HashMap;
 use value::{Key, Val};
@@ -31,6 +34,8 @@ struct Plan<'a> {
     /// them is dropped (SPEC §4, as in SQL).
     filter_joins: Vec<usize>,
     aggregates: Vec<Aggregate>,
+    /// The data each drift metric compares with (indexed by `Func::Drift::reference`).
+    references: Vec<RefData>,
     window_us: Option<i64>,
     keys: Vec<Expr>,
     as_of: Option<i64>,
@@ -51,9 +56,6 @@ pub(crate) fn select(s: &Select, snapshot: &Snapshot) -> Result<Table> {
 }
 
 fn plan<'a>(s: &'a Select, snapshot: &'a Snapshot) -> Result<Plan<'a>> {
-    if s.reference.is_some() {
-        return Err(Error::Unsupported("REFERENCE: drift queries are parsed but not executed by this version yet".into()));
-    }
     let find = |name: &str| snapshot.component(name).ok_or_else(|| Error::Name(format!("there is no component {name:?}")));
     let component = find(&s.from)?;
     let mut joins: Vec<ComponentView<'a>> = Vec::new();
@@ -77,7 +79,7 @@ fn plan<'a>(s: &'a Select, snapshot: &'a Snapshot) -> Result<Plan<'a>> {
         }
         Ok(())
     };
-    let aggregates = s
+    let mut aggregates = s
         .items
         .iter()
         .map(|item| match &item.expr {
@@ -104,7 +106,8 @@ fn plan<'a>(s: &'a Select, snapshot: &'a Snapshot) -> Result<Plan<'a>> {
         Some(t) => Some(parse_time(t).ok_or_else(|| Error::Invalid(format!("AS OF {t:?} is not an RFC 3339 timestamp")))?),
         None => None,
     };
-    Ok(Plan { select: s, component, joins, filter_joins, aggregates, window_us, keys, as_of })
+    let references = references(s, snapshot, &mut aggregates, as_of)?;
+    Ok(Plan { select: s, component, joins, filter_joins, aggregates, references, window_us, keys, as_of })
 }
 
 /// Filters each part's rows, matches them with joined events, assigns them to groups and
@@ -233,10 +236,45 @@ fn output(plan: &Plan<'_>, mut groups: Groups) -> Table {
         let mut row: Vec<Cell> = window.map(Cell::Time).into_iter().collect();
         row.extend(key.into_iter().map(key_cell));
         let in_window = groups.window_rows.get(&window).copied().unwrap_or(0);
-        row.extend(groups.states[g].iter_mut().zip(&plan.aggregates).map(|(st, a)| st.finish(&a.func, in_window)));
+        row.extend(groups.states[g].iter_mut().zip(&plan.aggregates).map(|(st, a)| st.finish(&a.func, in_window, &plan.references)));
         table.rows.push(row);
     }
     table
+}
+
+/// Loads the reference data each drift metric needs (one load per reference field) and
+/// points the metrics at it. Drift needs `REFERENCE`; the compared fields must exist there
+/// with a type the metric takes.
+fn references(s: &Select, snapshot: &Snapshot, aggregates: &mut [Aggregate], as_of: Option<i64>) -> Result<Vec<RefData>> {
+    let mut loaded: Vec<(String, RefData)> = Vec::new();
+    for a in aggregates.iter_mut() {
+        let Func::Drift { kind, field, reference } = &mut a.func else { continue };
+        let r = s.reference.as_ref().ok_or_else(|| Error::Invalid(format!("{field}: drift metrics need a REFERENCE clause")))?;
+        let component = snapshot.component(&r.component).ok_or_else(|| Error::Name(format!("there is no component {:?}", r.component)))?;
+        for c in r.filter.as_ref().map(columns).unwrap_or_default() {
+            if c.component.as_deref().is_some_and(|name| name != r.component)
+                || (c.field != "time" && component.schema().field_type(&c.field).is_none())
+            {
+                return Err(Error::Name(format!("the REFERENCE condition reads {:?}, which {:?} does not have", c.field, r.component)));
+            }
+        }
+        let ty = component
+            .schema()
+            .field_type(field)
+            .ok_or_else(|| Error::Name(format!("reference component {:?} has no field {field:?}", r.component)))?;
+        let numeric = matches!(ty, FieldType::Float | FieldType::Int);
+        if numeric != !matches!(kind, Drift::Chi2 | Drift::Unseen) {
+            return Err(Error::Invalid(format!("{kind:?} does not apply to {} field {field:?}", ty.name()).to_lowercase()));
+        }
+        *reference = match loaded.iter().position(|(f, _)| f == field) {
+            Some(i) => i,
+            None => {
+                loaded.push((field.clone(), reference::load(&component, r, field, as_of)?));
+                loaded.len() - 1
+            }
+        };
+    }
+    Ok(loaded.into_iter().map(|(_, data)| data).collect())
 }
 
 /// Every column an expression reads.
