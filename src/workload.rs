@@ -26,6 +26,17 @@ pub struct Workload {
     pub n: u64,
     pub seed: u64,
     pub chunk_rows: u64,
+    /// For the demo: from a time on, one slice's labels stop following the score. `None` in
+    /// the standard workload.
+    pub incident: Option<Incident>,
+}
+
+/// From `from_us` on, predictions for `country` are right only by chance: their labels are
+/// drawn with probability ½ instead of `score`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Incident {
+    pub country: &'static str,
+    pub from_us: i64,
 }
 
 /// One generated prediction and (maybe) its label.
@@ -45,7 +56,7 @@ pub struct Row {
 
 impl Workload {
     pub fn new(n: u64, seed: u64) -> Workload {
-        Workload { n, seed, chunk_rows: 1 << 16 }
+        Workload { n, seed, chunk_rows: 1 << 16, incident: None }
     }
 
     pub fn chunks(&self) -> u64 {
@@ -78,9 +89,10 @@ impl Workload {
                 let feature_age = 35.0 + 1.5 * day + 8.0 * noise.sample(&mut rng);
                 let income = (10.5 + 0.6 * noise.sample(&mut rng)).exp();
                 let feature_income = (rng.random::<f64>() >= 0.02).then_some(income);
+                let broken = self.incident.is_some_and(|inc| inc.country == country && time_us >= inc.from_us);
                 let feedback = (rng.random::<f64>() < LABELLED).then(|| {
                     let label_time = time_us + (delay.sample(&mut rng) * 1e6) as i64;
-                    (label_time, (rng.random::<f64>() < score) as i64)
+                    (label_time, (rng.random::<f64>() < if broken { 0.5 } else { score }) as i64)
                 });
                 Row {
                     trace_id: mix(self.seed.wrapping_add(i)),

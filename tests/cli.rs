@@ -112,6 +112,10 @@ fn demo_runs_on_a_small_deployment() {
     let db = work.path().join("demo");
     let out = seam().args(["demo", db.to_str().unwrap(), "--rows", "20000"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let story = String::from_utf8_lossy(&out.stdout);
+    for finding in ["BR fell most", "It falls on 2026-01-08", "feature_age drifts", "feature_income is stable", "labelled"] {
+        assert!(story.contains(finding), "the demo does not say {finding:?}:\n{story}");
+    }
     let stats = stats_json(&db);
     let inference = stats["components"].as_array().unwrap().iter().find(|c| c["name"] == "inference").unwrap();
     assert_eq!(inference["rows"], 20000);

@@ -114,7 +114,7 @@ proptest! {
 fn slice_bitmaps_match_a_row_by_row_filter() {
     let dir = temp();
     let db = open(dir.path(), seamdb::Options { seal_rows: 100_000, background_seal: false, ..seamdb::Options::default() });
-    let workload = seamdb::workload::Workload { n: 5000, seed: 7, chunk_rows: 1000 };
+    let workload = seamdb::workload::Workload { chunk_rows: 1000, ..seamdb::workload::Workload::new(5000, 7) };
     for k in 0..workload.chunks() {
         db.append("inference", workload.inference_batch(k)).unwrap();
         if k == 2 {

@@ -12,7 +12,7 @@ use std::time::Duration;
 const BATCH_ROWS: u64 = 65_536;
 
 fn append(c: &mut Criterion) {
-    let workload = Workload { n: BATCH_ROWS * 16, seed: 1, chunk_rows: BATCH_ROWS };
+    let workload = Workload { chunk_rows: BATCH_ROWS, ..Workload::new(BATCH_ROWS * 16, 1) };
     let batches: Vec<_> = (0..16).map(|k| workload.inference_batch(k)).collect();
     let mut group = c.benchmark_group("append");
     group.throughput(Throughput::Elements(BATCH_ROWS));
@@ -36,7 +36,7 @@ fn append(c: &mut Criterion) {
 
 fn seal(c: &mut Criterion) {
     let rows = 1 << 20;
-    let workload = Workload { n: rows, seed: 2, chunk_rows: BATCH_ROWS };
+    let workload = Workload { chunk_rows: BATCH_ROWS, ..Workload::new(rows, 2) };
     let batches: Vec<_> = (0..workload.chunks()).map(|k| workload.inference_batch(k)).collect();
     let mut group = c.benchmark_group("seal");
     group.sample_size(10);

@@ -86,7 +86,7 @@ fn ingest(n: u64, batch_rows: u64, durability: &str, writers: u64, stream: bool,
         "relaxed" => Durability::Relaxed { interval: Duration::from_millis(100) },
         _ => Durability::Sync,
     };
-    let workload = Workload { n, seed: 42, chunk_rows: batch_rows };
+    let workload = Workload { chunk_rows: batch_rows, ..Workload::new(n, 42) };
     // Each writer takes chunks w, w + writers, ...; pre-generated batches are moved, not copied.
     let mut batches: Vec<Vec<seamdb::Batch>> = (0..writers).map(|_| Vec::new()).collect();
     if !stream {

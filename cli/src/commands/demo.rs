@@ -1,17 +1,18 @@
-//! `seam demo`: generate a synthetic ML deployment, ingest it durably, and show what is stored.
+//! `seam demo`: a week of a deployed model, ingested durably, then the questions SeamDB is
+//! for: which slice's accuracy fell and when, which feature drifted, how labels mature.
 
-use seamdb::ingest::format_time;
-use seamdb::storage::Part;
-use seamdb::workload::{Workload, COUNTRIES};
-use seamdb::{Db, TraceId, Value};
+use seamdb::query::{query, Cell, Table};
+use seamdb::workload::{Incident, Workload, START_US};
+use seamdb::{Db, Snapshot};
 use std::path::PathBuf;
 use std::time::Instant;
 
-/// Generate a synthetic deployment (predictions and late labels), ingest it, and show it.
+/// Generate a week of a deployed model, ingest it, and show what SeamDB answers about it.
 ///
-/// Writes the standard benchmark workload: `inference` events over a week with score,
-/// model version, country, device and two features, and `feedback` labels for 80% of the
-/// traces arriving about an hour later. Every batch is acknowledged only once durable.
+/// Predictions (`inference`: score, model version, country, device, two features) arrive over
+/// a week; labels (`feedback`) for 80% of them arrive about an hour later. On day 4 one
+/// country's predictions stop being right, and one feature drifts all week. Every batch is
+/// acknowledged only once durable. Then the demo asks, in SeamQL, what a person on call would.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Database directory to fill; it must not hold data yet [default: a temporary directory,
@@ -24,6 +25,9 @@ pub struct Args {
     #[arg(long, default_value_t = 42)]
     seed: u64,
 }
+
+const DAY_US: i64 = 86_400_000_000;
+const BROKEN: &str = "BR";
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let temp;
@@ -46,66 +50,115 @@ fn demo(dir: &std::path::Path, args: &Args) -> anyhow::Result<()> {
     if db.snapshot().components().next().is_some() {
         anyhow::bail!("{} already holds data; give an empty or new directory", dir.display());
     }
-    let workload = Workload::new(args.rows, args.seed);
-    println!("SeamDB demo: {} predictions over a week, labels for 80% arriving ~1 h later", args.rows);
+    ingest(&db, args)?;
+    db.flush()?;
+    let snapshot = db.snapshot();
+    which_slice_fell(&snapshot)?;
+    which_feature_drifted(&snapshot)?;
+    how_labels_mature(&snapshot)?;
+    if let Some(path) = &args.db {
+        println!("\nThe data stays in {}; ask it more, for example:", path.display());
+        println!("  seam query {} \"DESCRIBE inference\"", path.display());
+        println!("  seam query {} \"SELECT roc_auc(inference.score, feedback.label) AS auc FROM inference JOIN feedback GROUP BY window(1d), inference.model_version\"", path.display());
+    }
+    Ok(())
+}
+
+fn ingest(db: &Db, args: &Args) -> anyhow::Result<()> {
+    let incident = Incident { country: BROKEN, from_us: START_US + 3 * DAY_US };
+    let workload = Workload { incident: Some(incident), ..Workload::new(args.rows, args.seed) };
+    println!("SeamDB demo: a week of a deployed model, {} predictions from 20 countries;", args.rows);
+    println!("labels for 80% of them arrive about an hour later. Something breaks on day 4.\n");
     let start = Instant::now();
-    let mut rows = 0;
+    let mut events = 0;
     for k in 0..workload.chunks() {
-        let inference = workload.inference_batch(k);
-        let feedback = workload.feedback_batch(k);
-        rows += inference.rows() + feedback.rows();
+        let (inference, feedback) = (workload.inference_batch(k), workload.feedback_batch(k));
+        events += inference.rows() + feedback.rows();
         db.append("inference", inference)?;
         db.append("feedback", feedback)?;
     }
     let secs = start.elapsed().as_secs_f64();
-    println!("ingested {rows} events durably (fsync before every acknowledgement) in {secs:.2} s: {:.0} events/s", rows as f64 / secs);
-    db.flush()?;
-    let snapshot = db.snapshot();
-    println!("\n{:<12} {:>10} {:>9} {:>12}  time range", "component", "rows", "segments", "bytes");
-    for c in snapshot.components() {
-        let (a, b) = c.time_range().unwrap_or((0, 0));
-        println!(
-            "{:<12} {:>10} {:>9} {:>12}  {} .. {}",
-            c.name(),
-            c.rows(),
-            c.segments().len(),
-            c.size_bytes(),
-            format_time(a),
-            format_time(b)
-        );
+    println!("Ingested {events} events in {secs:.2} s ({:.0} events/s), each batch acknowledged only once on disk.", events as f64 / secs);
+    Ok(())
+}
+
+fn ask(snapshot: &Snapshot, seamql: &str) -> anyhow::Result<Table> {
+    println!("\n  > {seamql}\n");
+    Ok(query(seamql, snapshot)?)
+}
+
+fn float(cell: &Cell) -> Option<f64> {
+    match cell {
+        Cell::Float(x) => Some(*x),
+        Cell::Int(i) => Some(*i as f64),
+        _ => None,
     }
-    if let Some(inference) = snapshot.component("inference") {
-        println!("\nslice index (one roaring bitmap per tag value, per segment):");
-        for country in &COUNTRIES[..5] {
-            let mut n = 0;
-            for part in inference.parts() {
-                n += part.tag_rows("country", country)?.len();
-            }
-            println!("  country = {country:<3} {n:>9} predictions");
+}
+
+/// Daily accuracy per country; the country whose accuracy fell most, day by day.
+fn which_slice_fell(snapshot: &Snapshot) -> anyhow::Result<()> {
+    println!("\n1. Is the model still right, per slice?");
+    let by_country = query(
+        "SELECT accuracy(inference.score >= 0.5, feedback.label) AS accuracy FROM inference JOIN feedback GROUP BY window(1d), inference.country",
+        snapshot,
+    )?;
+    // (country, first three days' mean, last three days' mean)
+    let mut drops: Vec<(String, f64)> = Vec::new();
+    let countries: std::collections::BTreeSet<String> = by_country.rows.iter().map(|r| r[1].text()).collect();
+    for country in countries {
+        let days: Vec<f64> = by_country.rows.iter().filter(|r| r[1].text() == country).filter_map(|r| float(&r[2])).collect();
+        if days.len() >= 6 {
+            let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+            drops.push((country, mean(&days[..3]) - mean(&days[days.len() - 3..])));
         }
-        let first = inference.parts().find_map(|p: Part<'_>| p.trace_ids().first().copied());
-        if let Some(id) = first {
-            println!("\none trace across components (seam trace {}):", TraceId(id));
-            let events = snapshot.trace(TraceId(id));
-            for e in &events {
-                let fields: Vec<String> = e.fields.iter().map(|(n, v)| format!("{n}={}", show(v))).collect();
-                println!("  {} {:<9} {}", format_time(e.time_us), e.component, fields.join(" "));
-            }
-            if let [prediction, label, ..] = events.as_slice() {
-                let delay_s = (label.time_us - prediction.time_us) as f64 / 1e6;
-                println!("  the label arrived {:.0} min after the prediction: the join SeamDB is built for", delay_s / 60.0);
-            }
+    }
+    drops.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let Some((worst, drop)) = drops.first() else { return Ok(()) };
+    let table = ask(
+        snapshot,
+        &format!("SELECT accuracy(inference.score >= 0.5, feedback.label) AS accuracy, count(feedback.label) AS labelled FROM inference JOIN feedback WHERE inference.country = '{worst}' GROUP BY window(1d)"),
+    )?;
+    print!("{}", table.to_text());
+    println!("\n  Of 20 countries, {worst} fell most: {:.0} points of accuracy between the first and the last three days.", drop * 100.0);
+    if let Some(day) = table.rows.iter().position(|r| float(&r[1]).is_some_and(|a| a < 0.6)) {
+        println!("  It falls on {} (the answer is computed from labels joined to predictions on trace ID).", table.rows[day][0].text());
+    }
+    Ok(())
+}
+
+/// PSI of both features per day against the first day.
+fn which_feature_drifted(snapshot: &Snapshot) -> anyhow::Result<()> {
+    println!("\n2. Have the inputs drifted from the first day?");
+    let table = ask(
+        snapshot,
+        "SELECT psi(inference.feature_age) AS psi_feature_age, psi(inference.feature_income) AS psi_feature_income FROM inference REFERENCE (inference WHERE time < '2026-01-06T00:00:00Z') GROUP BY window(1d)",
+    )?;
+    print!("{}", table.to_text());
+    for (i, name) in ["feature_age", "feature_income"].iter().enumerate() {
+        match table.rows.iter().find(|r| float(&r[i + 1]).is_some_and(|p| p > 0.2)) {
+            Some(row) => println!("\n  {name} drifts: its PSI passes 0.2 (a common alarm level) on {}.", row[0].text()),
+            None => println!("\n  {name} is stable: its PSI stays below 0.2 all week."),
         }
     }
     Ok(())
 }
 
-fn show(v: &Value) -> String {
-    match v {
-        Value::Null => "null".into(),
-        Value::Float(x) => format!("{x:.3}"),
-        Value::Int(x) => x.to_string(),
-        Value::Bool(x) => x.to_string(),
-        Value::Tag(t) => t.clone(),
+/// Coverage of one hour's predictions as the labels come in, replayed with AS OF.
+fn how_labels_mature(snapshot: &Snapshot) -> anyhow::Result<()> {
+    println!("\n3. How complete are the labels, and when?");
+    let hour_start = START_US + 5 * DAY_US + 12 * 3_600_000_000;
+    let (from, to) = (seamdb::query::format_time(hour_start), seamdb::query::format_time(hour_start + 3_600_000_000));
+    println!("  Label coverage of the predictions made {from} .. {to}, as it looked at later times (AS OF):");
+    for minutes in [15i64, 60, 120, 360, 24 * 60] {
+        let as_of = seamdb::query::format_time(hour_start + 3_600_000_000 + minutes * 60_000_000);
+        let table = query(
+            &format!("SELECT coverage(feedback) AS coverage FROM inference JOIN feedback WHERE time >= '{from}' AND time < '{to}' AS OF '{as_of}'"),
+            snapshot,
+        )?;
+        let coverage = table.rows.first().and_then(|r| float(&r[0])).unwrap_or(0.0);
+        println!("    {:>5} min after the hour: {:>5.1}% labelled", minutes, coverage * 100.0);
     }
+    let delay = ask(snapshot, "SELECT quantile(feedback.time - inference.time, 0.5) AS delay_p50_s, quantile(feedback.time - inference.time, 0.9) AS delay_p90_s FROM inference JOIN feedback")?;
+    print!("{}", delay.to_text());
+    Ok(())
 }
