@@ -33,6 +33,6 @@ pub fn execute(statement: &Statement, snapshot: &Snapshot) -> Result<Table> {
         Statement::Describe(component) => catalog::describe(snapshot, component),
         Statement::Trace(id) => catalog::trace(snapshot, id),
         Statement::Select(select) => exec::select(select, snapshot),
-        Statement::Explain(_) => Err(Error::Unsupported("EXPLAIN is parsed but not executed by this version yet".into())),
+        Statement::Explain(select) => exec::explain(select, snapshot),
     }
 }

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 ///
 /// Runs `SELECT` (aggregates, JOIN on trace ID with the latest event per trace, WHERE,
 /// GROUP BY window(...) and fields, AS OF, LIMIT), `SHOW COMPONENTS`, `DESCRIBE component` and
-/// `TRACE 'id'`, and drift against a REFERENCE. EXPLAIN is parsed (errors point at line and
-/// column) but not executed yet.
+/// `TRACE 'id'`, drift against a REFERENCE, and `EXPLAIN SELECT ...` (what a query reads).
+/// Parse errors point at line and column. docs/QUERY.md has the whole language.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Database directory.

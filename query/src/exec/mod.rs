@@ -39,6 +39,9 @@ struct Plan<'a> {
     window_us: Option<i64>,
     keys: Vec<Expr>,
     as_of: Option<i64>,
+    /// Driving-time bounds implied by AS OF and the WHERE clause: parts whose time range
+    /// lies outside are skipped without reading a row.
+    time_bounds: (i64, i64),
 }
 
 /// The groups found and each one's aggregate states.
@@ -107,7 +110,9 @@ fn plan<'a>(s: &'a Select, snapshot: &'a Snapshot) -> Result<Plan<'a>> {
         None => None,
     };
     let references = references(s, snapshot, &mut aggregates, as_of)?;
-    Ok(Plan { select: s, component, joins, filter_joins, aggregates, references, window_us, keys, as_of })
+    let (lo, hi) = s.filter.as_ref().map_or((i64::MIN, i64::MAX), |f| time_bounds(f, &s.from));
+    let time_bounds = (lo, hi.min(as_of.unwrap_or(i64::MAX)));
+    Ok(Plan { select: s, component, joins, filter_joins, aggregates, references, window_us, keys, as_of, time_bounds })
 }
 
 /// Filters each part's rows, matches them with joined events, assigns them to groups and
@@ -115,7 +120,7 @@ fn plan<'a>(s: &'a Select, snapshot: &'a Snapshot) -> Result<Plan<'a>> {
 fn accumulate(plan: &Plan<'_>) -> Result<Groups> {
     let joined: Vec<(Vec<Part<'_>>, HashMap<u128, Latest>)> = plan.joins.iter().map(|j| latest_events(j, plan.as_of)).collect();
     let mut groups = Groups::default();
-    for part in plan.component.parts() {
+    for part in plan.component.parts().filter(|p| plan.reads(p)) {
         let times = part.times();
         let mut rows: Vec<u32> = (0..part.rows() as u32).filter(|&r| plan.as_of.is_none_or(|t| times[r as usize] <= t)).collect();
         let hits = |rows: &[u32]| -> Vec<Vec<Option<(u32, u32)>>> {
@@ -158,6 +163,12 @@ fn accumulate(plan: &Plan<'_>) -> Result<Groups> {
 }
 
 impl<'a> Plan<'a> {
+    /// Whether a driving part can hold rows inside the time bounds.
+    fn reads(&self, part: &Part<'_>) -> bool {
+        let (lo, hi) = self.time_bounds;
+        part.time_range().is_some_and(|(min, max)| max >= lo && min <= hi)
+    }
+
     /// The evaluation context for `rows` of a driving part, with their joined matches.
     fn rows<'c>(
         &'c self,
@@ -275,6 +286,91 @@ fn references(s: &Select, snapshot: &Snapshot, aggregates: &mut [Aggregate], as_
         };
     }
     Ok(loaded.into_iter().map(|(_, data)| data).collect())
+}
+
+/// The [lo, hi] range of driving times a condition allows, from its top-level `AND` terms
+/// of the form `time <op> 'timestamp'` (other terms allow everything).
+fn time_bounds(e: &Expr, driving: &str) -> (i64, i64) {
+    use crate::ast::BinaryOp::*;
+    match e {
+        Expr::Binary { op: And, lhs, rhs } => {
+            let (a, b) = (time_bounds(lhs, driving), time_bounds(rhs, driving));
+            (a.0.max(b.0), a.1.min(b.1))
+        }
+        Expr::Binary { op, lhs, rhs } => {
+            let is_time =
+                |e: &Expr| matches!(e, Expr::Column(c) if c.field == "time" && c.component.as_deref().is_none_or(|n| n == driving));
+            let at = |e: &Expr| if let Expr::String(s) = e { parse_time(s) } else { None };
+            let (op, t) = match (is_time(lhs), at(rhs), at(lhs), is_time(rhs)) {
+                (true, Some(t), _, _) => (*op, t),
+                // 'T' < time is time > 'T'
+                (_, _, Some(t), true) => (
+                    match op {
+                        Lt => Gt,
+                        Le => Ge,
+                        Gt => Lt,
+                        Ge => Le,
+                        other => *other,
+                    },
+                    t,
+                ),
+                _ => return (i64::MIN, i64::MAX),
+            };
+            match op {
+                Ge => (t, i64::MAX),
+                Gt => (t.saturating_add(1), i64::MAX),
+                Le => (i64::MIN, t),
+                Lt => (i64::MIN, t.saturating_sub(1)),
+                Eq => (t, t),
+                _ => (i64::MIN, i64::MAX),
+            }
+        }
+        _ => (i64::MIN, i64::MAX),
+    }
+}
+
+/// `EXPLAIN`: what the query reads and how, without running it.
+pub(crate) fn explain(s: &Select, snapshot: &Snapshot) -> Result<Table> {
+    let plan = plan(s, snapshot)?;
+    let mut table = Table::new(["step", "detail"]);
+    let mut step = |name: &str, detail: String| table.rows.push(vec![Cell::Text(name.into()), Cell::Text(detail)]);
+    let parts: Vec<Part<'_>> = plan.component.parts().collect();
+    let read: Vec<&Part<'_>> = parts.iter().filter(|p| plan.reads(p)).collect();
+    let rows: usize = read.iter().map(|p| p.rows()).sum();
+    let segments = read.iter().filter(|p| p.is_sorted_by_time()).count();
+    step(
+        "scan",
+        format!(
+            "{}: {} of {} parts read ({} sealed segments, {} unsealed batches), {} skipped by time bounds; about {rows} rows",
+            s.from,
+            read.len(),
+            parts.len(),
+            segments,
+            read.len() - segments,
+            parts.len() - read.len()
+        ),
+    );
+    if s.filter.is_some() {
+        step("filter", "WHERE evaluated row by row (slice bitmaps are not used by this executor yet)".into());
+    }
+    for j in &plan.joins {
+        step("join", format!("{}: hash of the latest event per trace over {} rows, built for this query", j.name(), j.rows()));
+    }
+    if let Some(r) = &s.reference {
+        let loaded: usize = plan.references.iter().map(|d| d.sorted.len() + d.counts.values().sum::<u64>() as usize).sum();
+        step("reference", format!("{}: {} field(s) loaded, {loaded} values", r.component, plan.references.len()));
+    }
+    let mut keys: Vec<String> = plan.window_us.map(|w| format!("window of {} s", w / 1_000_000)).into_iter().collect();
+    keys.extend(plan.keys.iter().filter_map(|k| {
+        if let Expr::Column(c) = k {
+            Some(format!("{}.{}", c.component.as_deref().unwrap_or(&s.from), c.field))
+        } else {
+            None
+        }
+    }));
+    step("group", if keys.is_empty() { "one group".into() } else { keys.join(", ") });
+    step("aggregate", s.items.iter().map(|i| i.name().to_string()).collect::<Vec<_>>().join(", "));
+    Ok(table)
 }
 
 /// Every column an expression reads.
