@@ -1,0 +1,197 @@
+//! Planning a `SELECT`: resolve every name against the snapshot, plan the aggregates, load
+//! the reference data, and work out which driving parts can hold rows.
+
+use super::agg::{Aggregate, Drift, Func};
+use super::eval::{parse_time, Matches, Rows};
+use super::join::Latest;
+use super::reference::{self, RefData};
+use crate::ast::{ColumnRef, Expr, GroupKey, Select};
+use crate::error::{Error, Result};
+use seamdb_storage::model::FieldType;
+use seamdb_storage::{ComponentView, Part, Snapshot};
+use std::collections::HashMap;
+
+/// What a `SELECT` needs, checked against the snapshot.
+pub(super) struct Plan<'a> {
+    pub select: &'a Select,
+    pub component: ComponentView<'a>,
+    pub joins: Vec<ComponentView<'a>>,
+    /// Joined components the WHERE clause reads: a driving row without a match in any of
+    /// them is dropped (SPEC §4, as in SQL).
+    pub filter_joins: Vec<usize>,
+    pub aggregates: Vec<Aggregate>,
+    /// The data each drift metric compares with (indexed by `Func::Drift::reference`).
+    pub references: Vec<RefData>,
+    pub window_us: Option<i64>,
+    pub keys: Vec<Expr>,
+    pub as_of: Option<i64>,
+    /// Driving-time bounds implied by AS OF and the WHERE clause: parts whose time range
+    /// lies outside are skipped without reading a row.
+    pub time_bounds: (i64, i64),
+}
+
+pub(super) fn plan<'a>(s: &'a Select, snapshot: &'a Snapshot) -> Result<Plan<'a>> {
+    let find = |name: &str| snapshot.component(name).ok_or_else(|| Error::Name(format!("there is no component {name:?}")));
+    let component = find(&s.from)?;
+    let mut joins: Vec<ComponentView<'a>> = Vec::new();
+    for name in &s.joins {
+        if *name == s.from || joins.iter().any(|j| j.name() == name) {
+            return Err(Error::Invalid(format!("{name} is joined twice (or with itself)")));
+        }
+        joins.push(find(name)?);
+    }
+    let check = |c: &ColumnRef| -> Result<()> {
+        let owner = match c.component.as_deref() {
+            None => &component,
+            Some(name) if name == s.from => &component,
+            Some(name) => joins
+                .iter()
+                .find(|j| j.name() == name)
+                .ok_or_else(|| Error::Name(format!("{name}.{}: {name} is neither the FROM nor a JOINed component", c.field)))?,
+        };
+        if c.field != "time" && owner.schema().field_type(&c.field).is_none() {
+            return Err(Error::Name(format!("component {:?} has no field {:?}", owner.name(), c.field)));
+        }
+        Ok(())
+    };
+    let mut aggregates = s
+        .items
+        .iter()
+        .map(|item| match &item.expr {
+            Expr::Call { name, args } => Aggregate::plan(name, args, &s.joins),
+            _ => Err(Error::Unsupported(format!("{}: every item must be an aggregate such as count() or mean(x)", item.text))),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let read = aggregates.iter().flat_map(|a| a.args.iter()).chain(s.filter.as_ref());
+    read.flat_map(columns).try_for_each(check)?;
+    let filter_reads = s.filter.as_ref().map(columns).unwrap_or_default();
+    let filter_joins = (0..joins.len()).filter(|&j| filter_reads.iter().any(|c| c.component.as_deref() == Some(joins[j].name()))).collect();
+    let mut window_us = None;
+    let mut keys = Vec::new();
+    for g in &s.group_by {
+        match g {
+            GroupKey::Window { width_us, .. } => window_us = Some(*width_us),
+            GroupKey::Column(c) => {
+                check(c)?;
+                keys.push(Expr::Column(c.clone()));
+            }
+        }
+    }
+    let as_of = match &s.as_of {
+        Some(t) => Some(parse_time(t).ok_or_else(|| Error::Invalid(format!("AS OF {t:?} is not an RFC 3339 timestamp")))?),
+        None => None,
+    };
+    let references = references(s, snapshot, &mut aggregates, as_of)?;
+    let (lo, hi) = s.filter.as_ref().map_or((i64::MIN, i64::MAX), |f| time_bounds(f, &s.from));
+    let time_bounds = (lo, hi.min(as_of.unwrap_or(i64::MAX)));
+    Ok(Plan { select: s, component, joins, filter_joins, aggregates, references, window_us, keys, as_of, time_bounds })
+}
+
+impl<'a> Plan<'a> {
+    /// Whether a driving part can hold rows inside the time bounds.
+    pub fn reads(&self, part: &Part<'_>) -> bool {
+        let (lo, hi) = self.time_bounds;
+        part.time_range().is_some_and(|(min, max)| max >= lo && min <= hi)
+    }
+
+    /// The evaluation context for `rows` of a driving part, with their joined matches.
+    pub fn rows<'c>(
+        &'c self,
+        part: Part<'a>,
+        rows: &'c [u32],
+        joined: &'c [(Vec<Part<'a>>, HashMap<u128, Latest>)],
+        hits: Vec<Vec<Option<(u32, u32)>>>,
+    ) -> Rows<'c, 'a> {
+        let matches =
+            self.joins.iter().zip(joined).zip(hits).map(|((j, (parts, _)), hits)| Matches { name: j.name(), parts, hits }).collect();
+        Rows { joined: matches, driving: &self.select.from, part, rows }
+    }
+}
+
+/// Loads the reference data each drift metric needs (one load per reference field) and
+/// points the metrics at it. Drift needs `REFERENCE`; the compared fields must exist there
+/// with a type the metric takes.
+fn references(s: &Select, snapshot: &Snapshot, aggregates: &mut [Aggregate], as_of: Option<i64>) -> Result<Vec<RefData>> {
+    let mut loaded: Vec<(String, RefData)> = Vec::new();
+    for a in aggregates.iter_mut() {
+        let Func::Drift { kind, field, reference } = &mut a.func else { continue };
+        let r = s.reference.as_ref().ok_or_else(|| Error::Invalid(format!("{field}: drift metrics need a REFERENCE clause")))?;
+        let component = snapshot.component(&r.component).ok_or_else(|| Error::Name(format!("there is no component {:?}", r.component)))?;
+        for c in r.filter.as_ref().map(columns).unwrap_or_default() {
+            if c.component.as_deref().is_some_and(|name| name != r.component)
+                || (c.field != "time" && component.schema().field_type(&c.field).is_none())
+            {
+                return Err(Error::Name(format!("the REFERENCE condition reads {:?}, which {:?} does not have", c.field, r.component)));
+            }
+        }
+        let ty = component
+            .schema()
+            .field_type(field)
+            .ok_or_else(|| Error::Name(format!("reference component {:?} has no field {field:?}", r.component)))?;
+        let numeric = matches!(ty, FieldType::Float | FieldType::Int);
+        if numeric != !matches!(kind, Drift::Chi2 | Drift::Unseen) {
+            return Err(Error::Invalid(format!("{kind:?} does not apply to {} field {field:?}", ty.name()).to_lowercase()));
+        }
+        *reference = match loaded.iter().position(|(f, _)| f == field) {
+            Some(i) => i,
+            None => {
+                loaded.push((field.clone(), reference::load(&component, r, field, as_of)?));
+                loaded.len() - 1
+            }
+        };
+    }
+    Ok(loaded.into_iter().map(|(_, data)| data).collect())
+}
+
+/// The [lo, hi] range of driving times a condition allows, from its top-level `AND` terms
+/// of the form `time <op> 'timestamp'` (other terms allow everything).
+fn time_bounds(e: &Expr, driving: &str) -> (i64, i64) {
+    use crate::ast::BinaryOp::*;
+    match e {
+        Expr::Binary { op: And, lhs, rhs } => {
+            let (a, b) = (time_bounds(lhs, driving), time_bounds(rhs, driving));
+            (a.0.max(b.0), a.1.min(b.1))
+        }
+        Expr::Binary { op, lhs, rhs } => {
+            let is_time =
+                |e: &Expr| matches!(e, Expr::Column(c) if c.field == "time" && c.component.as_deref().is_none_or(|n| n == driving));
+            let at = |e: &Expr| if let Expr::String(s) = e { parse_time(s) } else { None };
+            let (op, t) = match (is_time(lhs), at(rhs), at(lhs), is_time(rhs)) {
+                (true, Some(t), _, _) => (*op, t),
+                // 'T' < time is time > 'T'
+                (_, _, Some(t), true) => (
+                    match op {
+                        Lt => Gt,
+                        Le => Ge,
+                        Gt => Lt,
+                        Ge => Le,
+                        other => *other,
+                    },
+                    t,
+                ),
+                _ => return (i64::MIN, i64::MAX),
+            };
+            match op {
+                Ge => (t, i64::MAX),
+                Gt => (t.saturating_add(1), i64::MAX),
+                Le => (i64::MIN, t),
+                Lt => (i64::MIN, t.saturating_sub(1)),
+                Eq => (t, t),
+                _ => (i64::MIN, i64::MAX),
+            }
+        }
+        _ => (i64::MIN, i64::MAX),
+    }
+}
+
+/// Every column an expression reads.
+fn columns(e: &Expr) -> Vec<&ColumnRef> {
+    match e {
+        Expr::Column(c) => vec![c],
+        Expr::Neg(x) | Expr::Not(x) | Expr::IsNull { expr: x, .. } => columns(x),
+        Expr::Binary { lhs, rhs, .. } => [columns(lhs), columns(rhs)].concat(),
+        Expr::In { expr, list, .. } => std::iter::once(&**expr).chain(list).flat_map(columns).collect(),
+        Expr::Call { args, .. } => args.iter().flat_map(columns).collect(),
+        Expr::Int(_) | Expr::Float(_) | Expr::String(_) | Expr::Bool(_) | Expr::Null => Vec::new(),
+    }
+}
