@@ -71,7 +71,7 @@ mod against_a_plain_loop {
     use crate::support::{open, small_options, temp};
     use proptest::prelude::*;
     use seamdb::query::{query, Cell};
-    use seamdb::{BatchBuilder, Value};
+    use seamdb::{BatchBuilder, FieldType, Schema, Value};
     use std::collections::BTreeMap;
 
     const HOUR_US: i64 = 3_600_000_000;
@@ -84,6 +84,9 @@ mod against_a_plain_loop {
         fn grouped_aggregates_match(rows in proptest::collection::vec((0i64..6 * HOUR_US, proptest::option::of(0u32..1000), 0usize..3, any::<bool>()), 1..300)) {
             let dir = temp();
             let db = open(dir.path(), small_options()); // seals every 64 rows: many parts
+            // Declared, so that `score` exists even when every generated score is null.
+            let fields = vec![("score".into(), FieldType::Float), ("device".into(), FieldType::Tag), ("ok".into(), FieldType::Bool)];
+            db.create_component("c", &Schema::new(fields)).unwrap();
             for chunk in rows.chunks(50) {
                 let mut b = BatchBuilder::new();
                 for (i, (t, score, device, ok)) in chunk.iter().enumerate() {
