@@ -156,7 +156,7 @@ fn write_csv(n: u64, out: &std::path::Path) -> anyhow::Result<()> {
                 inference,
                 "{},{},{},{},{},{},{},{}",
                 r.trace_id,
-                seamdb::ingest::format_time(r.time_us),
+                seamdb::query::format_time(r.time_us),
                 r.score,
                 r.model_version,
                 r.country,
@@ -165,7 +165,7 @@ fn write_csv(n: u64, out: &std::path::Path) -> anyhow::Result<()> {
                 income
             )?;
             if let Some((t, label)) = r.feedback {
-                writeln!(feedback, "{},{},{}", r.trace_id, seamdb::ingest::format_time(t), label)?;
+                writeln!(feedback, "{},{},{}", r.trace_id, seamdb::query::format_time(t), label)?;
             }
         }
     }

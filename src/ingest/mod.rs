@@ -10,7 +10,7 @@ mod jsonl;
 mod rfc3339;
 mod text;
 
-pub use text::{format_time, hash_trace_id, parse_time, parse_trace_id, TimeUnit, TraceIdMode};
+pub use text::{hash_trace_id, parse_time, parse_trace_id, TimeUnit, TraceIdMode};
 
 use crate::error::{Error, Place, Result};
 use seamdb_storage::{BulkLoad, Db};

@@ -72,14 +72,6 @@ pub fn parse_time(text: &str, unit: Option<TimeUnit>) -> Result<i64, String> {
     Ok(ts.as_microsecond())
 }
 
-/// Formats microseconds since the epoch as RFC 3339 UTC with `Z`.
-pub fn format_time(us: i64) -> String {
-    match jiff::Timestamp::from_microsecond(us) {
-        Ok(ts) => ts.to_string(),
-        Err(_) => us.to_string(),
-    }
-}
-
 pub(crate) fn looks_like_int(text: &str) -> bool {
     let digits = text.strip_prefix('-').unwrap_or(text);
     !digits.is_empty() && digits.len() <= 20 && digits.bytes().all(|b| b.is_ascii_digit())

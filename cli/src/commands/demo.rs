@@ -1,7 +1,7 @@
 //! `seam demo`: a week of a deployed model, ingested durably, then the questions SeamDB is
 //! for: which slice's accuracy fell and when, which feature drifted, how labels mature.
 
-use seamdb::query::{query, Cell, Table};
+use seamdb::query::{format_time, query, Cell, Table};
 use seamdb::workload::{Incident, Workload, START_US};
 use seamdb::{Db, Snapshot};
 use std::path::PathBuf;
@@ -147,10 +147,10 @@ fn which_feature_drifted(snapshot: &Snapshot) -> anyhow::Result<()> {
 fn how_labels_mature(snapshot: &Snapshot) -> anyhow::Result<()> {
     println!("\n3. How complete are the labels, and when?");
     let hour_start = START_US + 5 * DAY_US + 12 * 3_600_000_000;
-    let (from, to) = (seamdb::query::format_time(hour_start), seamdb::query::format_time(hour_start + 3_600_000_000));
+    let (from, to) = (format_time(hour_start), format_time(hour_start + 3_600_000_000));
     println!("  Label coverage of the predictions made {from} .. {to}, as it looked at later times (AS OF):");
     for minutes in [15i64, 60, 120, 360, 24 * 60] {
-        let as_of = seamdb::query::format_time(hour_start + 3_600_000_000 + minutes * 60_000_000);
+        let as_of = format_time(hour_start + 3_600_000_000 + minutes * 60_000_000);
         let table = query(
             &format!("SELECT coverage(feedback) AS coverage FROM inference JOIN feedback WHERE time >= '{from}' AND time < '{to}' AS OF '{as_of}'"),
             snapshot,

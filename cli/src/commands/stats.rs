@@ -1,6 +1,6 @@
 //! `seam stats`: per component, rows, segments, bytes and time range.
 
-use seamdb::ingest::format_time;
+use seamdb::query::format_time;
 use serde_json::json;
 use std::path::PathBuf;
 

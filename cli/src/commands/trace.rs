@@ -1,6 +1,7 @@
 //! `seam trace`: every event of one trace, in every component, as JSON.
 
-use seamdb::ingest::{format_time, parse_trace_id, TraceIdMode};
+use seamdb::ingest::{parse_trace_id, TraceIdMode};
+use seamdb::query::format_time;
 use seamdb::{TraceId, Value};
 use serde_json::{json, Map};
 use std::path::PathBuf;
