@@ -1,4 +1,6 @@
 //! SeamDB's benchmark support: the machine's own limits, shared by the harness binary and the
 //! criterion benches.
 
+pub mod heap;
 pub mod machine;
+pub mod queries;

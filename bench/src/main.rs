@@ -2,7 +2,10 @@
 //! beside the numbers. `--help` lists the experiments; docs/BENCHMARKS.md says which command
 //! produced each published number.
 
-use seamdb_bench::machine;
+use seamdb_bench::{heap, machine, queries};
+
+#[global_allocator]
+static HEAP: heap::Counting = heap::Counting;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -55,6 +58,30 @@ enum Command {
         #[arg(long, default_value_t = 1 << 20)]
         n: u64,
     },
+    /// The standard queries Q1–Q6 against an existing database (e.g. made by `seam ingest` of
+    /// the `csv` files): cold and warm times, and each query's peak heap.
+    Queries {
+        #[arg(long)]
+        db: PathBuf,
+        /// Warm runs per query after the cold one.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// columnar, or rows (the row-at-a-time reference executor).
+        #[arg(long, default_value = "columnar", value_parser = ["columnar", "rows"])]
+        executor: String,
+        /// index (join indexes kept with the segments) or hash (a hash join per query).
+        #[arg(long, default_value = "index", value_parser = ["index", "hash"])]
+        join: String,
+        /// Traces looked up by Q6 (0 skips it).
+        #[arg(long, default_value_t = 1000)]
+        traces: usize,
+        /// Run only this query (Q1 … Q6).
+        #[arg(long)]
+        only: Option<String>,
+        /// Directory to write each query's answer to as CSV (q1.csv …, q6_ids.txt).
+        #[arg(long)]
+        answers: Option<PathBuf>,
+    },
     /// Writes the standard workload as CSV files (inference.csv, feedback.csv) for peers and
     /// for `seam ingest`.
     Csv {
@@ -75,6 +102,13 @@ fn main() -> anyhow::Result<()> {
         Command::Ingest { n, batch_rows, durability, writers, stream, dir } => ingest(n, batch_rows, &durability, writers, stream, dir)?,
         Command::Csv { n, out } => write_csv(n, &out)?,
         Command::Zstd { n } => zstd_probe(n)?,
+        Command::Queries { db, runs, executor, join, traces, only, answers } => {
+            let db = Db::open(&db).with_context(|| format!("open {}", db.display()))?;
+            if let Some(dir) = &answers {
+                std::fs::create_dir_all(dir)?;
+            }
+            queries::run(&db.snapshot(), &queries::options(&executor, &join), runs, traces, only.as_deref(), answers.as_deref())?;
+        }
     }
     Ok(())
 }

@@ -18,6 +18,16 @@ pub enum Error {
     /// Valid SeamQL that this version cannot run yet.
     #[error("{0}")]
     Unsupported(String),
+
+    /// The database could not be read (a damaged slice index, say).
+    #[error("reading the database: {0}")]
+    Storage(String),
+}
+
+impl From<seamdb_storage::Error> for Error {
+    fn from(e: seamdb_storage::Error) -> Error {
+        Error::Storage(e.to_string())
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,7 +1,7 @@
-//! SeamQL, SeamDB's query language (SPEC §4). So far: the parser and syntax tree, the metric
-//! functions, result tables with their output formats, and the catalog statements (`SHOW
-//! COMPONENTS`, `DESCRIBE`, `TRACE`); `SELECT` planning and execution over storage snapshots
-//! come next (issue 3).
+//! SeamQL, SeamDB's query language (SPEC §4): the parser and syntax tree, the metric
+//! functions, `SELECT` planning and execution over storage snapshots (a columnar executor with
+//! join indexes, and a row-at-a-time reference executor), the catalog statements (`SHOW
+//! COMPONENTS`, `DESCRIBE`, `TRACE`) and result tables with their output formats.
 
 #![forbid(unsafe_code)]
 
@@ -15,6 +15,7 @@ mod output;
 mod parser;
 
 pub use error::{Error, Result};
+pub use exec::{Executor, JoinStrategy, Options};
 pub use output::{format_time, Cell, Table};
 pub use parser::parse;
 
@@ -28,11 +29,17 @@ pub fn query(text: &str, snapshot: &Snapshot) -> Result<Table> {
 
 /// Runs a parsed statement against a snapshot.
 pub fn execute(statement: &Statement, snapshot: &Snapshot) -> Result<Table> {
+    execute_with(statement, snapshot, &Options::default())
+}
+
+/// Runs a parsed statement with chosen executor and join strategy (for tests and benchmarks;
+/// every choice gives the same answer).
+pub fn execute_with(statement: &Statement, snapshot: &Snapshot, options: &Options) -> Result<Table> {
     match statement {
         Statement::ShowComponents => Ok(catalog::show_components(snapshot)),
         Statement::Describe(component) => catalog::describe(snapshot, component),
         Statement::Trace(id) => catalog::trace(snapshot, id),
-        Statement::Select(select) => exec::select(select, snapshot),
+        Statement::Select(select) => exec::select(select, snapshot, options),
         Statement::Explain(select) => exec::explain(select, snapshot),
     }
 }

@@ -2,11 +2,12 @@
 
 use super::reference::RefData;
 use super::value::{Key, Val};
+use super::vector::{Column, Data};
 use crate::ast::{ColumnRef, Expr};
 use crate::error::{Error, Result};
-use crate::metrics::classification::{accuracy, brier, log_loss, roc_auc, Confusion};
+use crate::metrics::classification::{brier, log_loss, roc_auc, Confusion};
 use crate::metrics::distribution::{quantile, stddev};
-use crate::metrics::drift::{chi2, js, ks, psi, unseen, wasserstein};
+use crate::metrics::drift::{chi2, js, ks, psi, shares, unseen, wasserstein, Bins};
 use crate::metrics::regression::{mae, mape, r2, rmse};
 use crate::output::Cell;
 use std::collections::HashMap;
@@ -183,21 +184,29 @@ pub(crate) enum State {
     Numbers(Vec<f64>),
     Distinct(HashSet<Key>),
     Classes(Vec<(Key, Key)>),
+    /// accuracy: (pairs whose prediction equals the label, pairs)
+    Agree(u64, u64),
+    /// psi, js: values per reference bin
+    Binned(Bins, [u64; 10]),
     Scores(Vec<f64>, Vec<Key>),
     Regression(Vec<f64>, Vec<f64>),
     Categories(HashMap<Key, u64>),
 }
 
 impl State {
-    pub fn new(func: &Func) -> State {
+    pub fn new(func: &Func, references: &[RefData]) -> State {
         match func {
+            Func::Accuracy => State::Agree(0, 0),
+            Func::Drift { kind: Drift::Psi | Drift::Js, reference, .. } if references[*reference].bins.is_some() => {
+                State::Binned(references[*reference].bins.clone().expect("checked"), [0; 10])
+            }
             Func::CountRows | Func::Share => State::Rows(0),
             Func::Count | Func::NullRate | Func::Coverage => State::Counts(0, 0),
             Func::Sum | Func::Mean => State::Sum(0.0, 0, true),
             Func::Min | Func::Max => State::Extreme(None),
             Func::Stddev | Func::Quantile(_) => State::Numbers(Vec::new()),
             Func::Distinct => State::Distinct(HashSet::new()),
-            Func::Accuracy | Func::Precision(_) | Func::Recall(_) | Func::F1(_) => State::Classes(Vec::new()),
+            Func::Precision(_) | Func::Recall(_) | Func::F1(_) => State::Classes(Vec::new()),
             Func::RocAuc | Func::LogLoss | Func::Brier => State::Scores(Vec::new(), Vec::new()),
             Func::Mae | Func::Rmse | Func::Mape | Func::R2 => State::Regression(Vec::new(), Vec::new()),
             Func::Drift { kind, .. } if kind.numeric() => State::Numbers(Vec::new()),
@@ -242,6 +251,17 @@ impl State {
                     pairs.push((arg(0).key(), arg(1).key()));
                 }
             }
+            State::Agree(hits, n) => {
+                if arg(0) != Val::Null && arg(1) != Val::Null {
+                    *n += 1;
+                    *hits += (arg(0).key() == arg(1).key()) as u64;
+                }
+            }
+            State::Binned(bins, counts) => {
+                if let Some(x) = arg(0).num() {
+                    counts[bins.bin(x)] += 1;
+                }
+            }
             State::Scores(scores, labels) => {
                 if let (Some(s), true) = (arg(0).num(), arg(1) != Val::Null) {
                     scores.push(s);
@@ -282,7 +302,7 @@ impl State {
             (State::Numbers(values), Func::Quantile(q)) => float(quantile(values, *q)),
             (State::Numbers(values), _) => float(stddev(values)),
             (State::Distinct(seen), _) => Cell::Int(seen.len() as i64),
-            (State::Classes(pairs), Func::Accuracy) => float(accuracy(pairs.iter().map(|(p, l)| (p, l)))),
+            (State::Agree(hits, n), _) => float((*n > 0).then(|| *hits as f64 / *n as f64)),
             (State::Classes(pairs), Func::Precision(pos)) => float(Confusion::from_pairs(pairs.iter().cloned(), pos).precision()),
             (State::Classes(pairs), Func::Recall(pos)) => float(Confusion::from_pairs(pairs.iter().cloned(), pos).recall()),
             (State::Classes(pairs), Func::F1(pos)) => float(Confusion::from_pairs(pairs.iter().cloned(), pos).f1()),
@@ -309,15 +329,17 @@ impl State {
 fn drift(state: &mut State, kind: Drift, reference: &RefData) -> Cell {
     let float = |x: Option<f64>| x.map_or(Cell::Null, Cell::Float);
     match state {
+        State::Binned(_, counts) => {
+            let binned = shares(counts).zip(reference.shares);
+            float(binned.map(|(a, r)| if kind == Drift::Psi { psi(&a, &r) } else { js(&a, &r) }))
+        }
         State::Numbers(values) => {
             values.sort_unstable_by(f64::total_cmp);
-            let proportions =
-                || Some((reference.bins.as_ref()?.proportions(values)?, reference.bins.as_ref()?.proportions(&reference.sorted)?));
             float(match kind {
-                Drift::Psi => proportions().map(|(a, r)| psi(&a, &r)),
-                Drift::Js => proportions().map(|(a, r)| js(&a, &r)),
                 Drift::Ks => ks(values, &reference.sorted),
-                _ => wasserstein(values, &reference.sorted),
+                Drift::Wasserstein => wasserstein(values, &reference.sorted),
+                // psi / js without reference bins (an empty reference)
+                _ => None,
             })
         }
         State::Categories(counts) if kind == Drift::Chi2 => float(chi2(counts, &reference.counts)),
@@ -333,5 +355,66 @@ pub(crate) fn key_cell(k: Key) -> Cell {
         Key::Float(bits) => Cell::Float(f64::from_bits(bits)),
         Key::Str(s) => Cell::Text(s),
         Key::Time(t) => Cell::Time(t),
+    }
+}
+
+/// Feeds one aggregate's per-group `states` with a chunk: `groups[i]` is row `i`'s group and
+/// `args` its evaluated arguments. Numeric and class columns go straight into the states in
+/// typed loops; anything else goes value by value through [`State::add`], the row-at-a-time
+/// rules.
+pub(crate) fn feed(states: &mut [State], func: &Func, groups: &[u32], args: &[Column<'_>]) {
+    let present = |x: &Column<'_>, i: usize| x.valid.as_ref().is_none_or(|v| v[i]);
+    let by_row = |states: &mut [State]| {
+        for (i, &g) in groups.iter().enumerate() {
+            let row: Vec<Val<'_>> = args.iter().map(|c| c.get(i)).collect();
+            states[g as usize].add(func, &row);
+        }
+    };
+    match (states.first(), args) {
+        (None, _) => {}
+        (Some(State::Rows(_)), _) => groups.iter().for_each(|&g| {
+            if let State::Rows(n) = &mut states[g as usize] {
+                *n += 1
+            }
+        }),
+        (Some(State::Counts(..)), [x]) if x.numeric() || x.is_class() || matches!(x.data, Data::Tag { .. }) => {
+            for (i, &g) in groups.iter().enumerate() {
+                if let State::Counts(non_null, all) = &mut states[g as usize] {
+                    *all += 1;
+                    *non_null += present(x, i) as u64;
+                }
+            }
+        }
+        (Some(State::Sum(..) | State::Numbers(_) | State::Binned(..)), [x]) if x.numeric() && !matches!(x.data, Data::Const(_)) => {
+            let ints = matches!(x.data, Data::Int(_));
+            let values = x.f64s();
+            for (i, &g) in groups.iter().enumerate() {
+                if !present(x, i) {
+                    continue;
+                }
+                match &mut states[g as usize] {
+                    State::Sum(sum, n, all_ints) => {
+                        *sum += values[i];
+                        *n += 1;
+                        *all_ints &= ints;
+                    }
+                    State::Numbers(v) => v.push(values[i]),
+                    State::Binned(bins, counts) => counts[bins.bin(values[i])] += 1,
+                    _ => {}
+                }
+            }
+        }
+        (Some(State::Agree(..)), [p, l]) if p.is_class() && l.is_class() => {
+            let (p_class, l_class) = (p.classes(), l.classes());
+            for (i, &g) in groups.iter().enumerate() {
+                if present(p, i) && present(l, i) {
+                    if let State::Agree(hits, n) = &mut states[g as usize] {
+                        *n += 1;
+                        *hits += (p_class[i] == l_class[i]) as u64;
+                    }
+                }
+            }
+        }
+        _ => by_row(states),
     }
 }

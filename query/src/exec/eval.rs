@@ -97,7 +97,7 @@ pub(crate) fn truth(v: Val<'_>) -> Option<bool> {
     }
 }
 
-fn neg(v: Val<'_>) -> Val<'_> {
+pub(super) fn neg(v: Val<'_>) -> Val<'_> {
     match v {
         Val::Int(i) => i.checked_neg().map_or(Val::Float(-(i as f64)), Val::Int),
         Val::Float(x) => Val::Float(-x),
@@ -124,7 +124,7 @@ pub(crate) fn parse_time(s: &str) -> Option<i64> {
     s.parse::<jiff::Timestamp>().ok().map(|t| t.as_microsecond())
 }
 
-fn binary<'a>(op: BinaryOp, a: Val<'a>, b: Val<'a>) -> Val<'a> {
+pub(super) fn binary<'a>(op: BinaryOp, a: Val<'a>, b: Val<'a>) -> Val<'a> {
     use BinaryOp::*;
     match op {
         And => match (truth(a), truth(b)) {

@@ -1,9 +1,34 @@
-//! The join: for each joined component, where every trace's latest event is. Built once per
-//! query by hashing the component's trace IDs — the plain strategy the join index will be
-//! measured against.
+//! The join on trace ID with the latest-event rule: for each driving row, where the latest
+//! event of its trace in a joined component is (equal times resolve to the event stored
+//! later: a later part, or a later row of a part).
+//!
+//! Two strategies give the same locations:
+//!
+//! - **Join index** (the default). Each sealed driving segment keeps, per joined component,
+//!   one location per row (`part << 32 | row`) into that component's sealed segments, built
+//!   at first use and kept with the segment until the joined component's segment list
+//!   changes (a seal of late events, compaction), when it is rebuilt. The build is a merge:
+//!   segments already list their rows in trace-ID order, so both sides are walked in that
+//!   order, range by range of IDs to bound memory. Events still in the joined component's
+//!   unsealed tail are laid over the index per query; driving rows still in the tail are
+//!   looked up in the joined segments' trace orders.
+//! - **Hash**: a hash of the joined component's latest event per trace, built per query —
+//!   the plain strategy, measured against the index in `docs/BENCHMARKS.md`, and used for
+//!   `AS OF` (an index of latest events knows nothing of earlier ones).
 
+use super::vector::{Loc, Sel, NO_MATCH};
+use seamdb_storage::segment::Segment;
 use seamdb_storage::{ComponentView, Part};
 use std::collections::HashMap;
+use std::sync::Arc;
+
+/// How joined events are found.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum JoinStrategy {
+    #[default]
+    Index,
+    Hash,
+}
 
 /// Where a trace's latest event in a joined component is.
 #[derive(Clone, Copy)]
@@ -13,26 +38,246 @@ pub(super) struct Latest {
     pub row: u32,
 }
 
-/// The joined component's parts and, per trace, its latest event with `time <= as_of`. Equal
-/// times resolve to the event stored later (a later part, or a later row of a part).
+impl Latest {
+    fn loc(self) -> Loc {
+        (self.part as u64) << 32 | self.row as u64
+    }
+}
+
+/// The joined component's parts and, per trace, its latest event with `time <= as_of`.
 pub(super) fn latest_events<'a>(component: &ComponentView<'a>, as_of: Option<i64>) -> (Vec<Part<'a>>, HashMap<u128, Latest>) {
     let parts: Vec<Part<'a>> = component.parts().collect();
     let mut latest: HashMap<u128, Latest> = HashMap::new();
     for (p, part) in parts.iter().enumerate() {
-        for (r, (&id, &time)) in part.trace_ids().iter().zip(part.times()).enumerate() {
-            if as_of.is_some_and(|t| time > t) {
-                continue;
-            }
-            let candidate = Latest { time, part: p as u32, row: r as u32 };
-            latest
-                .entry(id)
-                .and_modify(|l| {
-                    if time >= l.time {
-                        *l = candidate
-                    }
-                })
-                .or_insert(candidate);
-        }
+        add_latest(&mut latest, part, p, as_of);
     }
     (parts, latest)
+}
+
+fn add_latest(latest: &mut HashMap<u128, Latest>, part: &Part<'_>, p: usize, as_of: Option<i64>) {
+    for (r, (&id, &time)) in part.trace_ids().iter().zip(part.times()).enumerate() {
+        if as_of.is_some_and(|t| time > t) {
+            continue;
+        }
+        let candidate = Latest { time, part: p as u32, row: r as u32 };
+        latest
+            .entry(id)
+            .and_modify(|l| {
+                if time >= l.time {
+                    *l = candidate
+                }
+            })
+            .or_insert(candidate);
+    }
+}
+
+/// One joined component, ready to answer "where is this driving row's event".
+pub(super) struct Join<'a> {
+    pub name: &'a str,
+    pub parts: Vec<Part<'a>>,
+    /// Per driving part (in `parts()` order).
+    per_part: Vec<PartMatches>,
+    hash: Option<HashMap<u128, Latest>>,
+}
+
+enum PartMatches {
+    /// A sealed driving segment's join index, with the joined tail's later events on top.
+    Index { base: Arc<JoinIndex>, overlay: HashMap<u32, Loc> },
+    /// Computed for this query (driving rows in the tail).
+    Owned(Vec<Loc>),
+    /// Probe the per-query hash.
+    Hash,
+}
+
+/// A sealed driving segment's join index into one joined component.
+pub(super) struct JoinIndex {
+    /// The joined component's sealed segments it points into, by ID, in order.
+    joined: Vec<u64>,
+    locs: Vec<Loc>,
+}
+
+impl<'a> Join<'a> {
+    pub fn new(driving: &ComponentView<'a>, joined: &ComponentView<'a>, strategy: JoinStrategy, as_of: Option<i64>) -> Join<'a> {
+        let name = joined.name();
+        if strategy == JoinStrategy::Hash || as_of.is_some() {
+            let (parts, hash) = latest_events(joined, as_of);
+            let per_part = driving.parts().map(|_| PartMatches::Hash).collect();
+            return Join { name, parts, per_part, hash: Some(hash) };
+        }
+        let parts: Vec<Part<'a>> = joined.parts().collect();
+        let segments = joined.segments();
+        let bases = indexes(driving, joined);
+        // The joined tail's latest events, laid over the index where they are later.
+        let mut tail = HashMap::new();
+        for (p, part) in parts.iter().enumerate().skip(segments.len()) {
+            add_latest(&mut tail, part, p, None);
+        }
+        let time_of = |loc: Loc| parts[(loc >> 32) as usize].times()[(loc & 0xffff_ffff) as usize];
+        let later = |current: Loc, l: &Latest| current == NO_MATCH || l.time >= time_of(current);
+        let mut per_part = Vec::new();
+        for (d, part) in driving.parts().enumerate() {
+            per_part.push(match (part, bases.get(d)) {
+                (Part::Segment(segment), Some(base)) => {
+                    let mut overlay = HashMap::new();
+                    let mut consider = |row: u32, l: &Latest| {
+                        if later(base.locs[row as usize], l) {
+                            overlay.insert(row, l.loc());
+                        }
+                    };
+                    // Few tail traces: find them in the segment; many: probe every row.
+                    if tail.len().saturating_mul(24) < segment.rows() {
+                        for (&id, l) in &tail {
+                            segment.trace_rows(id).into_iter().for_each(|row| consider(row, l));
+                        }
+                    } else if !tail.is_empty() {
+                        for (row, id) in segment.trace_ids().iter().enumerate() {
+                            if let Some(l) = tail.get(id) {
+                                consider(row as u32, l);
+                            }
+                        }
+                    }
+                    PartMatches::Index { base: base.clone(), overlay }
+                }
+                _ => PartMatches::Owned(
+                    part.trace_ids()
+                        .iter()
+                        .map(|&id| {
+                            let sealed = latest_in_segments(segments, id);
+                            match tail.get(&id) {
+                                Some(l) if later(sealed, l) => l.loc(),
+                                _ => sealed,
+                            }
+                        })
+                        .collect(),
+                ),
+            });
+        }
+        Join { name, parts, per_part, hash: None }
+    }
+
+    /// Appends the location of each selected row's match in driving part `d`.
+    pub fn locate(&self, d: usize, part: &Part<'_>, rows: &Sel<'_>, out: &mut Vec<Loc>) {
+        out.clear();
+        match &self.per_part[d] {
+            PartMatches::Index { base, overlay } if overlay.is_empty() => rows.extend_from(&base.locs, out),
+            PartMatches::Index { base, overlay } => {
+                rows.extend_from(&base.locs, out);
+                rows.for_each_indexed(|i, r| {
+                    if let Some(&loc) = overlay.get(&(r as u32)) {
+                        out[i] = loc;
+                    }
+                })
+            }
+            PartMatches::Owned(locs) => rows.extend_from(locs, out),
+            PartMatches::Hash => {
+                let (ids, hash) = (part.trace_ids(), self.hash.as_ref().expect("hash strategy"));
+                rows.for_each_indexed(|_, r| out.push(hash.get(&ids[r]).map_or(NO_MATCH, |l| l.loc())));
+            }
+        }
+    }
+}
+
+/// The latest event of `id` in sealed segments (later segments win ties).
+fn latest_in_segments(segments: &[Arc<Segment>], id: u128) -> Loc {
+    let mut best: Option<(i64, Loc)> = None;
+    for (p, segment) in segments.iter().enumerate() {
+        // A trace's rows come in time order; the last is its latest here.
+        if let Some(&row) = segment.trace_rows(id).last() {
+            let time = segment.times()[row as usize];
+            if best.is_none_or(|(t, _)| time >= t) {
+                best = Some((time, (p as u64) << 32 | row as u64));
+            }
+        }
+    }
+    best.map_or(NO_MATCH, |(_, loc)| loc)
+}
+
+/// The join index of every sealed driving segment into `joined`'s sealed segments: the
+/// cached one where it is current, built (all missing ones in one pass) where not.
+fn indexes(driving: &ComponentView<'_>, joined: &ComponentView<'_>) -> Vec<Arc<JoinIndex>> {
+    let key = format!("join:{}", joined.name());
+    let ids: Vec<u64> = joined.segments().iter().map(|s| s.id()).collect();
+    let cached: Vec<Option<Arc<JoinIndex>>> =
+        driving.segments().iter().map(|s| s.derived::<JoinIndex>(&key).filter(|ix| ix.joined == ids)).collect();
+    let missing: Vec<&Segment> = driving.segments().iter().zip(&cached).filter(|(_, c)| c.is_none()).map(|(s, _)| &**s).collect();
+    let mut built = build(&missing, joined.segments()).into_iter();
+    driving
+        .segments()
+        .iter()
+        .zip(cached)
+        .map(|(segment, cached)| {
+            cached.unwrap_or_else(|| {
+                let index = Arc::new(JoinIndex { joined: ids.clone(), locs: built.next().expect("one index per missing segment") });
+                segment.set_derived(&key, index.clone());
+                index
+            })
+        })
+        .collect()
+}
+
+/// About this many joined events are merged at a time, bounding the build's memory.
+const RANGE_EVENTS: usize = 1 << 18;
+
+/// Builds join indexes of `driving` segments into `joined` segments by walking both in
+/// trace-ID order, one range of IDs at a time.
+fn build(driving: &[&Segment], joined: &[Arc<Segment>]) -> Vec<Vec<Loc>> {
+    let mut out: Vec<Vec<Loc>> = driving.iter().map(|s| vec![NO_MATCH; s.rows()]).collect();
+    if driving.is_empty() || joined.is_empty() {
+        return out;
+    }
+    // Split the ID space at quantiles of the largest joined segment's IDs.
+    let total: usize = joined.iter().map(|s| s.rows()).sum();
+    let largest = joined.iter().max_by_key(|s| s.rows()).expect("joined is not empty");
+    let ranges = total.div_ceil(RANGE_EVENTS).max(1);
+    let mut splits: Vec<u128> = (1..ranges).map(|i| sorted_id(largest, largest.rows() * i / ranges)).collect();
+    splits.dedup();
+    let bounds: Vec<(u128, Option<u128>)> =
+        std::iter::once(0).chain(splits.iter().copied()).zip(splits.iter().copied().map(Some).chain(std::iter::once(None))).collect();
+    let mut events: Vec<(u128, i64, Loc)> = Vec::new();
+    for (lo, hi) in bounds {
+        events.clear();
+        for (p, segment) in joined.iter().enumerate() {
+            let (ids, times) = (segment.trace_ids(), segment.times());
+            for &row in in_range(segment, lo, hi) {
+                events.push((ids[row as usize], times[row as usize], (p as u64) << 32 | row as u64));
+            }
+        }
+        // Runs from each segment are already sorted; the stable sort merges them.
+        events.sort();
+        // Keep each trace's last entry: the latest time, later-stored on ties.
+        let mut latest: Vec<(u128, Loc)> = Vec::with_capacity(events.len());
+        for w in events.iter() {
+            match latest.last_mut() {
+                Some(last) if last.0 == w.0 => last.1 = w.2,
+                _ => latest.push((w.0, w.2)),
+            }
+        }
+        for (segment, locs) in driving.iter().zip(out.iter_mut()) {
+            let ids = segment.trace_ids();
+            let mut j = 0;
+            for &row in in_range(segment, lo, hi) {
+                let id = ids[row as usize];
+                while j < latest.len() && latest[j].0 < id {
+                    j += 1;
+                }
+                if j < latest.len() && latest[j].0 == id {
+                    locs[row as usize] = latest[j].1;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The `k`-th smallest trace ID of a segment.
+fn sorted_id(segment: &Segment, k: usize) -> u128 {
+    segment.trace_ids()[segment.trace_order()[k] as usize]
+}
+
+/// The segment's rows with trace IDs in `[lo, hi)` (`hi = None`: no upper bound), in ID order.
+fn in_range(segment: &Segment, lo: u128, hi: Option<u128>) -> &[u32] {
+    let (ids, order) = (segment.trace_ids(), segment.trace_order());
+    let start = order.partition_point(|&r| ids[r as usize] < lo);
+    let end = hi.map_or(order.len(), |hi| order.partition_point(|&r| ids[r as usize] < hi));
+    &order[start..end.max(start)]
 }

@@ -145,7 +145,7 @@ fn references(s: &Select, snapshot: &Snapshot, aggregates: &mut [Aggregate], as_
 
 /// The [lo, hi] range of driving times a condition allows, from its top-level `AND` terms
 /// of the form `time <op> 'timestamp'` (other terms allow everything).
-fn time_bounds(e: &Expr, driving: &str) -> (i64, i64) {
+pub(super) fn time_bounds(e: &Expr, driving: &str) -> (i64, i64) {
     use crate::ast::BinaryOp::*;
     match e {
         Expr::Binary { op: And, lhs, rhs } => {

@@ -2,8 +2,10 @@
 //! is read once per query: its numbers sorted (for bins, KS and Wasserstein) or its
 //! categories counted (for χ² and unseen).
 
-use super::eval::{eval, truth, Rows};
+use super::columnar::Scan;
+use super::plan::time_bounds;
 use super::value::{Key, Val};
+use super::vector::{eval, Data};
 use crate::ast::{Expr, Reference};
 use crate::error::Result;
 use crate::metrics::drift::Bins;
@@ -16,6 +18,8 @@ pub(crate) struct RefData {
     /// Non-null numbers, ascending (numeric fields).
     pub sorted: Vec<f64>,
     pub bins: Option<Bins>,
+    /// Each bin's share of the reference.
+    pub shares: Option<[f64; 10]>,
     /// Rows per category (tag and bool fields).
     pub counts: HashMap<Key, u64>,
 }
@@ -24,22 +28,32 @@ pub(crate) struct RefData {
 pub(crate) fn load(component: &ComponentView<'_>, reference: &Reference, field: &str, as_of: Option<i64>) -> Result<RefData> {
     let mut data = RefData::default();
     let column = Expr::Column(crate::ast::ColumnRef { component: None, field: field.to_string() });
-    for part in component.parts() {
-        let times = part.times();
-        let mut rows: Vec<u32> = (0..part.rows() as u32).filter(|&r| as_of.is_none_or(|t| times[r as usize] <= t)).collect();
-        if let Some(f) = &reference.filter {
-            let keep = eval(f, &Rows { driving: component.name(), part, rows: &rows, joined: Vec::new() })?;
-            rows = rows.into_iter().zip(keep).filter(|(_, v)| truth(*v) == Some(true)).map(|(r, _)| r).collect();
+    let (lo, hi) = reference.filter.as_ref().map_or((i64::MIN, i64::MAX), |f| time_bounds(f, component.name()));
+    let scan = Scan {
+        driving: *component,
+        joins: Vec::new(),
+        filter: reference.filter.as_ref(),
+        time_bounds: (lo, hi.min(as_of.unwrap_or(i64::MAX))),
+        filter_joins: &[],
+    };
+    scan.run(|_, at| {
+        let values = eval(&column, at)?;
+        if values.numeric() && !matches!(values.data, Data::Const(_)) {
+            let numbers = values.f64s();
+            data.sorted.extend((0..at.rows.len()).filter(|&i| values.valid.as_ref().is_none_or(|v| v[i])).map(|i| numbers[i]));
+            return Ok(());
         }
-        for v in eval(&column, &Rows { driving: component.name(), part, rows: &rows, joined: Vec::new() })? {
-            match v {
+        for i in 0..at.rows.len() {
+            match values.get(i) {
                 Val::Null => {}
-                Val::Str(_) | Val::Bool(_) => *data.counts.entry(v.key()).or_default() += 1,
+                v @ (Val::Str(_) | Val::Bool(_)) => *data.counts.entry(v.key()).or_default() += 1,
                 other => data.sorted.extend(other.num()),
             }
         }
-    }
+        Ok(())
+    })?;
     data.sorted.sort_unstable_by(f64::total_cmp);
     data.bins = Bins::from_sorted_reference(&data.sorted);
+    data.shares = data.bins.as_ref().and_then(|b| b.proportions(&data.sorted));
     Ok(data)
 }

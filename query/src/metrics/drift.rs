@@ -33,14 +33,19 @@ impl Bins {
 
     /// Each bin's share of `values`.
     pub fn proportions(&self, values: &[f64]) -> Option<[f64; 10]> {
-        if values.is_empty() {
-            return None;
-        }
         let mut counts = [0u64; 10];
         values.iter().for_each(|&x| counts[self.bin(x)] += 1);
-        Some(counts.map(|c| c as f64 / values.len() as f64))
+        shares(&counts)
     }
 }
+
+/// Each bin's share of the counted values; `None` for none.
+pub fn shares(counts: &[u64; 10]) -> Option<[f64; 10]> {
+    let n: u64 = counts.iter().sum();
+    (n > 0).then(|| counts.map(|c| c as f64 / n as f64))
+}
+
+impl Bins {}
 
 /// Σ (a′ − r′)·ln(a′/r′) with a′ = max(a, 10⁻⁴), r′ = max(r, 10⁻⁴), no renormalisation.
 pub fn psi(window: &[f64; 10], reference: &[f64; 10]) -> f64 {

@@ -10,9 +10,11 @@ use crate::model::FieldType;
 use crate::scan::{Codes, Dict, FieldView, Values};
 use memmap2::Mmap;
 use roaring::RoaringBitmap;
+use std::any::Any;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// An open, verified, immutable segment file.
 #[derive(Debug)]
@@ -24,6 +26,19 @@ pub struct Segment {
     time_range: Option<(i64, i64)>,
     builtin: HashMap<SectionKind, Range<usize>>,
     fields: Vec<SegmentField>,
+    derived: Derived,
+}
+
+/// Data readers derive from a segment and keep as long as it lives (the query layer's join
+/// indexes), by key. Storage neither reads nor persists it; it dies with the segment when
+/// compaction or retention drops it.
+#[derive(Default)]
+struct Derived(parking_lot::Mutex<HashMap<String, Arc<dyn Any + Send + Sync>>>);
+
+impl std::fmt::Debug for Derived {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.lock().keys()).finish()
+    }
 }
 
 #[derive(Debug)]
@@ -51,8 +66,16 @@ impl Segment {
         // SAFETY: segment files are immutable once sealed (see `map_sealed`).
         #[allow(unsafe_code)]
         let map = unsafe { map_sealed(&file) }.context(|| format!("map {}", path.display()))?;
-        let mut segment =
-            Segment { id, path: path.to_owned(), map, rows: 0, time_range: None, builtin: HashMap::new(), fields: Vec::new() };
+        let mut segment = Segment {
+            id,
+            path: path.to_owned(),
+            map,
+            rows: 0,
+            time_range: None,
+            builtin: HashMap::new(),
+            fields: Vec::new(),
+            derived: Derived::default(),
+        };
         segment.verify(verify_contents)?;
         Ok(segment)
     }
@@ -361,6 +384,16 @@ impl Segment {
         let (start, end) = (offsets[code as usize] as usize, offsets[code as usize + 1] as usize);
         let at = blob_range.map_or(0, |r| r.start + start) as u64;
         RoaringBitmap::deserialize_from(&blob[start..end]).map_err(|e| self.corrupt(at, format!("bitmap of {name}={value:?}: {e}")))
+    }
+
+    /// The value a reader stored under `key` with [`Segment::set_derived`], if it has that type.
+    pub fn derived<T: Any + Send + Sync>(&self, key: &str) -> Option<Arc<T>> {
+        self.derived.0.lock().get(key).cloned().and_then(|v| v.downcast().ok())
+    }
+
+    /// Keeps `value` with this segment under `key`, replacing what was there.
+    pub fn set_derived<T: Any + Send + Sync>(&self, key: &str, value: Arc<T>) {
+        self.derived.0.lock().insert(key.to_owned(), value);
     }
 
     /// Rows of one trace, in time order: a binary search over the trace order.

@@ -1,0 +1,296 @@
+//! The columnar executor. For each driving part it selects rows without reading them where
+//! it can — a binary search of the time-sorted segment for the time bounds, the slice index
+//! (a roaring bitmap per tag value) for `tag = 'x'` and `tag IN (…)` conditions — then works
+//! through the selection in chunks: the join locations of the chunk's rows, the rest of the
+//! WHERE clause as column kernels, group IDs from window arithmetic and dictionary codes,
+//! and the aggregates fed column by column. Memory holds one chunk's columns and the groups'
+//! states, whatever the size of the database.
+
+use super::agg::feed;
+use super::join::{Join, JoinStrategy};
+use super::plan::Plan;
+use super::value::Key;
+use super::vector::{eval, truths, Chunk, Column, Data, Joined, Loc, Sel, NO_MATCH};
+use super::Groups;
+use crate::ast::{BinaryOp, Expr};
+use crate::error::Result;
+use roaring::RoaringBitmap;
+use seamdb_storage::{ComponentView, Part, Values};
+
+/// Rows per chunk: a chunk's columns stay in the core's cache.
+const CHUNK_ROWS: usize = 8 * 1024;
+
+/// Group-ID tables larger than this fall back to hashing group keys row by row.
+const MAX_TABLE: usize = 1 << 20;
+
+pub(super) fn accumulate(plan: &Plan<'_>, strategy: JoinStrategy) -> Result<Groups> {
+    let scan = Scan {
+        driving: plan.component,
+        joins: plan.joins.iter().map(|j| Join::new(&plan.component, j, strategy, plan.as_of)).collect(),
+        filter: plan.select.filter.as_ref(),
+        time_bounds: plan.time_bounds,
+        filter_joins: &plan.filter_joins,
+    };
+    let mut groups = Groups::default();
+    let mut table: Option<(usize, GroupTable)> = None;
+    scan.run(|d, at| {
+        if table.as_ref().is_none_or(|(t, _)| *t != d) {
+            table = Some((d, GroupTable::new(plan, &at.part)));
+        }
+        let ids = table.as_mut().expect("set above").1.assign(plan, &mut groups, at)?;
+        for (a, agg) in plan.aggregates.iter().enumerate() {
+            let args = agg.args.iter().map(|e| eval(e, at)).collect::<Result<Vec<_>>>()?;
+            feed(&mut groups.states[a], &agg.func, &ids, &args);
+        }
+        Ok(())
+    })?;
+    Ok(groups)
+}
+
+/// The rows of a component that pass a condition, with their joined events, chunk by chunk.
+pub(super) struct Scan<'p, 'a> {
+    pub driving: ComponentView<'a>,
+    pub joins: Vec<Join<'a>>,
+    pub filter: Option<&'p Expr>,
+    /// Only rows with times in [lo, hi] can pass the filter.
+    pub time_bounds: (i64, i64),
+    /// Joins whose unmatched rows the filter drops.
+    pub filter_joins: &'p [usize],
+}
+
+impl<'a> Scan<'_, 'a> {
+    /// Calls `f(part index, chunk)` for every chunk of passing rows.
+    pub fn run(&self, mut f: impl FnMut(usize, &Chunk<'_, 'a>) -> Result<()>) -> Result<()> {
+        let terms: Vec<&Expr> = self.filter.map(and_terms).unwrap_or_default();
+        let mut locs: Vec<Vec<Loc>> = vec![Vec::new(); self.joins.len()];
+        let (lo, hi) = self.time_bounds;
+        for (d, part) in self.driving.parts().enumerate() {
+            if !part.time_range().is_some_and(|(min, max)| max >= lo && min <= hi) {
+                continue;
+            }
+            let (selection, residual) = select_rows(&part, self.driving.name(), self.time_bounds, &terms)?;
+            for chunk in selection.chunks() {
+                for (j, join) in self.joins.iter().enumerate() {
+                    join.locate(d, &part, &chunk, &mut locs[j]);
+                }
+                let mut kept: Vec<u32>;
+                let mut rows = chunk.clone();
+                if !residual.is_empty() || !self.filter_joins.is_empty() {
+                    let at = self.chunk(&part, rows.clone(), &locs);
+                    let mut keep = vec![true; rows.len()];
+                    for term in &residual {
+                        for (k, t) in keep.iter_mut().zip(truths(&eval(term, &at)?, rows.len())) {
+                            *k &= t == Some(true);
+                        }
+                    }
+                    for &j in self.filter_joins {
+                        for (k, &loc) in keep.iter_mut().zip(&locs[j]) {
+                            *k &= loc != NO_MATCH;
+                        }
+                    }
+                    kept = Vec::with_capacity(rows.len());
+                    rows.for_each_indexed(|i, r| {
+                        if keep[i] {
+                            kept.push(r as u32)
+                        }
+                    });
+                    for l in locs.iter_mut() {
+                        let mut i = 0;
+                        l.retain(|_| (keep[i], i += 1).0);
+                    }
+                    rows = Sel::List(&kept);
+                }
+                if !rows.is_empty() {
+                    f(d, &self.chunk(&part, rows, &locs))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn chunk<'c>(&'c self, part: &Part<'a>, rows: Sel<'c>, locs: &'c [Vec<Loc>]) -> Chunk<'c, 'a> {
+        let joined = self.joins.iter().zip(locs).map(|(j, l)| Joined { name: j.name, parts: &j.parts, locs: l }).collect();
+        Chunk { driving: self.driving.name(), part: *part, rows, joined }
+    }
+}
+
+/// The top-level `AND` terms of a condition.
+fn and_terms(e: &Expr) -> Vec<&Expr> {
+    match e {
+        Expr::Binary { op: BinaryOp::And, lhs, rhs } => [and_terms(lhs), and_terms(rhs)].concat(),
+        other => vec![other],
+    }
+}
+
+/// A part's selected rows before the residual conditions.
+enum Selection {
+    Range(u32, u32),
+    List(Vec<u32>),
+}
+
+impl Selection {
+    fn chunks(&self) -> Vec<Sel<'_>> {
+        match self {
+            Selection::Range(lo, hi) => (*lo..*hi).step_by(CHUNK_ROWS).map(|s| Sel::Range(s..(s + CHUNK_ROWS as u32).min(*hi))).collect(),
+            Selection::List(rows) => rows.chunks(CHUNK_ROWS).map(Sel::List).collect(),
+        }
+    }
+}
+
+/// Narrows a part to the rows inside the time bounds and every slice condition; returns the
+/// conditions left to evaluate on the rows.
+fn select_rows<'e>(part: &Part<'_>, driving: &str, (lo, hi): (i64, i64), terms: &[&'e Expr]) -> Result<(Selection, Vec<&'e Expr>)> {
+    let times = part.times();
+    let mut residual = Vec::new();
+    let mut slice: Option<RoaringBitmap> = None;
+    for &term in terms {
+        match slice_rows(part, term, driving)? {
+            Some(rows) => slice = Some(slice.map_or(rows.clone(), |s| s & rows)),
+            None => residual.push(term),
+        }
+    }
+    let (start, end, in_order) = if part.is_sorted_by_time() {
+        (times.partition_point(|&t| t < lo) as u32, times.partition_point(|&t| t <= hi) as u32, true)
+    } else {
+        (0, times.len() as u32, false)
+    };
+    let in_bounds = |r: u32| in_order || (lo..=hi).contains(&times[r as usize]);
+    let selection = match slice {
+        Some(mut rows) => {
+            rows.remove_range(..start);
+            rows.remove_range(end..);
+            Selection::List(rows.iter().filter(|&r| in_bounds(r)).collect())
+        }
+        None if in_order => Selection::Range(start, end),
+        None => Selection::List((start..end).filter(|&r| in_bounds(r)).collect()),
+    };
+    Ok((selection, residual))
+}
+
+/// The rows a `driving_tag = 'value'` or `driving_tag IN ('a', …)` condition selects, from
+/// the slice index; `None` for any other condition.
+fn slice_rows(part: &Part<'_>, term: &Expr, driving: &str) -> Result<Option<RoaringBitmap>> {
+    let (column, values): (&Expr, Vec<&Expr>) = match term {
+        Expr::Binary { op: BinaryOp::Eq, lhs, rhs } if matches!(**rhs, Expr::String(_)) => (lhs, vec![&**rhs]),
+        Expr::Binary { op: BinaryOp::Eq, lhs, rhs } if matches!(**lhs, Expr::String(_)) => (rhs, vec![&**lhs]),
+        Expr::In { expr, list, negated: false } => (expr, list.iter().collect()),
+        _ => return Ok(None),
+    };
+    let Expr::Column(c) = column else { return Ok(None) };
+    let driving = c.component.is_none() || c.component.as_deref() == Some(driving);
+    if !driving || !matches!(part.field(&c.field), Some(f) if matches!(f.values, Values::Tag { .. })) {
+        return Ok(None);
+    }
+    let mut rows = RoaringBitmap::new();
+    for v in values {
+        let Expr::String(s) = v else { return Ok(None) };
+        rows |= part.tag_rows(&c.field, s)?;
+    }
+    Ok(Some(rows))
+}
+
+/// Maps a chunk's rows to group indexes. Where the groups are a window and tag fields, a
+/// row's group comes from arithmetic on its time and dictionary codes through a per-part
+/// table; otherwise its key values are hashed.
+struct GroupTable {
+    /// First window of the part, in window widths since the epoch.
+    first_window: i64,
+    /// Per key column: dictionary size + 1 (the last code stands for null).
+    radix: Vec<usize>,
+    table: Vec<u32>,
+}
+
+impl GroupTable {
+    fn new(plan: &Plan<'_>, part: &Part<'_>) -> GroupTable {
+        let (first_window, windows) = match (plan.window_us, part.time_range()) {
+            (Some(w), Some((lo, hi))) => (lo.div_euclid(w), (hi.div_euclid(w) - lo.div_euclid(w)) as usize + 1),
+            _ => (0, 1),
+        };
+        let radix: Vec<usize> = plan
+            .keys
+            .iter()
+            .map(|k| match k {
+                Expr::Column(c) if c.component.as_deref().is_none_or(|n| n == plan.select.from) => match part.field(&c.field) {
+                    Some(f) => match f.values {
+                        Values::Tag { dict, .. } => dict.len() + 1,
+                        _ => 0,
+                    },
+                    None => 1,
+                },
+                _ => 0,
+            })
+            .collect();
+        let size = radix.iter().try_fold(windows, |acc, &r| if r == 0 { None } else { acc.checked_mul(r) });
+        let table = match size {
+            Some(n) if n <= MAX_TABLE => vec![u32::MAX; n],
+            _ => Vec::new(),
+        };
+        GroupTable { first_window, radix, table }
+    }
+
+    fn assign(&mut self, plan: &Plan<'_>, groups: &mut Groups, at: &Chunk<'_, '_>) -> Result<Vec<u32>> {
+        let n = at.rows.len();
+        let keys = plan.keys.iter().map(|e| eval(e, at)).collect::<Result<Vec<Column<'_>>>>()?;
+        let mut windows = Windows::new(plan.window_us);
+        let times = at.part.times();
+        let mut ids = Vec::with_capacity(n);
+        let find = |groups: &mut Groups, i: usize, w: Option<i64>| -> u32 {
+            let key: Vec<Key> = keys.iter().map(|k| k.get(i).exact_key()).collect();
+            groups.find(plan, (w.map(|w| w * plan.window_us.unwrap_or(1)), key)) as u32
+        };
+        if self.table.is_empty() {
+            at.rows.for_each_indexed(|i, r| {
+                let g = find(groups, i, windows.of(times[r]));
+                groups.rows[g as usize] += 1;
+                ids.push(g);
+            });
+            return Ok(ids);
+        }
+        let codes: Vec<Option<&[u32]>> =
+            keys.iter().map(|k| if let Data::Tag { codes, .. } = &k.data { Some(&codes[..]) } else { None }).collect();
+        at.rows.for_each_indexed(|i, r| {
+            let w = windows.of(times[r]);
+            let mut slot = w.map_or(0, |w| (w - self.first_window) as usize);
+            for ((k, codes), &radix) in keys.iter().zip(&codes).zip(&self.radix) {
+                let code = match codes {
+                    Some(c) if k.is_valid(i) => c[i] as usize,
+                    _ => radix - 1,
+                };
+                slot = slot * radix + code;
+            }
+            let mut g = self.table[slot];
+            if g == u32::MAX {
+                g = find(groups, i, w);
+                self.table[slot] = g;
+            }
+            groups.rows[g as usize] += 1;
+            ids.push(g);
+        });
+        Ok(ids)
+    }
+}
+
+/// A time's window (in window widths since the epoch), remembering the last one: rows of a
+/// segment come in time order, so most rows need no division.
+struct Windows {
+    width: Option<i64>,
+    current: (i64, i64, i64),
+}
+
+impl Windows {
+    fn new(width: Option<i64>) -> Windows {
+        Windows { width, current: (0, 0, 0) }
+    }
+
+    #[inline]
+    fn of(&mut self, t: i64) -> Option<i64> {
+        let w = self.width?;
+        let (lo, hi, index) = self.current;
+        if t >= lo && t < hi {
+            return Some(index);
+        }
+        let index = t.div_euclid(w);
+        self.current = (index.saturating_mul(w), index.saturating_mul(w).saturating_add(w), index);
+        Some(index)
+    }
+}
