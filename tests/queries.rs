@@ -169,6 +169,21 @@ mod columnar_against_rows {
 
     type Row = (u8, i64, Option<u16>, usize);
 
+    /// Two CSV answers agree: the same text, except that floats may differ in the last bits
+    /// (the columnar executor adds partial sums from two threads in a different order).
+    fn same(a: &str, b: &str) -> bool {
+        let cells = |t: &str| t.lines().flat_map(|l| l.split(',').map(str::to_owned).collect::<Vec<_>>()).collect::<Vec<_>>();
+        let (a, b) = (cells(a), cells(b));
+        a.len() == b.len()
+            && a.iter().zip(&b).all(|(x, y)| {
+                x == y
+                    || match (x.parse::<f64>(), y.parse::<f64>()) {
+                        (Ok(x), Ok(y)) => (x - y).abs() <= 1e-12 * x.abs().max(y.abs()).max(1.0),
+                        _ => false,
+                    }
+            })
+    }
+
     fn rows() -> impl Strategy<Value = Vec<Row>> {
         proptest::collection::vec((0u8..40, 0i64..6 * HOUR_US, proptest::option::of(0u16..1000), 0usize..3), 1..200)
     }
@@ -206,12 +221,12 @@ mod columnar_against_rows {
                 }).collect()
             };
             for (q, ways) in QUERIES.iter().zip(answers(&db)) {
-                prop_assert!(ways.iter().all(|w| *w == ways[2]), "{}\n{:#?}", q, ways);
+                prop_assert!(ways.iter().all(|w| same(w, &ways[2])), "{}\n{:#?}", q, ways);
             }
             // Late labels after the join indexes exist: they must show up, sealed or not.
             append("f", &late);
             for (q, ways) in QUERIES.iter().zip(answers(&db)) {
-                prop_assert!(ways.iter().all(|w| *w == ways[2]), "after late events: {}\n{:#?}", q, ways);
+                prop_assert!(ways.iter().all(|w| same(w, &ways[2])), "after late events: {}\n{:#?}", q, ways);
             }
         }
     }

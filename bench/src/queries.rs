@@ -47,7 +47,9 @@ pub fn run(
     only: Option<&str>,
     answers: Option<&Path>,
 ) -> anyhow::Result<()> {
-    for (name, text) in QUERIES.into_iter().filter(|(name, _)| only.is_none_or(|o| o.eq_ignore_ascii_case(name))) {
+    let extra = std::env::var("SEAM_BENCH_QUERY").ok();
+    let custom = extra.as_deref().map(|q| ("custom", q));
+    for (name, text) in QUERIES.into_iter().chain(custom).filter(|(name, _)| only.is_none_or(|o| o.eq_ignore_ascii_case(name))) {
         let statement = seamdb::query::parse(text)?;
         let mut times = Vec::new();
         let mut peak = 0;

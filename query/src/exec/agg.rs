@@ -282,6 +282,41 @@ impl State {
         }
     }
 
+    /// Adds the rows another state of the same aggregate has seen (from another thread).
+    pub fn merge(&mut self, func: &Func, other: State) {
+        match (self, other) {
+            (State::Rows(a), State::Rows(b)) => *a += b,
+            (State::Counts(a, x), State::Counts(b, y)) | (State::Agree(a, x), State::Agree(b, y)) => {
+                *a += b;
+                *x += y;
+            }
+            (State::Sum(s, n, ints), State::Sum(t, m, other_ints)) => {
+                *s += t;
+                *n += m;
+                *ints &= other_ints;
+            }
+            (State::Extreme(best), State::Extreme(Some(k))) => {
+                if best.as_ref().is_none_or(|b| if *func == Func::Min { k < *b } else { k > *b }) {
+                    *best = Some(k);
+                }
+            }
+            (State::Numbers(a), State::Numbers(b)) => a.extend(b),
+            (State::Distinct(a), State::Distinct(b)) => a.extend(b),
+            (State::Classes(a), State::Classes(b)) => a.extend(b),
+            (State::Binned(_, a), State::Binned(_, b)) => a.iter_mut().zip(b).for_each(|(a, b)| *a += b),
+            (State::Scores(s, l), State::Scores(t, m)) => {
+                s.extend(t);
+                l.extend(m);
+            }
+            (State::Regression(p, t), State::Regression(q, u)) => {
+                p.extend(q);
+                t.extend(u);
+            }
+            (State::Categories(a), State::Categories(b)) => b.into_iter().for_each(|(k, n)| *a.entry(k).or_default() += n),
+            _ => {}
+        }
+    }
+
     /// The result. `window_rows` is the number of driving rows in this group's window;
     /// `references` holds the data drift metrics compare with.
     pub fn finish(&mut self, func: &Func, window_rows: u64, references: &[RefData]) -> Cell {

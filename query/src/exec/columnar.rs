@@ -16,6 +16,7 @@ use crate::ast::{BinaryOp, Expr};
 use crate::error::Result;
 use roaring::RoaringBitmap;
 use seamdb_storage::{ComponentView, Part, Values};
+use std::borrow::Cow;
 
 /// Rows per chunk: a chunk's columns stay in the core's cache.
 const CHUNK_ROWS: usize = 8 * 1024;
@@ -31,21 +32,55 @@ pub(super) fn accumulate(plan: &Plan<'_>, strategy: JoinStrategy) -> Result<Grou
         time_bounds: plan.time_bounds,
         filter_joins: &plan.filter_joins,
     };
-    let mut groups = Groups::default();
-    let mut table: Option<(usize, GroupTable)> = None;
-    scan.run(|d, at| {
-        if table.as_ref().is_none_or(|(t, _)| *t != d) {
-            table = Some((d, GroupTable::new(plan, &at.part)));
+    // Each thread takes a contiguous run of parts, about as many rows each, and its own
+    // groups; they are merged in part order, so every run gives the same answer.
+    let rows: Vec<usize> = plan.component.parts().map(|p| p.rows()).collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_THREADS).min(rows.len()).max(1);
+    let total: usize = rows.iter().sum();
+    let mut starts = vec![0];
+    let mut seen = 0;
+    for (d, r) in rows.iter().enumerate() {
+        if seen >= total * starts.len() / threads && d > *starts.last().expect("not empty") {
+            starts.push(d);
         }
-        let ids = table.as_mut().expect("set above").1.assign(plan, &mut groups, at)?;
-        for (a, agg) in plan.aggregates.iter().enumerate() {
-            let args = agg.args.iter().map(|e| eval(e, at)).collect::<Result<Vec<_>>>()?;
-            feed(&mut groups.states[a], &agg.func, &ids, &args);
-        }
-        Ok(())
-    })?;
+        seen += r;
+    }
+    starts.push(rows.len());
+    let one = |range: std::ops::Range<usize>| -> Result<Groups> {
+        let mut groups = Groups::default();
+        let mut table: Option<(usize, GroupTable)> = None;
+        scan.run(range, |d, at| {
+            if table.as_ref().is_none_or(|(t, _)| *t != d) {
+                table = Some((d, GroupTable::new(plan, &at.part)));
+            }
+            let ids = table.as_mut().expect("set above").1.assign(plan, &mut groups, at)?;
+            for (a, agg) in plan.aggregates.iter().enumerate() {
+                let args = agg.args.iter().map(|e| eval(e, at)).collect::<Result<Vec<_>>>()?;
+                feed(&mut groups.states[a], &agg.func, &ids, &args);
+            }
+            Ok(())
+        })?;
+        Ok(groups)
+    };
+    let ranges: Vec<std::ops::Range<usize>> = starts.windows(2).map(|w| w[0]..w[1]).collect();
+    let mut results = if ranges.len() == 1 {
+        vec![one(ranges[0].clone())]
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = ranges.iter().map(|r| s.spawn(|| one(r.clone()))).collect();
+            handles.into_iter().map(|h| h.join().expect("query thread panicked")).collect::<Vec<_>>()
+        })
+    }
+    .into_iter();
+    let mut groups = results.next().unwrap_or_else(|| Ok(Groups::default()))?;
+    for other in results {
+        groups.merge(plan, other?);
+    }
     Ok(groups)
 }
+
+/// Threads one query uses at most.
+const MAX_THREADS: usize = 2;
 
 /// The rows of a component that pass a condition, with their joined events, chunk by chunk.
 pub(super) struct Scan<'p, 'a> {
@@ -59,12 +94,12 @@ pub(super) struct Scan<'p, 'a> {
 }
 
 impl<'a> Scan<'_, 'a> {
-    /// Calls `f(part index, chunk)` for every chunk of passing rows.
-    pub fn run(&self, mut f: impl FnMut(usize, &Chunk<'_, 'a>) -> Result<()>) -> Result<()> {
+    /// Calls `f(part index, chunk)` for every chunk of passing rows of the parts in `parts`.
+    pub fn run(&self, parts: std::ops::Range<usize>, mut f: impl FnMut(usize, &Chunk<'_, 'a>) -> Result<()>) -> Result<()> {
         let terms: Vec<&Expr> = self.filter.map(and_terms).unwrap_or_default();
         let mut locs: Vec<Vec<Loc>> = vec![Vec::new(); self.joins.len()];
         let (lo, hi) = self.time_bounds;
-        for (d, part) in self.driving.parts().enumerate() {
+        for (d, part) in self.driving.parts().enumerate().skip(parts.start).take(parts.len()) {
             if !part.time_range().is_some_and(|(min, max)| max >= lo && min <= hi) {
                 continue;
             }
@@ -115,7 +150,7 @@ impl<'a> Scan<'_, 'a> {
 }
 
 /// The top-level `AND` terms of a condition.
-fn and_terms(e: &Expr) -> Vec<&Expr> {
+pub(super) fn and_terms(e: &Expr) -> Vec<&Expr> {
     match e {
         Expr::Binary { op: BinaryOp::And, lhs, rhs } => [and_terms(lhs), and_terms(rhs)].concat(),
         other => vec![other],
@@ -233,12 +268,12 @@ impl GroupTable {
         let keys = plan.keys.iter().map(|e| eval(e, at)).collect::<Result<Vec<Column<'_>>>>()?;
         let mut windows = Windows::new(plan.window_us);
         let times = at.part.times();
-        let mut ids = Vec::with_capacity(n);
         let find = |groups: &mut Groups, i: usize, w: Option<i64>| -> u32 {
             let key: Vec<Key> = keys.iter().map(|k| k.get(i).exact_key()).collect();
             groups.find(plan, (w.map(|w| w * plan.window_us.unwrap_or(1)), key)) as u32
         };
         if self.table.is_empty() {
+            let mut ids = Vec::with_capacity(n);
             at.rows.for_each_indexed(|i, r| {
                 let g = find(groups, i, windows.of(times[r]));
                 groups.rows[g as usize] += 1;
@@ -246,27 +281,43 @@ impl GroupTable {
             });
             return Ok(ids);
         }
-        let codes: Vec<Option<&[u32]>> =
-            keys.iter().map(|k| if let Data::Tag { codes, .. } = &k.data { Some(&codes[..]) } else { None }).collect();
-        at.rows.for_each_indexed(|i, r| {
-            let w = windows.of(times[r]);
-            let mut slot = w.map_or(0, |w| (w - self.first_window) as usize);
-            for ((k, codes), &radix) in keys.iter().zip(&codes).zip(&self.radix) {
-                let code = match codes {
-                    Some(c) if k.is_valid(i) => c[i] as usize,
-                    _ => radix - 1,
-                };
-                slot = slot * radix + code;
+        // Slots in the table, a pass per key column: window offset, then × radix + code.
+        let row_times: Cow<'_, [i64]> = match &at.rows {
+            Sel::Range(r) => Cow::Borrowed(&times[r.start as usize..r.end as usize]),
+            rows => {
+                let mut out = Vec::with_capacity(n);
+                rows.extend_from(times, &mut out);
+                Cow::Owned(out)
             }
-            let mut g = self.table[slot];
+        };
+        let mut slots: Vec<u32> = match plan.window_us {
+            Some(_) => row_times.iter().map(|&t| (windows.of(t).unwrap_or(0) - self.first_window) as u32).collect(),
+            None => vec![0; n],
+        };
+        for (k, &radix) in keys.iter().zip(&self.radix) {
+            let radix = radix as u32;
+            match (&k.data, &k.valid) {
+                (Data::Tag { codes, .. }, None) => slots.iter_mut().zip(codes).for_each(|(s, &c)| *s = *s * radix + c),
+                (Data::Tag { codes, .. }, Some(valid)) => {
+                    for ((s, &c), &v) in slots.iter_mut().zip(codes).zip(valid) {
+                        *s = *s * radix + if v { c } else { radix - 1 };
+                    }
+                }
+                _ => slots.iter_mut().for_each(|s| *s = *s * radix + radix - 1),
+            }
+        }
+        for (i, slot) in slots.iter_mut().enumerate() {
+            let mut g = self.table[*slot as usize];
             if g == u32::MAX {
-                g = find(groups, i, w);
-                self.table[slot] = g;
+                g = find(groups, i, windows.of(row_times[i]));
+                self.table[*slot as usize] = g;
             }
+            *slot = g;
+        }
+        for &g in &slots {
             groups.rows[g as usize] += 1;
-            ids.push(g);
-        });
-        Ok(ids)
+        }
+        Ok(slots)
     }
 }
 

@@ -1,9 +1,12 @@
 //! `EXPLAIN`: what a `SELECT` would read and how, without running it.
 
-use super::plan::plan;
+use super::columnar::and_terms;
+use super::join;
+use super::plan::{plan, time_bounds, Plan};
 use crate::ast::{Expr, Select};
 use crate::error::Result;
 use crate::output::{Cell, Table};
+use seamdb_storage::model::FieldType;
 use seamdb_storage::{Part, Snapshot};
 
 /// `EXPLAIN`: what the query reads and how, without running it.
@@ -27,11 +30,28 @@ pub(crate) fn explain(s: &Select, snapshot: &Snapshot) -> Result<Table> {
             parts.len() - read.len()
         ),
     );
-    if s.filter.is_some() {
-        step("filter", "WHERE evaluated row by row (slice bitmaps are not used by this executor yet)".into());
+    if let Some(filter) = &s.filter {
+        let (times, slices, kernels) = split_filter(filter, &plan);
+        step(
+            "filter",
+            format!("{times} time bound(s) as row ranges, {slices} condition(s) from the slice index, {kernels} by column kernels"),
+        );
     }
     for j in &plan.joins {
-        step("join", format!("{}: hash of the latest event per trace over {} rows, built for this query", j.name(), j.rows()));
+        let detail = if plan.as_of.is_some() {
+            format!("{}: hash of the latest event per trace up to AS OF over {} rows, built for this query", j.name(), j.rows())
+        } else {
+            let current = plan.component.segments().iter().filter(|d| join::has_current_index(d, j)).count();
+            format!(
+                "{}: join index of each sealed {} segment ({current} of {} current, the rest built now), {} unsealed {} rows laid over it",
+                j.name(),
+                s.from,
+                plan.component.segments().len(),
+                j.rows() - j.sealed_rows(),
+                j.name()
+            )
+        };
+        step("join", detail);
     }
     if let Some(r) = &s.reference {
         let loaded: usize = plan.references.iter().map(|d| d.sorted.len() + d.counts.values().sum::<u64>() as usize).sum();
@@ -48,4 +68,29 @@ pub(crate) fn explain(s: &Select, snapshot: &Snapshot) -> Result<Table> {
     step("group", if keys.is_empty() { "one group".into() } else { keys.join(", ") });
     step("aggregate", s.items.iter().map(|i| i.name().to_string()).collect::<Vec<_>>().join(", "));
     Ok(table)
+}
+
+/// How many top-level `AND` terms bound the driving time (a binary search of sorted
+/// segments), how many the slice index answers (a driving tag compared with strings), and how
+/// many are left to the column kernels (which also evaluate time bounds on unsealed rows).
+fn split_filter(filter: &Expr, plan: &Plan<'_>) -> (usize, usize, usize) {
+    let all = and_terms(filter);
+    let (times, terms): (Vec<&Expr>, Vec<&Expr>) = all.into_iter().partition(|t| time_bounds(t, &plan.select.from) != (i64::MIN, i64::MAX));
+    let is_tag = |e: &Expr| match e {
+        Expr::Column(c) if c.component.as_deref().is_none_or(|n| n == plan.select.from) => {
+            plan.component.schema().field_type(&c.field) == Some(FieldType::Tag)
+        }
+        _ => false,
+    };
+    let sliced = terms
+        .iter()
+        .filter(|t| match t {
+            Expr::Binary { op: crate::ast::BinaryOp::Eq, lhs, rhs } => {
+                (is_tag(lhs) && matches!(**rhs, Expr::String(_))) || (is_tag(rhs) && matches!(**lhs, Expr::String(_)))
+            }
+            Expr::In { expr, list, negated: false } => is_tag(expr) && list.iter().all(|e| matches!(e, Expr::String(_))),
+            _ => false,
+        })
+        .count();
+    (times.len(), sliced, terms.len() - sliced)
 }

@@ -77,7 +77,7 @@ pub(super) struct Join<'a> {
     pub parts: Vec<Part<'a>>,
     /// Per driving part (in `parts()` order).
     per_part: Vec<PartMatches>,
-    hash: Option<HashMap<u128, Latest>>,
+    hash: Option<TraceTable>,
 }
 
 enum PartMatches {
@@ -100,7 +100,8 @@ impl<'a> Join<'a> {
     pub fn new(driving: &ComponentView<'a>, joined: &ComponentView<'a>, strategy: JoinStrategy, as_of: Option<i64>) -> Join<'a> {
         let name = joined.name();
         if strategy == JoinStrategy::Hash || as_of.is_some() {
-            let (parts, hash) = latest_events(joined, as_of);
+            let parts: Vec<Part<'a>> = joined.parts().collect();
+            let hash = TraceTable::latest(&parts, as_of);
             let per_part = driving.parts().map(|_| PartMatches::Hash).collect();
             return Join { name, parts, per_part, hash: Some(hash) };
         }
@@ -171,7 +172,7 @@ impl<'a> Join<'a> {
             PartMatches::Owned(locs) => rows.extend_from(locs, out),
             PartMatches::Hash => {
                 let (ids, hash) = (part.trace_ids(), self.hash.as_ref().expect("hash strategy"));
-                rows.for_each_indexed(|_, r| out.push(hash.get(&ids[r]).map_or(NO_MATCH, |l| l.loc())));
+                rows.for_each_indexed(|_, r| out.push(hash.get(ids[r])));
             }
         }
     }
@@ -190,6 +191,12 @@ fn latest_in_segments(segments: &[Arc<Segment>], id: u128) -> Loc {
         }
     }
     best.map_or(NO_MATCH, |(_, loc)| loc)
+}
+
+/// Whether `driving` holds a join index into `joined`'s current segments.
+pub(super) fn has_current_index(driving: &Segment, joined: &ComponentView<'_>) -> bool {
+    let ids: Vec<u64> = joined.segments().iter().map(|s| s.id()).collect();
+    driving.derived::<JoinIndex>(&format!("join:{}", joined.name())).is_some_and(|ix| ix.joined == ids)
 }
 
 /// The join index of every sealed driving segment into `joined`'s sealed segments: the
@@ -215,69 +222,91 @@ fn indexes(driving: &ComponentView<'_>, joined: &ComponentView<'_>) -> Vec<Arc<J
         .collect()
 }
 
-/// About this many joined events are merged at a time, bounding the build's memory.
-const RANGE_EVENTS: usize = 1 << 18;
-
-/// Builds join indexes of `driving` segments into `joined` segments by walking both in
-/// trace-ID order, one range of IDs at a time.
+/// Builds join indexes of `driving` segments into `joined` segments: one hash table of the
+/// joined segments' latest event per trace, probed by every driving row (two threads, a
+/// driving segment at a time).
 fn build(driving: &[&Segment], joined: &[Arc<Segment>]) -> Vec<Vec<Loc>> {
-    let mut out: Vec<Vec<Loc>> = driving.iter().map(|s| vec![NO_MATCH; s.rows()]).collect();
-    if driving.is_empty() || joined.is_empty() {
-        return out;
+    if driving.is_empty() {
+        return Vec::new();
     }
-    // Split the ID space at quantiles of the largest joined segment's IDs.
-    let total: usize = joined.iter().map(|s| s.rows()).sum();
-    let largest = joined.iter().max_by_key(|s| s.rows()).expect("joined is not empty");
-    let ranges = total.div_ceil(RANGE_EVENTS).max(1);
-    let mut splits: Vec<u128> = (1..ranges).map(|i| sorted_id(largest, largest.rows() * i / ranges)).collect();
-    splits.dedup();
-    let bounds: Vec<(u128, Option<u128>)> =
-        std::iter::once(0).chain(splits.iter().copied()).zip(splits.iter().copied().map(Some).chain(std::iter::once(None))).collect();
-    let mut events: Vec<(u128, i64, Loc)> = Vec::new();
-    for (lo, hi) in bounds {
-        events.clear();
-        for (p, segment) in joined.iter().enumerate() {
-            let (ids, times) = (segment.trace_ids(), segment.times());
-            for &row in in_range(segment, lo, hi) {
-                events.push((ids[row as usize], times[row as usize], (p as u64) << 32 | row as u64));
-            }
-        }
-        // Runs from each segment are already sorted; the stable sort merges them.
-        events.sort();
-        // Keep each trace's last entry: the latest time, later-stored on ties.
-        let mut latest: Vec<(u128, Loc)> = Vec::with_capacity(events.len());
-        for w in events.iter() {
-            match latest.last_mut() {
-                Some(last) if last.0 == w.0 => last.1 = w.2,
-                _ => latest.push((w.0, w.2)),
-            }
-        }
-        for (segment, locs) in driving.iter().zip(out.iter_mut()) {
-            let ids = segment.trace_ids();
-            let mut j = 0;
-            for &row in in_range(segment, lo, hi) {
-                let id = ids[row as usize];
-                while j < latest.len() && latest[j].0 < id {
-                    j += 1;
-                }
-                if j < latest.len() && latest[j].0 == id {
-                    locs[row as usize] = latest[j].1;
+    let parts: Vec<Part<'_>> = joined.iter().map(|s| Part::Segment(s)).collect();
+    let table = TraceTable::latest(&parts, None);
+    let probe = |segment: &Segment| segment.trace_ids().iter().map(|&id| table.get(id)).collect::<Vec<Loc>>();
+    let half = driving.len().div_ceil(2);
+    std::thread::scope(|s| {
+        let second = s.spawn(|| driving[half..].iter().map(|d| probe(d)).collect::<Vec<_>>());
+        let mut out: Vec<Vec<Loc>> = driving[..half].iter().map(|d| probe(d)).collect();
+        out.extend(second.join().expect("join index thread panicked"));
+        out
+    })
+}
+
+/// An open-addressing hash table from trace ID to the location of its latest event: flat,
+/// 32 bytes a slot at most half full, hashed by multiplying the ID's folded halves.
+pub(super) struct TraceTable {
+    slots: Vec<Slot>,
+    shift: u32,
+}
+
+#[derive(Clone, Copy)]
+struct Slot {
+    id: u128,
+    loc: Loc,
+    time: i64,
+}
+
+impl TraceTable {
+    /// The latest event per trace in `parts` with `time <= as_of` (ties: stored later).
+    pub fn latest(parts: &[Part<'_>], as_of: Option<i64>) -> TraceTable {
+        let rows: usize = parts.iter().map(|p| p.rows()).sum();
+        let bits = (rows.max(1) * 2).next_power_of_two().trailing_zeros().max(4);
+        let mut table = TraceTable { slots: vec![Slot { id: 0, loc: NO_MATCH, time: 0 }; 1 << bits], shift: 64 - bits };
+        for (p, part) in parts.iter().enumerate() {
+            for (r, (&id, &time)) in part.trace_ids().iter().zip(part.times()).enumerate() {
+                if as_of.is_none_or(|t| time <= t) {
+                    table.insert(Slot { id, loc: (p as u64) << 32 | r as u64, time });
                 }
             }
         }
+        table
     }
-    out
-}
 
-/// The `k`-th smallest trace ID of a segment.
-fn sorted_id(segment: &Segment, k: usize) -> u128 {
-    segment.trace_ids()[segment.trace_order()[k] as usize]
-}
+    #[inline]
+    fn home(&self, id: u128) -> usize {
+        let folded = (id as u64) ^ ((id >> 64) as u64).rotate_left(29);
+        (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
 
-/// The segment's rows with trace IDs in `[lo, hi)` (`hi = None`: no upper bound), in ID order.
-fn in_range(segment: &Segment, lo: u128, hi: Option<u128>) -> &[u32] {
-    let (ids, order) = (segment.trace_ids(), segment.trace_order());
-    let start = order.partition_point(|&r| ids[r as usize] < lo);
-    let end = hi.map_or(order.len(), |hi| order.partition_point(|&r| ids[r as usize] < hi));
-    &order[start..end.max(start)]
+    fn insert(&mut self, new: Slot) {
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(new.id);
+        loop {
+            let slot = &mut self.slots[i];
+            if slot.loc == NO_MATCH {
+                *slot = new;
+                return;
+            }
+            if slot.id == new.id {
+                if new.time >= slot.time {
+                    *slot = new;
+                }
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Where `id`'s latest event is, or [`NO_MATCH`].
+    #[inline]
+    pub fn get(&self, id: u128) -> Loc {
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(id);
+        loop {
+            let slot = &self.slots[i];
+            if slot.loc == NO_MATCH || slot.id == id {
+                return slot.loc;
+            }
+            i = (i + 1) & mask;
+        }
+    }
 }

@@ -72,6 +72,20 @@ pub(crate) fn select(s: &Select, snapshot: &Snapshot, options: &Options) -> Resu
 }
 
 impl Groups {
+    /// Adds another set of groups (from another thread) into this one.
+    fn merge(&mut self, plan: &Plan<'_>, mut other: Groups) {
+        let mut found: Vec<(GroupId, usize)> = other.index.drain().collect();
+        found.sort_by_key(|(_, g)| *g);
+        for (id, theirs) in found {
+            let mine = self.find(plan, id);
+            self.rows[mine] += other.rows[theirs];
+            for ((states, their_states), a) in self.states.iter_mut().zip(other.states.iter_mut()).zip(&plan.aggregates) {
+                let state = std::mem::replace(&mut their_states[theirs], State::Rows(0));
+                states[mine].merge(&a.func, state);
+            }
+        }
+    }
+
     fn find(&mut self, plan: &Plan<'_>, id: GroupId) -> usize {
         let next = self.rows.len();
         let g = *self.index.entry(id).or_insert(next);

@@ -36,7 +36,7 @@ pub(crate) fn load(component: &ComponentView<'_>, reference: &Reference, field: 
         time_bounds: (lo, hi.min(as_of.unwrap_or(i64::MAX))),
         filter_joins: &[],
     };
-    scan.run(|_, at| {
+    scan.run(0..usize::MAX, |_, at| {
         let values = eval(&column, at)?;
         if values.numeric() && !matches!(values.data, Data::Const(_)) {
             let numbers = values.f64s();

@@ -9,7 +9,7 @@ use super::value::Val;
 use crate::ast::{BinaryOp, ColumnRef, Expr};
 use crate::error::{Error, Result};
 use seamdb_storage::model::is_valid;
-use seamdb_storage::{Dict, FieldView, Part, Values};
+use seamdb_storage::{Codes, Dict, FieldView, Part, Values};
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::ops::Range;
@@ -322,12 +322,15 @@ fn comparison<'a>(op: BinaryOp, a: Column<'a>, b: Column<'a>, n: usize) -> Colum
         _ if a.numeric() && b.numeric() && !matches!(a.data, Data::Time(_)) && !matches!(b.data, Data::Time(_)) => {
             // Numbers compare as floats; NaN compares with nothing (null).
             let x = a.f64s();
-            let data: Vec<u8> = match &b.data {
+            let data = match &b.data {
                 Data::Const(v) => {
                     let y = v.num().unwrap_or(f64::NAN);
-                    x.iter().map(|x| x.partial_cmp(&y).is_some_and(|o| holds(op, o)) as u8).collect()
+                    compare_floats(op, &x, |_| y)
                 }
-                _ => x.iter().zip(b.f64s().iter()).map(|(x, y)| x.partial_cmp(y).is_some_and(|o| holds(op, o)) as u8).collect(),
+                _ => {
+                    let y = b.f64s();
+                    compare_floats(op, &x, |i| y[i])
+                }
             };
             let nan = |i: usize| a.num(i).is_nan() || b.num(i).is_nan();
             let valid = if x.iter().any(|x| x.is_nan())
@@ -341,6 +344,21 @@ fn comparison<'a>(op: BinaryOp, a: Column<'a>, b: Column<'a>, n: usize) -> Colum
             Column { data: Data::Bool(Cow::Owned(data)), valid }
         }
         _ => per_row(n, |i| binary(op, a.get(i), b.get(i))),
+    }
+}
+
+/// `x[i] op y(i)` for every row, with the operator chosen once, outside the loop (NaN
+/// compares false here; the caller marks it null).
+fn compare_floats(op: BinaryOp, x: &[f64], y: impl Fn(usize) -> f64) -> Vec<u8> {
+    use BinaryOp::*;
+    let run = |f: fn(f64, f64) -> bool| x.iter().enumerate().map(|(i, &x)| f(x, y(i)) as u8).collect();
+    match op {
+        Eq => run(|a, b| a == b),
+        Ne => run(|a, b| a != b),
+        Lt => run(|a, b| a < b),
+        Le => run(|a, b| a <= b),
+        Gt => run(|a, b| a > b),
+        _ => run(|a, b| a >= b),
     }
 }
 
@@ -407,7 +425,14 @@ fn driving_column<'a>(part: &Part<'a>, field: &str, rows: &Sel<'_>) -> Column<'a
         Values::Bool(v) => Data::Bool(slice(v, rows)),
         Values::Tag { codes, dict } => {
             let mut out = Vec::with_capacity(rows.len());
-            rows.for_each(|r| out.push(codes.get(r)));
+            match rows {
+                Sel::Range(r) => match codes {
+                    Codes::U8(c) => out.extend(c[r.start as usize..r.end as usize].iter().map(|&c| c as u32)),
+                    Codes::U16(c) => out.extend(c[r.start as usize..r.end as usize].iter().map(|&c| c as u32)),
+                    Codes::U32(c) => out.extend_from_slice(&c[r.start as usize..r.end as usize]),
+                },
+                Sel::List(l) => codes.extend_into(&mut out, Some(l), |c| c),
+            }
             Data::Tag { codes: out, dict }
         }
     };
