@@ -295,10 +295,10 @@ impl State {
                 *n += m;
                 *ints &= other_ints;
             }
-            (State::Extreme(best), State::Extreme(Some(k))) => {
-                if best.as_ref().is_none_or(|b| if *func == Func::Min { k < *b } else { k > *b }) {
-                    *best = Some(k);
-                }
+            (State::Extreme(best), State::Extreme(Some(k)))
+                if best.as_ref().is_none_or(|b| if *func == Func::Min { k < *b } else { k > *b }) =>
+            {
+                *best = Some(k);
             }
             (State::Numbers(a), State::Numbers(b)) => a.extend(b),
             (State::Distinct(a), State::Distinct(b)) => a.extend(b),
