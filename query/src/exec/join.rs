@@ -16,7 +16,7 @@
 //!   the plain strategy, measured against the index in `docs/BENCHMARKS.md`, and used for
 //!   `AS OF` (an index of latest events knows nothing of earlier ones).
 
-use super::vector::{Loc, Sel, NO_MATCH};
+use super::vector::{Column, Loc, Sel, NO_MATCH};
 use seamdb_storage::segment::Segment;
 use seamdb_storage::{ComponentView, Part};
 use std::collections::HashMap;
@@ -76,13 +76,13 @@ pub(super) struct Join<'a> {
     pub name: &'a str,
     pub parts: Vec<Part<'a>>,
     /// Per driving part (in `parts()` order).
-    per_part: Vec<PartMatches>,
+    per_part: Vec<PartMatches<'a>>,
     hash: Option<TraceTable>,
 }
 
-enum PartMatches {
+enum PartMatches<'a> {
     /// A sealed driving segment's join index, with the joined tail's later events on top.
-    Index { base: Arc<JoinIndex>, overlay: HashMap<u32, Loc> },
+    Index { segment: &'a Segment, base: Arc<JoinIndex>, overlay: HashMap<u32, Loc> },
     /// Computed for this query (driving rows in the tail).
     Owned(Vec<Loc>),
     /// Probe the per-query hash.
@@ -137,7 +137,7 @@ impl<'a> Join<'a> {
                             }
                         }
                     }
-                    PartMatches::Index { base: base.clone(), overlay }
+                    PartMatches::Index { segment, base: base.clone(), overlay }
                 }
                 _ => PartMatches::Owned(
                     part.trace_ids()
@@ -160,8 +160,8 @@ impl<'a> Join<'a> {
     pub fn locate(&self, d: usize, part: &Part<'_>, rows: &Sel<'_>, out: &mut Vec<Loc>) {
         out.clear();
         match &self.per_part[d] {
-            PartMatches::Index { base, overlay } if overlay.is_empty() => rows.extend_from(&base.locs, out),
-            PartMatches::Index { base, overlay } => {
+            PartMatches::Index { base, overlay, .. } if overlay.is_empty() => rows.extend_from(&base.locs, out),
+            PartMatches::Index { base, overlay, .. } => {
                 rows.extend_from(&base.locs, out);
                 rows.for_each_indexed(|i, r| {
                     if let Some(&loc) = overlay.get(&(r as u32)) {
@@ -176,6 +176,35 @@ impl<'a> Join<'a> {
             }
         }
     }
+}
+
+impl Join<'_> {
+    /// Joined `field` at every row of sealed driving part `d`, kept with the segment beside
+    /// its join index: later queries read it in driving order, as if it were a driving
+    /// column, instead of gathering from the joined segments. Only where no tail event
+    /// overrides the index for this part, and for fields every joined segment stores with
+    /// one numeric or bool type (`None` otherwise).
+    pub fn attached(&self, d: usize, field: &str) -> Option<Arc<Attached>> {
+        let PartMatches::Index { segment, base, overlay } = &self.per_part[d] else { return None };
+        if !overlay.is_empty() {
+            return None;
+        }
+        let key = format!("join:{}:{field}", self.name);
+        if let Some(cached) = segment.derived::<Attached>(&key).filter(|a| a.joined == base.joined) {
+            return Some(cached);
+        }
+        let column = super::vector::joined_column(&self.parts, &base.locs, field).into_static();
+        let attached = Arc::new(Attached { joined: base.joined.clone(), column });
+        segment.set_derived(&key, attached.clone());
+        Some(attached)
+    }
+}
+
+/// A joined field's values at each row of a driving segment (see [`Join::attached`]).
+pub(super) struct Attached {
+    joined: Vec<u64>,
+    /// `None` where the field cannot be attached (a tag, or mixed types).
+    pub column: Option<Column<'static>>,
 }
 
 /// The latest event of `id` in sealed segments (later segments win ties).

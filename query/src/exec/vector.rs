@@ -5,6 +5,7 @@
 //! both executors give the same answer by construction of the rules.
 
 use super::eval::{binary, compare, parse_time, truth};
+use super::join::Join;
 use super::value::Val;
 use crate::ast::{BinaryOp, ColumnRef, Expr};
 use crate::error::{Error, Result};
@@ -20,6 +21,11 @@ pub(crate) type Loc = u64;
 pub(crate) const NO_MATCH: Loc = u64::MAX;
 
 /// The rows of one driving part being evaluated.
+struct Gather<'g, 'a> {
+    parts: &'g [Part<'a>],
+    locs: &'g [Loc],
+}
+
 #[derive(Clone)]
 pub(crate) enum Sel<'c> {
     Range(Range<u32>),
@@ -78,10 +84,10 @@ pub(crate) struct Chunk<'c, 'a> {
     pub joined: Vec<Joined<'c, 'a>>,
 }
 
-/// A joined component during a chunk: its parts and one location per selected row.
+/// A joined component during a chunk of driving part `d`: one location per selected row.
 pub(crate) struct Joined<'c, 'a> {
-    pub name: &'c str,
-    pub parts: &'c [Part<'a>],
+    pub join: &'c Join<'a>,
+    pub d: usize,
     pub locs: &'c [Loc],
 }
 
@@ -154,6 +160,35 @@ impl<'a> Column<'a> {
             Data::Const(v) => v.num().is_some(),
             _ => false,
         }
+    }
+
+    /// The column without borrows, if it is typed (tags and value-by-value columns borrow).
+    pub fn into_static(self) -> Option<Column<'static>> {
+        let data = match self.data {
+            Data::Float(v) => Data::Float(Cow::Owned(v.into_owned())),
+            Data::Int(v) => Data::Int(Cow::Owned(v.into_owned())),
+            Data::Bool(v) => Data::Bool(Cow::Owned(v.into_owned())),
+            Data::Time(v) => Data::Time(Cow::Owned(v.into_owned())),
+            _ => return None,
+        };
+        Some(Column { data, valid: self.valid })
+    }
+
+    /// The selected rows of a column that covers a whole part.
+    pub fn select<'b>(&self, rows: &Sel<'_>) -> Column<'b> {
+        fn take<T: Copy>(v: &[T], rows: &Sel<'_>) -> Cow<'static, [T]> {
+            let mut out = Vec::with_capacity(rows.len());
+            rows.extend_from(v, &mut out);
+            Cow::Owned(out)
+        }
+        let data = match &self.data {
+            Data::Float(v) => Data::Float(take(v, rows)),
+            Data::Int(v) => Data::Int(take(v, rows)),
+            Data::Bool(v) => Data::Bool(take(v, rows)),
+            Data::Time(v) => Data::Time(take(v, rows)),
+            _ => Data::Const(Val::Null),
+        };
+        Column { data, valid: self.valid.as_ref().map(|v| take(v, rows).into_owned()) }
     }
 
     /// Every row as a number (meaningful where valid) for a [`Column::numeric`] column.
@@ -394,10 +429,13 @@ fn arithmetic<'a>(op: BinaryOp, a: Column<'a>, b: Column<'a>, n: usize) -> Colum
 }
 
 fn column<'a>(c: &ColumnRef, at: &Chunk<'_, 'a>) -> Column<'a> {
-    let joined = c.component.as_deref().filter(|name| *name != at.driving).and_then(|name| at.joined.iter().find(|j| j.name == name));
+    let joined = c.component.as_deref().filter(|name| *name != at.driving).and_then(|name| at.joined.iter().find(|j| j.join.name == name));
     match joined {
         None => driving_column(&at.part, &c.field, &at.rows),
-        Some(j) => joined_column(j, &c.field),
+        Some(j) => match j.join.attached(j.d, &c.field) {
+            Some(attached) if attached.column.is_some() => attached.column.as_ref().expect("checked").select(&at.rows),
+            _ => joined_column(&j.join.parts, j.locs, &c.field),
+        },
     }
 }
 
@@ -439,9 +477,10 @@ fn driving_column<'a>(part: &Part<'a>, field: &str, rows: &Sel<'_>) -> Column<'a
     Column { data, valid }
 }
 
-/// A joined component's field at each selected row's matching event: typed when every
-/// joined part stores it with one numeric type, value by value otherwise.
-fn joined_column<'a>(j: &Joined<'_, 'a>, field: &str) -> Column<'a> {
+/// A joined component's field at each location (one per row): typed when every joined part
+/// stores it with one numeric type, value by value otherwise.
+pub(crate) fn joined_column<'a>(parts: &[Part<'a>], locs: &[Loc], field: &str) -> Column<'a> {
+    let j = Gather { parts, locs };
     let n = j.locs.len();
     let split = |loc: Loc| ((loc >> 32) as usize, (loc & 0xffff_ffff) as usize);
     let mut valid = vec![false; n];
