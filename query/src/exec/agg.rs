@@ -397,7 +397,7 @@ pub(crate) fn key_cell(k: Key) -> Cell {
 /// `args` its evaluated arguments. Numeric and class columns go straight into the states in
 /// typed loops; anything else goes value by value through [`State::add`], the row-at-a-time
 /// rules.
-pub(crate) fn feed(states: &mut [State], func: &Func, groups: &[u32], args: &[Column<'_>]) {
+pub(crate) fn feed(states: &mut [State], func: &Func, groups: &[u32], args: &[&Column<'_>]) {
     let present = |x: &Column<'_>, i: usize| x.valid.as_ref().is_none_or(|v| v[i]);
     let by_row = |states: &mut [State]| {
         for (i, &g) in groups.iter().enumerate() {

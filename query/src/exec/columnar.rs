@@ -54,8 +54,16 @@ pub(super) fn accumulate(plan: &Plan<'_>, strategy: JoinStrategy) -> Result<Grou
                 table = Some((d, GroupTable::new(plan, &at.part)));
             }
             let ids = table.as_mut().expect("set above").1.assign(plan, &mut groups, at)?;
-            for (a, agg) in plan.aggregates.iter().enumerate() {
-                let args = agg.args.iter().map(|e| eval(e, at)).collect::<Result<Vec<_>>>()?;
+            // Each distinct argument is evaluated once per chunk.
+            let mut evaluated: Vec<(&Expr, Column<'_>)> = Vec::new();
+            for e in plan.aggregates.iter().flat_map(|a| &a.args) {
+                if !evaluated.iter().any(|(done, _)| *done == e) {
+                    evaluated.push((e, eval(e, at)?));
+                }
+            }
+            for (a, agg) in plan.aggregates.iter().enumerate().filter(|(a, _)| plan.shares[*a].is_none()) {
+                let args: Vec<&Column<'_>> =
+                    agg.args.iter().map(|e| &evaluated.iter().find(|(done, _)| *done == e).expect("evaluated above").1).collect();
                 feed(&mut groups.states[a], &agg.func, &ids, &args);
             }
             Ok(())

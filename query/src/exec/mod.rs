@@ -126,7 +126,10 @@ fn output(plan: &Plan<'_>, mut groups: Groups) -> Table {
         let mut row: Vec<Cell> = window.map(Cell::Time).into_iter().collect();
         row.extend(key.into_iter().map(key_cell));
         let in_window = window_rows.get(&window).copied().unwrap_or(0);
-        row.extend(groups.states.iter_mut().zip(&plan.aggregates).map(|(st, a)| st[g].finish(&a.func, in_window, &plan.references)));
+        for (a, agg) in plan.aggregates.iter().enumerate() {
+            let state = &mut groups.states[plan.shares[a].unwrap_or(a)][g];
+            row.push(state.finish(&agg.func, in_window, &plan.references));
+        }
         table.rows.push(row);
     }
     table

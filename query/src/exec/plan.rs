@@ -20,6 +20,9 @@ pub(super) struct Plan<'a> {
     /// them is dropped (SPEC §4, as in SQL).
     pub filter_joins: Vec<usize>,
     pub aggregates: Vec<Aggregate>,
+    /// For each aggregate, an earlier one whose state it reads instead of keeping its own:
+    /// quantiles of the same expression share one collection of values.
+    pub shares: Vec<Option<usize>>,
     /// The data each drift metric compares with (indexed by `Func::Drift::reference`).
     pub references: Vec<RefData>,
     pub window_us: Option<i64>,
@@ -84,7 +87,13 @@ pub(super) fn plan<'a>(s: &'a Select, snapshot: &'a Snapshot) -> Result<Plan<'a>
     let references = references(s, snapshot, &mut aggregates, as_of)?;
     let (lo, hi) = s.filter.as_ref().map_or((i64::MIN, i64::MAX), |f| time_bounds(f, &s.from));
     let time_bounds = (lo, hi.min(as_of.unwrap_or(i64::MAX)));
-    Ok(Plan { select: s, component, joins, filter_joins, aggregates, references, window_us, keys, as_of, time_bounds })
+    let shares = (0..aggregates.len())
+        .map(|a| {
+            let quantile = |i: usize| matches!(aggregates[i].func, Func::Quantile(_));
+            (0..a).find(|&b| quantile(a) && quantile(b) && aggregates[a].args == aggregates[b].args)
+        })
+        .collect();
+    Ok(Plan { select: s, component, joins, filter_joins, aggregates, shares, references, window_us, keys, as_of, time_bounds })
 }
 
 impl<'a> Plan<'a> {
