@@ -405,13 +405,7 @@ impl Segment {
     pub fn trace_rows(&self, trace_id: u128) -> Vec<u32> {
         let ids = self.trace_ids();
         let order = self.trace_order();
-        let lookup = self.trace_lookup.get_or_init(|| TraceLookup::build(ids, order));
-        if !lookup.may_contain(trace_id) {
-            return Vec::new();
-        }
-        let (lo, hi) = lookup.block(trace_id, order.len());
-        let start = lo + order[lo..hi].partition_point(|&r| ids[r as usize] < trace_id);
-        order[start..].iter().take_while(|&&r| ids[r as usize] == trace_id).copied().collect()
+        self.trace_lookup.get_or_init(|| TraceLookup::build(ids, order)).rows(ids, order, trace_id)
     }
 }
 
@@ -452,6 +446,16 @@ impl TraceLookup {
         (block, std::array::from_fn(|i| ((g >> (i * 9)) & 511) as usize))
     }
 
+    /// The rows holding `id`, given the IDs and trace order the lookup was built from.
+    fn rows(&self, ids: &[u128], order: &[u32], id: u128) -> Vec<u32> {
+        if !self.may_contain(id) {
+            return Vec::new();
+        }
+        let (lo, hi) = self.block(id, order.len());
+        let start = lo + order[lo..hi].partition_point(|&r| ids[r as usize] < id);
+        order[start..].iter().take_while(|&&r| ids[r as usize] == id).copied().collect()
+    }
+
     fn may_contain(&self, id: u128) -> bool {
         let (block, bits) = self.probe(id);
         bits.iter().all(|&b| self.blocks[block][b / 64] & (1 << (b % 64)) != 0)
@@ -462,5 +466,29 @@ impl TraceLookup {
         let b = self.fence.partition_point(|&f| f < id);
         let lo = if b == 0 { 0 } else { (b - 1) * FENCE + 1 };
         (lo.min(rows), (b * FENCE + 1).min(rows))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        #[test]
+        fn trace_lookup_finds_what_a_scan_finds(
+            ids in proptest::collection::vec(prop_oneof![0u128..300, any::<u128>()], 0..5000),
+            probes in proptest::collection::vec(prop_oneof![0u128..400, any::<u128>()], 1..50),
+        ) {
+            let mut order: Vec<u32> = (0..ids.len() as u32).collect();
+            order.sort_by_key(|&r| (ids[r as usize], r));
+            let lookup = TraceLookup::build(&ids, &order);
+            for id in probes.iter().chain(ids.iter().step_by(97)) {
+                let want: Vec<u32> = order.iter().copied().filter(|&r| ids[r as usize] == *id).collect();
+                prop_assert_eq!(lookup.rows(&ids, &order, *id), want);
+            }
+        }
     }
 }
