@@ -46,11 +46,24 @@ pub(super) fn accumulate(plan: &Plan<'_>, strategy: JoinStrategy) -> Result<Grou
         seen += r;
     }
     starts.push(rows.len());
+    // A window's groups are answered, and their values freed, as soon as no part still to
+    // be read (by this thread or another) overlaps the window: with segments in time order,
+    // only the windows being filled hold values.
+    let spans: Vec<Option<(i64, i64)>> = plan.component.parts().map(|p| p.time_range()).collect();
+    let close = |groups: &mut Groups, range: &std::ops::Range<usize>, done: usize| {
+        let Some(width) = plan.window_us else { return };
+        let pending: Vec<(i64, i64)> =
+            spans.iter().enumerate().filter(|(d, _)| !(range.start..=done).contains(d)).filter_map(|(_, s)| *s).collect();
+        groups.finish_windows(plan, |w| w.is_some_and(|w| pending.iter().all(|&(lo, hi)| hi < w || lo >= w.saturating_add(width))));
+    };
     let one = |range: std::ops::Range<usize>| -> Result<Groups> {
         let mut groups = Groups::default();
         let mut table: Option<(usize, GroupTable)> = None;
-        scan.run(range, |d, at| {
+        scan.run(range.clone(), |d, at| {
             if table.as_ref().is_none_or(|(t, _)| *t != d) {
+                if let Some((previous, _)) = table {
+                    close(&mut groups, &range, previous);
+                }
                 table = Some((d, GroupTable::new(plan, &at.part)));
             }
             let ids = table.as_mut().expect("set above").1.assign(plan, &mut groups, at)?;
@@ -68,6 +81,9 @@ pub(super) fn accumulate(plan: &Plan<'_>, strategy: JoinStrategy) -> Result<Grou
             }
             Ok(())
         })?;
+        if let Some((last, _)) = table {
+            close(&mut groups, &range, last);
+        }
         Ok(groups)
     };
     let ranges: Vec<std::ops::Range<usize>> = starts.windows(2).map(|w| w[0]..w[1]).collect();

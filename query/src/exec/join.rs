@@ -6,15 +6,20 @@
 //!
 //! - **Join index** (the default). Each sealed driving segment keeps, per joined component,
 //!   one location per row (`part << 32 | row`) into that component's sealed segments, built
-//!   at first use and kept with the segment until the joined component's segment list
-//!   changes (a seal of late events, compaction), when it is rebuilt. The build is a merge:
-//!   segments already list their rows in trace-ID order, so both sides are walked in that
-//!   order, range by range of IDs to bound memory. Events still in the joined component's
-//!   unsealed tail are laid over the index per query; driving rows still in the tail are
-//!   looked up in the joined segments' trace orders.
-//! - **Hash**: a hash of the joined component's latest event per trace, built per query —
+//!   at first use and kept with the segment (`Segment::derived`) until the joined
+//!   component's segment list changes (a seal of late events, compaction), when the next
+//!   query rebuilds it. Joined fields a query reads are attached beside it the same way (the
+//!   field's value per driving row), so later queries read them in driving order instead of
+//!   gathering from the joined segments. Events still in the joined component's unsealed tail
+//!   are laid over the index per query; driving rows still in the tail are looked up in the
+//!   joined segments' trace lookups.
+//! - **Hash**: a table of the joined component's latest event per trace, built per query —
 //!   the plain strategy, measured against the index in `docs/BENCHMARKS.md`, and used for
 //!   `AS OF` (an index of latest events knows nothing of earlier ones).
+//!
+//! Both build through [`TraceTable`], a flat open-addressing table; the row-at-a-time
+//! reference executor keeps its own `HashMap` ([`latest_events`]), so the tests compare two
+//! independent implementations.
 
 use super::vector::{Column, Loc, Sel, NO_MATCH};
 use seamdb_storage::segment::Segment;

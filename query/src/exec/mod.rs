@@ -56,6 +56,9 @@ struct Groups {
     states: Vec<Vec<State>>,
     /// Rows in each group.
     rows: Vec<u64>,
+    /// Groups already answered (their window can get no more rows) and their result cells;
+    /// their states are freed.
+    finished: Vec<(GroupId, Vec<Cell>)>,
 }
 
 pub(crate) fn select(s: &Select, snapshot: &Snapshot, options: &Options) -> Result<Table> {
@@ -65,7 +68,7 @@ pub(crate) fn select(s: &Select, snapshot: &Snapshot, options: &Options) -> Resu
         Executor::Rows => rows::accumulate(&plan)?,
     };
     // A query without GROUP BY answers with one row, even over no rows.
-    if plan.select.group_by.is_empty() && groups.index.is_empty() {
+    if plan.select.group_by.is_empty() && groups.index.is_empty() && groups.finished.is_empty() {
         groups.find(&plan, (None, Vec::new()));
     }
     Ok(output(&plan, groups))
@@ -74,6 +77,7 @@ pub(crate) fn select(s: &Select, snapshot: &Snapshot, options: &Options) -> Resu
 impl Groups {
     /// Adds another set of groups (from another thread) into this one.
     fn merge(&mut self, plan: &Plan<'_>, mut other: Groups) {
+        self.finished.append(&mut other.finished);
         let mut found: Vec<(GroupId, usize)> = other.index.drain().collect();
         found.sort_by_key(|(_, g)| *g);
         for (id, theirs) in found {
@@ -83,6 +87,35 @@ impl Groups {
                 let state = std::mem::replace(&mut their_states[theirs], State::Rows(0));
                 states[mine].merge(&a.func, state);
             }
+        }
+    }
+
+    /// Answers every open group whose window `closed` says can get no more rows (all groups
+    /// with `None`), and frees its state.
+    fn finish_windows(&mut self, plan: &Plan<'_>, closed: impl Fn(Option<i64>) -> bool) {
+        let done: Vec<(GroupId, usize)> = self.index.iter().filter(|((w, _), _)| closed(*w)).map(|(id, &g)| (id.clone(), g)).collect();
+        if done.is_empty() {
+            return;
+        }
+        // share() divides by the rows of the group's window: all its groups close together.
+        let mut window_rows: HashMap<Option<i64>, u64> = HashMap::new();
+        for ((window, _), g) in &done {
+            *window_rows.entry(*window).or_default() += self.rows[*g];
+        }
+        for (id, g) in done {
+            self.index.remove(&id);
+            let in_window = window_rows[&id.0];
+            let cells = plan
+                .aggregates
+                .iter()
+                .enumerate()
+                .map(|(a, agg)| self.states[plan.shares[a].unwrap_or(a)][g].finish(&agg.func, in_window, &plan.references))
+                .collect();
+            // An empty state of the same kind (`feed` dispatches on the kind) frees the values.
+            for (states, agg) in self.states.iter_mut().zip(&plan.aggregates) {
+                states[g] = State::new(&agg.func, &plan.references);
+            }
+            self.finished.push((id, cells));
         }
     }
 
@@ -114,22 +147,14 @@ fn output(plan: &Plan<'_>, mut groups: Groups) -> Table {
         }
     }
     columns.extend(s.items.iter().map(|i| i.name().to_string()));
-    // share() divides by the rows of the group's window.
-    let mut window_rows: HashMap<Option<i64>, u64> = HashMap::new();
-    for ((window, _), &g) in &groups.index {
-        *window_rows.entry(*window).or_default() += groups.rows[g];
-    }
-    let mut ordered: Vec<(GroupId, usize)> = groups.index.drain().collect();
+    groups.finish_windows(plan, |_| true);
+    let mut ordered = std::mem::take(&mut groups.finished);
     ordered.sort_by(|a, b| a.0.cmp(&b.0));
     let mut table = Table { columns, rows: Vec::new() };
-    for ((window, key), g) in ordered.into_iter().take(s.limit.map_or(usize::MAX, |l| l as usize)) {
+    for ((window, key), cells) in ordered.into_iter().take(s.limit.map_or(usize::MAX, |l| l as usize)) {
         let mut row: Vec<Cell> = window.map(Cell::Time).into_iter().collect();
         row.extend(key.into_iter().map(key_cell));
-        let in_window = window_rows.get(&window).copied().unwrap_or(0);
-        for (a, agg) in plan.aggregates.iter().enumerate() {
-            let state = &mut groups.states[plan.shares[a].unwrap_or(a)][g];
-            row.push(state.finish(&agg.func, in_window, &plan.references));
-        }
+        row.extend(cells);
         table.rows.push(row);
     }
     table
