@@ -371,8 +371,8 @@ fn drift(state: &mut State, kind: Drift, reference: &RefData) -> Cell {
         State::Numbers(values) => {
             values.sort_unstable_by(f64::total_cmp);
             float(match kind {
-                Drift::Ks => ks(values, &reference.sorted),
-                Drift::Wasserstein => wasserstein(values, &reference.sorted),
+                Drift::Ks => ks(values, reference.sorted()),
+                Drift::Wasserstein => wasserstein(values, reference.sorted()),
                 // psi / js without reference bins (an empty reference)
                 _ => None,
             })
@@ -423,20 +423,32 @@ pub(crate) fn feed(states: &mut [State], func: &Func, groups: &[u32], args: &[&C
         (Some(State::Sum(..) | State::Numbers(_) | State::Binned(..)), [x]) if x.numeric() && !matches!(x.data, Data::Const(_)) => {
             let ints = matches!(x.data, Data::Int(_));
             let values = x.f64s();
-            for (i, &g) in groups.iter().enumerate() {
-                if !present(x, i) {
-                    continue;
-                }
+            // Rows come in runs of one group (windows of time-sorted segments): the state is
+            // looked up once per run, the run's values go through one tight loop.
+            let mut start = 0;
+            while start < groups.len() {
+                let g = groups[start];
+                let end = start + groups[start..].iter().position(|&h| h != g).unwrap_or(groups.len() - start);
+                let run = (start..end).filter(|&i| present(x, i)).map(|i| values[i]);
                 match &mut states[g as usize] {
                     State::Sum(sum, n, all_ints) => {
-                        *sum += values[i];
-                        *n += 1;
+                        for v in run {
+                            *sum += v;
+                            *n += 1;
+                        }
                         *all_ints &= ints;
                     }
-                    State::Numbers(v) => v.push(values[i]),
-                    State::Binned(bins, counts) => counts[bins.bin(values[i])] += 1,
+                    State::Numbers(v) => v.extend(run),
+                    State::Binned(bins, counts) => {
+                        let bins = bins.clone();
+                        match &x.valid {
+                            None => values[start..end].iter().for_each(|&v| counts[bins.bin(v)] += 1),
+                            Some(_) => run.for_each(|v| counts[bins.bin(v)] += 1),
+                        }
+                    }
                     _ => {}
                 }
+                start = end;
             }
         }
         (Some(State::Agree(..)), [p, l]) if p.is_class() && l.is_class() => {

@@ -54,7 +54,7 @@ pub(crate) fn explain(s: &Select, snapshot: &Snapshot) -> Result<Table> {
         step("join", detail);
     }
     if let Some(r) = &s.reference {
-        let loaded: usize = plan.references.iter().map(|d| d.sorted.len() + d.counts.values().sum::<u64>() as usize).sum();
+        let loaded: usize = plan.references.iter().map(|d| d.values.len() + d.counts.values().sum::<u64>() as usize).sum();
         step("reference", format!("{}: {} field(s) loaded, {loaded} values", r.component, plan.references.len()));
     }
     let mut keys: Vec<String> = plan.window_us.map(|w| format!("window of {} s", w / 1_000_000)).into_iter().collect();

@@ -11,12 +11,15 @@ use crate::error::Result;
 use crate::metrics::drift::Bins;
 use seamdb_storage::ComponentView;
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// One reference field's data.
 #[derive(Debug, Default)]
 pub(crate) struct RefData {
-    /// Non-null numbers, ascending (numeric fields).
-    pub sorted: Vec<f64>,
+    /// Non-null numbers (numeric fields), in no particular order.
+    pub values: Vec<f64>,
+    /// The same, ascending: sorted at first need (KS, Wasserstein).
+    sorted: OnceLock<Vec<f64>>,
     pub bins: Option<Bins>,
     /// Each bin's share of the reference.
     pub shares: Option<[f64; 10]>,
@@ -40,20 +43,30 @@ pub(crate) fn load(component: &ComponentView<'_>, reference: &Reference, field: 
         let values = eval(&column, at)?;
         if values.numeric() && !matches!(values.data, Data::Const(_)) {
             let numbers = values.f64s();
-            data.sorted.extend((0..at.rows.len()).filter(|&i| values.valid.as_ref().is_none_or(|v| v[i])).map(|i| numbers[i]));
+            data.values.extend((0..at.rows.len()).filter(|&i| values.valid.as_ref().is_none_or(|v| v[i])).map(|i| numbers[i]));
             return Ok(());
         }
         for i in 0..at.rows.len() {
             match values.get(i) {
                 Val::Null => {}
                 v @ (Val::Str(_) | Val::Bool(_)) => *data.counts.entry(v.key()).or_default() += 1,
-                other => data.sorted.extend(other.num()),
+                other => data.values.extend(other.num()),
             }
         }
         Ok(())
     })?;
-    data.sorted.sort_unstable_by(f64::total_cmp);
-    data.bins = Bins::from_sorted_reference(&data.sorted);
-    data.shares = data.bins.as_ref().and_then(|b| b.proportions(&data.sorted));
+    data.bins = Bins::from_reference(&mut data.values);
+    data.shares = data.bins.as_ref().and_then(|b| b.proportions(&data.values));
     Ok(data)
+}
+
+impl RefData {
+    /// The reference's numbers, ascending.
+    pub fn sorted(&self) -> &[f64] {
+        self.sorted.get_or_init(|| {
+            let mut sorted = self.values.clone();
+            sorted.sort_unstable_by(f64::total_cmp);
+            sorted
+        })
+    }
 }

@@ -2,7 +2,7 @@
 //! reference-quantile bins, two-sample Kolmogorov–Smirnov, 1-Wasserstein, χ² goodness of fit
 //! for categories, and the count of unseen categories.
 
-use super::distribution::quantile_sorted;
+use super::distribution::{quantile, quantile_sorted};
 use std::collections::HashMap;
 use std::hash::Hash;
 
@@ -26,9 +26,21 @@ impl Bins {
         Some(Bins { edges })
     }
 
-    /// The bin of `x`: the number of edges at or below it.
+    /// From the reference's values in any order (reordered in place): the same edges as
+    /// [`Bins::from_sorted_reference`], found by selection instead of a sort.
+    pub fn from_reference(values: &mut [f64]) -> Option<Bins> {
+        let mut edges = [0.0; 9];
+        for (j, e) in edges.iter_mut().enumerate() {
+            *e = quantile(values, (j + 1) as f64 / 10.0)?;
+        }
+        Some(Bins { edges })
+    }
+
+    /// The bin of `x`: the number of edges at or below it (counted without branches; the
+    /// edges ascend, so this is where `x` falls).
+    #[inline]
     pub fn bin(&self, x: f64) -> usize {
-        self.edges.partition_point(|&e| e <= x)
+        self.edges.iter().map(|&e| (e <= x) as usize).sum()
     }
 
     /// Each bin's share of `values`.
