@@ -76,20 +76,23 @@ fn describe_field(c: &ComponentView<'_>, name: &str, ty: FieldType) -> Vec<Cell>
 pub fn trace(snapshot: &Snapshot, id: &str) -> Result<Table> {
     let id = TraceId::parse(id).map_err(|e| Error::Invalid(e.to_string()))?;
     let mut columns = vec!["time".to_string(), "component".to_string()];
+    // Where each component's fields start; an event lists its fields in schema order.
+    let mut starts = Vec::new();
     for c in snapshot.components() {
+        starts.push((c.name(), columns.len()));
         columns.extend(c.schema().fields().iter().map(|(f, _)| format!("{}.{f}", c.name())));
     }
     let mut table = Table { columns, rows: Vec::new() };
     for event in snapshot.trace(id) {
         let mut row = vec![Cell::Null; table.columns.len()];
         row[0] = Cell::Time(event.time_us);
-        row[1] = Cell::Text(event.component.clone());
-        for (field, value) in event.fields {
-            let name = format!("{}.{field}", event.component);
-            if let Some(i) = table.columns.iter().position(|c| *c == name) {
-                row[i] = cell(value);
+        let start = starts.iter().find(|(name, _)| *name == event.component).map_or(usize::MAX, |(_, s)| *s);
+        for (k, (_, value)) in event.fields.into_iter().enumerate() {
+            if let Some(c) = row.get_mut(start.saturating_add(k)) {
+                *c = cell(value);
             }
         }
+        row[1] = Cell::Text(event.component);
         table.rows.push(row);
     }
     Ok(table)
