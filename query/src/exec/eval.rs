@@ -127,27 +127,33 @@ pub(crate) fn parse_time(s: &str) -> Option<i64> {
 pub(super) fn binary<'a>(op: BinaryOp, a: Val<'a>, b: Val<'a>) -> Val<'a> {
     use BinaryOp::*;
     match op {
-        And => match (truth(a), truth(b)) {
-            (Some(false), _) | (_, Some(false)) => Val::Bool(false),
-            (Some(true), Some(true)) => Val::Bool(true),
-            _ => Val::Null,
-        },
-        Or => match (truth(a), truth(b)) {
-            (Some(true), _) | (_, Some(true)) => Val::Bool(true),
-            (Some(false), Some(false)) => Val::Bool(false),
-            _ => Val::Null,
-        },
-        Eq | Ne | Lt | Le | Gt | Ge => compare(a, b).map_or(Val::Null, |o| {
-            Val::Bool(match op {
-                Eq => o == Ordering::Equal,
-                Ne => o != Ordering::Equal,
-                Lt => o == Ordering::Less,
-                Le => o != Ordering::Greater,
-                Gt => o == Ordering::Greater,
-                _ => o != Ordering::Less,
-            })
-        }),
+        And | Or => logic(op, truth(a), truth(b)).map_or(Val::Null, Val::Bool),
+        Eq | Ne | Lt | Le | Gt | Ge => compare(a, b).map_or(Val::Null, |o| Val::Bool(holds(op, o))),
         Add | Sub | Mul | Div => arithmetic(op, a, b),
+    }
+}
+
+/// SQL's three-valued `AND` / `OR` (`None` = unknown).
+pub(super) fn logic(op: BinaryOp, a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    match (op, a, b) {
+        (BinaryOp::And, Some(false), _) | (BinaryOp::And, _, Some(false)) => Some(false),
+        (BinaryOp::And, Some(true), Some(true)) => Some(true),
+        (BinaryOp::Or, Some(true), _) | (BinaryOp::Or, _, Some(true)) => Some(true),
+        (BinaryOp::Or, Some(false), Some(false)) => Some(false),
+        _ => None,
+    }
+}
+
+/// Whether ordering `o` satisfies comparison `op`.
+pub(super) fn holds(op: BinaryOp, o: Ordering) -> bool {
+    use BinaryOp::*;
+    match op {
+        Eq => o == Ordering::Equal,
+        Ne => o != Ordering::Equal,
+        Lt => o == Ordering::Less,
+        Le => o != Ordering::Greater,
+        Gt => o == Ordering::Greater,
+        _ => o != Ordering::Less,
     }
 }
 

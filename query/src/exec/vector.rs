@@ -4,7 +4,7 @@
 //! slices; anything else falls back to the row-at-a-time rules of `eval`, value by value, so
 //! both executors give the same answer by construction of the rules.
 
-use super::eval::{binary, compare, parse_time, truth};
+use super::eval::{binary, compare, holds, logic as three_valued, parse_time, truth};
 use super::join::Join;
 use super::value::Val;
 use crate::ast::{BinaryOp, ColumnRef, Expr};
@@ -299,28 +299,10 @@ fn binary_columns<'a>(op: BinaryOp, a: Column<'a>, b: Column<'a>, n: usize) -> C
     match op {
         And | Or => {
             let (x, y) = (truths(&a, n), truths(&b, n));
-            logic(n, |i| match (op, x[i], y[i]) {
-                (And, Some(false), _) | (And, _, Some(false)) => Some(false),
-                (And, Some(true), Some(true)) => Some(true),
-                (Or, Some(true), _) | (Or, _, Some(true)) => Some(true),
-                (Or, Some(false), Some(false)) => Some(false),
-                _ => None,
-            })
+            logic(n, |i| three_valued(op, x[i], y[i]))
         }
         Eq | Ne | Lt | Le | Gt | Ge => comparison(op, a, b, n),
         Add | Sub | Mul | Div => arithmetic(op, a, b, n),
-    }
-}
-
-fn holds(op: BinaryOp, o: Ordering) -> bool {
-    use BinaryOp::*;
-    match op {
-        Eq => o == Ordering::Equal,
-        Ne => o != Ordering::Equal,
-        Lt => o == Ordering::Less,
-        Le => o != Ordering::Greater,
-        Gt => o == Ordering::Greater,
-        _ => o != Ordering::Less,
     }
 }
 
