@@ -110,7 +110,8 @@ fn q6(snapshot: &Snapshot, n: usize, answers: Option<&Path>) -> anyhow::Result<(
     let mut times = Vec::new();
     let mut out = String::from("trace_id,component,time\n");
     let start = Instant::now();
-    for &id in &picked {
+    let repeat: usize = std::env::var("SEAM_BENCH_Q6_REPEAT").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+    for &id in picked.iter().cycle().take(picked.len() * repeat) {
         let t = Instant::now();
         let table = seamdb::query::query(&format!("TRACE '{}'", TraceId(id)), snapshot)?;
         times.push(t.elapsed().as_secs_f64() * 1e3);

@@ -24,7 +24,7 @@ pub struct Segment {
     map: Mmap,
     rows: usize,
     time_range: Option<(i64, i64)>,
-    builtin: HashMap<SectionKind, Range<usize>>,
+    builtin: Sections,
     fields: Vec<SegmentField>,
     derived: Derived,
     /// Built at the first trace lookup (see [`TraceLookup`]).
@@ -43,11 +43,34 @@ impl std::fmt::Debug for Derived {
     }
 }
 
+/// A segment's or a field's sections by kind: a handful, so a short list beats a hash map
+/// on the lookups every column access makes.
+#[derive(Debug, Default)]
+struct Sections(Vec<(SectionKind, Range<usize>)>);
+
+impl Sections {
+    fn get(&self, kind: &SectionKind) -> Option<&Range<usize>> {
+        self.0.iter().find(|(k, _)| k == kind).map(|(_, r)| r)
+    }
+
+    /// Adds a section; a later one of the same kind replaces the earlier.
+    fn insert(&mut self, kind: SectionKind, range: Range<usize>) {
+        match self.0.iter_mut().find(|(k, _)| *k == kind) {
+            Some(slot) => slot.1 = range,
+            None => self.0.push((kind, range)),
+        }
+    }
+
+    fn values(&self) -> impl Iterator<Item = &Range<usize>> {
+        self.0.iter().map(|(_, r)| r)
+    }
+}
+
 #[derive(Debug)]
 struct SegmentField {
     name: String,
     ty: FieldType,
-    sections: HashMap<SectionKind, Range<usize>>,
+    sections: Sections,
 }
 
 impl Segment {
@@ -74,7 +97,7 @@ impl Segment {
             map,
             rows: 0,
             time_range: None,
-            builtin: HashMap::new(),
+            builtin: Sections::default(),
             fields: Vec::new(),
             derived: Derived::default(),
             trace_lookup: OnceLock::new(),
@@ -139,11 +162,11 @@ impl Segment {
             let name = r.str16("field name")?.to_owned();
             let code = r.u8("field type")?;
             let ty = FieldType::from_code(code).ok_or_else(|| r.corrupt(format!("unknown field type {code}")))?;
-            fields.push(SegmentField { name, ty, sections: HashMap::new() });
+            fields.push(SegmentField { name, ty, sections: Sections::default() });
         }
         let n_sections = r.u32("section count")?;
         let n_sections = r.len(n_sections as u64, 28, "section count")?;
-        let mut builtin = HashMap::new();
+        let mut builtin = Sections::default();
         for _ in 0..n_sections {
             let at = r.offset();
             let field = r.u32("section field")?;
@@ -194,7 +217,7 @@ impl Segment {
     fn check_shapes(&self) -> Result<()> {
         let rows = self.rows;
         let chunks = rows.div_ceil(CHUNK_ROWS);
-        let expect = |sections: &HashMap<SectionKind, Range<usize>>, kind: SectionKind, len: Option<usize>, required: bool| -> Result<()> {
+        let expect = |sections: &Sections, kind: SectionKind, len: Option<usize>, required: bool| -> Result<()> {
             match (sections.get(&kind), len) {
                 (None, _) if !required => Ok(()),
                 (None, _) => Err(self.corrupt(0, format!("missing {kind:?} section"))),
@@ -403,9 +426,12 @@ impl Segment {
     /// the trace at all, then a binary search over an in-memory sample of the sorted IDs and
     /// one block of the trace order finds its rows.
     pub fn trace_rows(&self, trace_id: u128) -> Vec<u32> {
-        let ids = self.trace_ids();
-        let order = self.trace_order();
-        self.trace_lookup.get_or_init(|| TraceLookup::build(ids, order)).rows(ids, order, trace_id)
+        let lookup = self.trace_lookup.get_or_init(|| TraceLookup::build(self.trace_ids(), self.trace_order()));
+        // Most segments hold none of a trace's events: answer those from the filter alone.
+        if !lookup.may_contain(trace_id) {
+            return Vec::new();
+        }
+        lookup.rows(self.trace_ids(), self.trace_order(), trace_id)
     }
 }
 
