@@ -114,6 +114,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--engines", default="duckdb,polars")
+    ap.add_argument("--queries", default="Q1,Q2,Q3,Q4,Q5,Q6", help="which of Q1..Q6 to run")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
     threads = [int(t) for t in args.threads.split(",")]
@@ -135,12 +136,12 @@ def main():
             ids = [l.strip() for l in open(os.path.join(args.answers, "q6_ids.txt")) if l.strip()]
         for t in threads:
             con.execute(f"SET threads = {t}")
-            for name, sql in DUCK.items():
+            for name, sql in ((n, q) for n, q in DUCK.items() if n in args.queries.split(",")):
                 rows = con.execute(sql).fetchall()
                 median, lo, hi = timed(lambda: con.execute(sql).fetchall(), args.runs)
                 diff = compare(name, to_rows(name, rows), args.answers) if args.answers else None
                 print(json.dumps({"engine": "duckdb", "threads": t, "query": name, "median_ms": median, "min_ms": lo, "max_ms": hi, "max_abs_diff": diff}), flush=True)
-            if ids:
+            if ids and "Q6" in args.queries.split(","):
                 in_list = ",".join(ids)
                 sql = f"""SELECT trace_id, 'feedback' AS component, time FROM feedback WHERE trace_id IN ({in_list})
                           UNION ALL SELECT trace_id, 'inference', time FROM inference WHERE trace_id IN ({in_list})"""
@@ -166,7 +167,7 @@ import polars as pl
 inf = pl.read_csv({inf_csv!r}, schema_overrides={{"trace_id": pl.UInt64}}).with_columns(pl.col("time").str.to_datetime(time_unit="us", time_zone="UTC")).lazy()
 fb = pl.read_csv({fb_csv!r}, schema_overrides={{"trace_id": pl.UInt64}}).with_columns(pl.col("time").str.to_datetime(time_unit="us", time_zone="UTC")).lazy()
 inf, fb = inf.collect().lazy(), fb.collect().lazy()
-for name, lf in q.polars_queries(pl, inf, fb).items():
+for name, lf in ((n, l) for n, l in q.polars_queries(pl, inf, fb).items() if n in {args.queries.split(",")!r}):
     rows = lf.collect().rows()
     median, lo, hi = q.timed(lambda: lf.collect(), {args.runs})
     diff = q.compare(name, q.to_rows(name, rows), {args.answers!r}) if {args.answers!r} else None
