@@ -12,3 +12,4 @@ mod queries;
 mod recovery;
 mod roundtrip;
 mod schema;
+mod server;

@@ -26,6 +26,7 @@ enum Command {
     Check(commands::check::Args),
     Trace(commands::trace::Args),
     Compact(commands::compact::Args),
+    Serve(commands::serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
         Command::Check(a) => commands::check::run(a),
         Command::Trace(a) => commands::trace::run(a),
         Command::Compact(a) => commands::compact::run(a),
+        Command::Serve(a) => commands::serve::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

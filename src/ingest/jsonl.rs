@@ -52,9 +52,9 @@ fn trim_line(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-type RowError = (Option<usize>, String);
+pub(super) type RowError = (Option<usize>, String);
 
-fn row(
+pub(super) fn row(
     text: &[u8],
     builder: &mut BatchBuilder,
     schema: &seamdb_storage::Schema,

@@ -76,6 +76,26 @@ pub fn ingest(db: &Db, component: &str, input: impl Read, options: &IngestOption
     Ok(report)
 }
 
+/// Parses JSON Lines (one object per line, as `seam ingest --format jsonl` reads) into one
+/// batch for [`Db::append`]: the server's APPEND. Field types are checked against the
+/// component's schema as it stands; the first bad line is an error with its line and column.
+pub fn json_batch(db: &Db, component: &str, text: &[u8], options: &IngestOptions) -> Result<seamdb_storage::Batch> {
+    let schema = db.snapshot().component(component).map(|c| c.schema().clone()).unwrap_or_default();
+    let mut builder = seamdb_storage::BatchBuilder::new();
+    for (n, line) in text.split(|&b| b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        jsonl::row(line, &mut builder, &schema, component, options)
+            .map_err(|(column, message)| Error::input(n as u64 + 1, column, message))?;
+    }
+    if builder.rows() == 0 {
+        return Err(Error::input(1, None, "the input holds no events"));
+    }
+    Ok(builder.finish()?)
+}
+
 /// Where both readers put their rows and report their bad ones.
 pub(crate) struct Sink<'a, 'db> {
     load: &'a mut BulkLoad<'db>,

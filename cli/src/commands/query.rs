@@ -10,19 +10,34 @@ use std::path::PathBuf;
 /// Parse errors point at line and column. docs/QUERY.md has the whole language.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Database directory.
+    /// Database directory (with --remote: ignored, write "-").
     db: PathBuf,
     /// The statement, e.g. "SELECT count(), mean(score) FROM inference GROUP BY window(1h)".
     seamql: String,
     /// Output: an aligned table, one JSON array of objects, or CSV with a header.
     #[arg(long, default_value = "table", value_parser = ["table", "json", "csv"])]
     format: String,
+    /// Ask a `seam serve` at HOST:PORT instead of opening the directory.
+    #[arg(long, value_name = "HOST:PORT")]
+    remote: Option<String>,
+    /// With --remote: a file holding the server's token.
+    #[arg(long, requires = "remote")]
+    token_file: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let statement = seamdb::query::parse(&args.seamql)?;
-    let db = super::open_existing(&args.db)?;
-    let table = seamdb::query::execute(&statement, &db.snapshot())?;
+    let table = match &args.remote {
+        Some(addr) => {
+            let token = args.token_file.as_ref().map(std::fs::read).transpose()?.map(|t| t.trim_ascii().to_vec());
+            let mut client = seamdb_server::Client::connect(addr.as_str(), token.as_deref())?;
+            client.query(&args.seamql)?
+        }
+        None => {
+            let statement = seamdb::query::parse(&args.seamql)?;
+            let db = super::open_existing(&args.db)?;
+            seamdb::query::execute(&statement, &db.snapshot())?
+        }
+    };
     match args.format.as_str() {
         "json" => println!("{}", table.to_json()),
         "csv" => print!("{}", table.to_csv()),

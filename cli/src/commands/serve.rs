@@ -1,0 +1,59 @@
+//! `seam serve`: the database over TCP (docs/PROTOCOL.md).
+
+use seamdb_server::{Config, Server};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Serve a database over TCP: appends (acknowledged once durable), SeamQL queries and trace
+/// lookups from many clients at once. The protocol is in docs/PROTOCOL.md; SIGTERM or
+/// SIGINT stops accepting, finishes what is in flight, flushes and exits 0.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Database directory (created if missing).
+    db: PathBuf,
+    /// Address to listen on. Loopback by default; anything else exposes the database to
+    /// the network, so use --token-file with it.
+    #[arg(long, default_value = "127.0.0.1:7878")]
+    listen: SocketAddr,
+    /// File holding the token clients must present (surrounding whitespace is ignored).
+    #[arg(long)]
+    token_file: Option<PathBuf>,
+    /// Largest frame accepted, in MiB.
+    #[arg(long, default_value_t = 64)]
+    max_frame_mib: u64,
+    /// Most connections served at once.
+    #[arg(long, default_value_t = 256)]
+    max_connections: usize,
+    /// Seconds a connection may stay silent (or pause inside a frame) before it is closed.
+    #[arg(long, default_value_t = 300)]
+    idle_timeout_s: u64,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let token = match &args.token_file {
+        Some(path) => {
+            let text = std::fs::read(path).map_err(|e| anyhow::anyhow!("reading the token file {}: {e}", path.display()))?;
+            let token = text.trim_ascii().to_vec();
+            anyhow::ensure!(!token.is_empty(), "the token file {} is empty", path.display());
+            Some(token)
+        }
+        None => None,
+    };
+    let db = Arc::new(seamdb::Db::open(&args.db)?);
+    let config = Config {
+        listen: args.listen,
+        token,
+        max_frame: args.max_frame_mib << 20,
+        max_connections: args.max_connections,
+        idle_timeout: Duration::from_secs(args.idle_timeout_s),
+    };
+    let server = Server::bind(db, config).map_err(|e| anyhow::anyhow!("listening on {}: {e}", args.listen))?;
+    let stopper = server.stopper()?;
+    ctrlc::set_handler(move || stopper.stop())?;
+    eprintln!("serving {} on {}", args.db.display(), server.local_addr()?);
+    server.run()?;
+    eprintln!("stopped; everything acknowledged is on disk");
+    Ok(())
+}

@@ -1,0 +1,254 @@
+//! `seam serve`: a thread per connection over a shared [`Db`]. Appends from all connections
+//! meet in the database's group commit, and a reply to an APPEND is sent only after
+//! `Db::append` returns — that is, once the batch is durable under the database's
+//! durability mode. Queries run on snapshots, so they never wait for appends.
+
+use crate::frame::{Frame, FrameError};
+use crate::protocol::{ErrorCode, Reply, Request, VERSION};
+use seamdb::ingest::{json_batch, IngestOptions};
+use seamdb::query::ast::Statement;
+use seamdb::Db;
+use std::collections::HashMap;
+use std::io::{self, BufReader, BufWriter};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How the server listens and what it allows.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Loopback unless told otherwise.
+    pub listen: SocketAddr,
+    /// With a token, nothing but HELLO and AUTH is served before the client presents it.
+    pub token: Option<Vec<u8>>,
+    /// Largest frame accepted, in bytes after the length prefix.
+    pub max_frame: u64,
+    pub max_connections: usize,
+    /// A connection that sends nothing for this long is closed; a frame must also arrive
+    /// without a pause this long between its bytes.
+    pub idle_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            listen: "127.0.0.1:7878".parse().expect("a valid address"),
+            token: None,
+            max_frame: 64 << 20,
+            max_connections: 256,
+            idle_timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+/// A bound server; [`Server::run`] serves until [`Stopper::stop`].
+#[derive(Debug)]
+pub struct Server {
+    listener: TcpListener,
+    db: Arc<Db>,
+    config: Config,
+    stop: Arc<AtomicBool>,
+    open: Arc<OpenConnections>,
+}
+
+/// The open connections, so that a stop can end their waits for a next request.
+#[derive(Debug, Default)]
+struct OpenConnections(Mutex<HashMap<u64, TcpStream>>);
+
+/// Stops a running server: it accepts no more connections, lets every connection finish the
+/// request it is serving, flushes the database and returns from [`Server::run`].
+#[derive(Clone, Debug)]
+pub struct Stopper {
+    stop: Arc<AtomicBool>,
+    addr: SocketAddr,
+    open: Arc<OpenConnections>,
+}
+
+impl Stopper {
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // A connection waiting for its next request reads end-of-stream and closes; one
+        // serving a request finishes it first, then sees the flag.
+        for stream in self.open.0.lock().unwrap_or_else(|e| e.into_inner()).values() {
+            let _ = stream.shutdown(Shutdown::Read);
+        }
+        // Wake the accept loop.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+    }
+}
+
+impl Server {
+    pub fn bind(db: Arc<Db>, config: Config) -> io::Result<Server> {
+        let listener = TcpListener::bind(config.listen)?;
+        Ok(Server { listener, db, config, stop: Arc::new(AtomicBool::new(false)), open: Arc::default() })
+    }
+
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn stopper(&self) -> io::Result<Stopper> {
+        Ok(Stopper { stop: self.stop.clone(), addr: self.local_addr()?, open: self.open.clone() })
+    }
+
+    /// Serves until stopped; then waits for open connections to finish their current
+    /// request and flushes the database.
+    pub fn run(self) -> io::Result<()> {
+        let active = Arc::new(AtomicUsize::new(0));
+        let mut next_id = 0u64;
+        std::thread::scope(|s| {
+            for stream in self.listener.incoming() {
+                if self.stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                if active.load(Ordering::SeqCst) >= self.config.max_connections {
+                    refuse(stream, ErrorCode::Busy, "the server is at its connection limit; try again later");
+                    continue;
+                }
+                active.fetch_add(1, Ordering::SeqCst);
+                let id = next_id;
+                next_id += 1;
+                if let Ok(clone) = stream.try_clone() {
+                    self.open.0.lock().unwrap_or_else(|e| e.into_inner()).insert(id, clone);
+                }
+                let active = active.clone();
+                let (db, config, stop, open) = (&*self.db, &self.config, &*self.stop, &*self.open);
+                s.spawn(move || {
+                    let _ = Connection { db, config, stop }.serve(stream);
+                    open.0.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+                    active.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        });
+        self.db.flush().map_err(io::Error::other)
+    }
+}
+
+/// Tells a client why it is turned away, and closes.
+fn refuse(stream: TcpStream, code: ErrorCode, message: &str) {
+    let mut w = BufWriter::new(stream);
+    let _ = Reply::Error { code, message: message.into() }.to_frame().write_to(&mut w);
+}
+
+struct Connection<'s> {
+    db: &'s Db,
+    config: &'s Config,
+    stop: &'s AtomicBool,
+}
+
+impl Connection<'_> {
+    fn serve(&self, stream: TcpStream) -> io::Result<()> {
+        stream.set_read_timeout(Some(self.config.idle_timeout))?;
+        stream.set_write_timeout(Some(self.config.idle_timeout))?;
+        stream.set_nodelay(true)?;
+        let mut reader = BufReader::new(stream.try_clone()?);
+        let mut writer = BufWriter::new(stream);
+        let mut greeted = false;
+        let mut authorized = self.config.token.is_none();
+        loop {
+            if self.stop.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            let frame = match Frame::read_from(&mut reader, self.config.max_frame) {
+                Ok(Some(frame)) => frame,
+                Ok(None) => return Ok(()),
+                Err(e) => {
+                    let (code, message) = match &e {
+                        FrameError::TooLarge { .. } => (ErrorCode::TooLarge, e.to_string()),
+                        FrameError::Io(io) if matches!(io.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                            (ErrorCode::Timeout, format!("no complete frame for {} s", self.config.idle_timeout.as_secs()))
+                        }
+                        _ => (ErrorCode::Malformed, e.to_string()),
+                    };
+                    let _ = Reply::Error { code, message }.to_frame().write_to(&mut writer);
+                    return Ok(());
+                }
+            };
+            let request = match Request::from_frame(&frame) {
+                Ok(Some(r)) => r,
+                Ok(None) => {
+                    let message = format!("unknown request kind 0x{:02x}", frame.kind);
+                    Reply::Error { code: ErrorCode::UnknownKind, message }.to_frame().write_to(&mut writer)?;
+                    continue;
+                }
+                Err(e) => {
+                    Reply::Error { code: ErrorCode::Malformed, message: e.to_string() }.to_frame().write_to(&mut writer)?;
+                    return Ok(());
+                }
+            };
+            // HELLO first, then AUTH if the server has a token; a broken sequence closes.
+            let (reply, close) = match (&request, greeted, authorized) {
+                (Request::Hello { version }, false, _) if *version == VERSION => {
+                    greeted = true;
+                    (Reply::Ready { version: VERSION, auth_required: !authorized }, false)
+                }
+                (Request::Hello { version }, false, _) => (
+                    error(
+                        ErrorCode::UnsupportedVersion,
+                        format!("protocol version {version} is not spoken here; this server speaks {VERSION}"),
+                    ),
+                    true,
+                ),
+                (Request::Hello { .. }, true, _) => (error(ErrorCode::Sequence, "HELLO was already sent".into()), true),
+                (_, false, _) => (error(ErrorCode::Sequence, "the first frame must be HELLO".into()), true),
+                (Request::Auth { token }, true, _) => match &self.config.token {
+                    Some(expected) if constant_time_eq(expected, token) => {
+                        authorized = true;
+                        (Reply::Ok, false)
+                    }
+                    Some(_) => (error(ErrorCode::AuthFailed, "wrong token".into()), true),
+                    None => (Reply::Ok, false),
+                },
+                (_, true, false) => (error(ErrorCode::AuthRequired, "this server needs AUTH with its token first".into()), true),
+                (request, true, true) => (self.answer(request), false),
+            };
+            reply.to_frame().write_to(&mut writer)?;
+            if close {
+                return Ok(());
+            }
+        }
+    }
+
+    fn answer(&self, request: &Request) -> Reply {
+        match request {
+            Request::Ping => Reply::Pong,
+            Request::Query(text) => match seamdb::query::query(text, &self.db.snapshot()) {
+                Ok(table) => Reply::Table(table),
+                Err(e) => error(ErrorCode::Query, e.to_string()),
+            },
+            Request::Trace(id) => match seamdb::query::execute(&Statement::Trace(id.clone()), &self.db.snapshot()) {
+                Ok(table) => Reply::Table(table),
+                Err(e) => error(ErrorCode::Query, e.to_string()),
+            },
+            Request::AppendJson { component, rows } => {
+                let batch = match json_batch(self.db, component, rows, &IngestOptions::default()) {
+                    Ok(batch) => batch,
+                    Err(e) => return error(ErrorCode::Append, e.to_string()),
+                };
+                let n = batch.rows() as u64;
+                match self.db.append(component, batch) {
+                    Ok(()) => Reply::Appended(n),
+                    Err(e @ seamdb::storage::Error::Invalid(_)) => error(ErrorCode::Append, e.to_string()),
+                    Err(e) => error(ErrorCode::Storage, e.to_string()),
+                }
+            }
+            Request::Flush => match self.db.flush() {
+                Ok(()) => Reply::Ok,
+                Err(e) => error(ErrorCode::Storage, e.to_string()),
+            },
+            Request::Hello { .. } | Request::Auth { .. } => error(ErrorCode::Sequence, "out of sequence".into()),
+        }
+    }
+}
+
+fn error(code: ErrorCode, message: String) -> Reply {
+    Reply::Error { code, message }
+}
+
+/// Compares without an early exit, so the time taken says nothing about where a guess went
+/// wrong (the length, which is not secret here, does end it early).
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -1,0 +1,249 @@
+//! `seam serve` over TCP (SPEC §6): every request through a live server, every error path,
+//! authentication, many clients at once, a graceful stop, and the hex examples of
+//! docs/PROTOCOL.md.
+
+use crate::support::{open, small_options, temp};
+use seamdb::query::Cell;
+use seamdb_server::frame::Frame;
+use seamdb_server::protocol::{kind, ErrorCode, Reply, Request, VERSION};
+use seamdb_server::{Client, ClientError, Config, Server};
+use std::io::Write;
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A server on an ephemeral loopback port, running on its own thread until dropped.
+struct Running {
+    addr: SocketAddr,
+    stopper: seamdb_server::Stopper,
+    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Running {
+    fn start(config: Config) -> Running {
+        let dir = temp();
+        let db = Arc::new(open(dir.path(), small_options()));
+        let server = Server::bind(db, Config { listen: "127.0.0.1:0".parse().unwrap(), ..config }).unwrap();
+        let (addr, stopper) = (server.local_addr().unwrap(), server.stopper().unwrap());
+        Running { addr, stopper, thread: Some(std::thread::spawn(move || server.run())), _dir: dir }
+    }
+
+    fn stop(&mut self) {
+        self.stopper.stop();
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap().unwrap();
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn rows(ids: std::ops::Range<u64>) -> Vec<u8> {
+    ids.map(|i| format!("{{\"trace_id\": {i}, \"time\": \"2026-01-05T00:00:{:02}Z\", \"score\": 0.5, \"country\": \"US\"}}\n", i % 60))
+        .collect::<String>()
+        .into_bytes()
+}
+
+fn count(client: &mut Client) -> i64 {
+    match &client.query("SELECT count() AS n FROM inference").unwrap().rows[0][0] {
+        Cell::Int(n) => *n,
+        other => panic!("count is {other:?}"),
+    }
+}
+
+#[test]
+fn every_request_works_through_a_live_server() {
+    let server = Running::start(Config::default());
+    let mut c = Client::connect(server.addr, None).unwrap();
+    c.ping().unwrap();
+    assert_eq!(c.append_json("inference", &rows(0..10)).unwrap(), 10);
+    assert_eq!(count(&mut c), 10);
+    let trace = c.trace("3").unwrap();
+    assert_eq!(trace.rows.len(), 1);
+    assert!(trace.columns.contains(&"inference.score".to_string()));
+    c.flush().unwrap();
+    // A query error is an error frame, and the connection goes on.
+    match c.query("SELEC nonsense") {
+        Err(ClientError::Server { code: ErrorCode::Query, message }) => assert!(message.contains("line 1"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    // So is a bad row, with its line; nothing of that batch is stored.
+    let mut bad = rows(10..12);
+    bad.extend_from_slice(b"{\"trace_id\": 99, \"time\": \"yesterday\"}\n");
+    match c.append_json("inference", &bad) {
+        Err(ClientError::Server { code: ErrorCode::Append, message }) => assert!(message.contains("line 3"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(count(&mut c), 10);
+    // After both errors the connection still serves.
+    assert_eq!(c.call(&Request::Ping).unwrap(), Reply::Pong);
+}
+
+/// Sends raw bytes on a fresh connection and returns the replies until the server closes.
+fn raw(addr: SocketAddr, bytes: &[u8]) -> Vec<Reply> {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(bytes).unwrap();
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut replies = Vec::new();
+    while let Ok(Some(frame)) = Frame::read_from(&mut s, 1 << 20) {
+        replies.push(Reply::from_frame(&frame).unwrap());
+    }
+    replies
+}
+
+fn hello() -> Vec<u8> {
+    Request::Hello { version: VERSION }.to_frame().encode()
+}
+
+fn code(reply: &Reply) -> Option<ErrorCode> {
+    match reply {
+        Reply::Error { code, .. } => Some(*code),
+        _ => None,
+    }
+}
+
+#[test]
+fn bad_frames_get_an_error_and_a_closed_connection_while_others_are_served() {
+    let server = Running::start(Config { max_frame: 1024, ..Config::default() });
+    let mut honest = Client::connect(server.addr, None).unwrap();
+    let cases: Vec<(Vec<u8>, ErrorCode)> = vec![
+        // Not HELLO first.
+        (Request::Ping.to_frame().encode(), ErrorCode::Sequence),
+        // A length prefix far over the limit.
+        ([hello(), vec![0xff, 0xff, 0xff, 0x7f, kind::QUERY]].concat(), ErrorCode::TooLarge),
+        // A frame cut short.
+        ([hello(), vec![10, 0, 0, 0, kind::QUERY, b'S']].concat(), ErrorCode::Malformed),
+        // An empty frame.
+        ([hello(), vec![0, 0, 0, 0]].concat(), ErrorCode::Malformed),
+        // A payload that does not match its kind.
+        ([hello(), Frame::new(kind::QUERY, vec![0xff, 0xfe]).encode()].concat(), ErrorCode::Malformed),
+        // Another protocol version.
+        (Request::Hello { version: 99 }.to_frame().encode(), ErrorCode::UnsupportedVersion),
+        // HELLO twice.
+        ([hello(), hello()].concat(), ErrorCode::Sequence),
+    ];
+    for (bytes, expected) in cases {
+        let replies = raw(server.addr, &bytes);
+        assert_eq!(replies.last().and_then(code), Some(expected), "{bytes:02x?} gave {replies:?}");
+    }
+    // An unknown kind is answered and the connection stays open for the next request.
+    let replies = raw(server.addr, &[hello(), Frame::new(0x70, vec![]).encode(), Request::Ping.to_frame().encode()].concat());
+    assert_eq!(replies.iter().map(code).collect::<Vec<_>>(), vec![None, Some(ErrorCode::UnknownKind), None]);
+    assert_eq!(replies[2], Reply::Pong);
+    honest.ping().unwrap();
+}
+
+#[test]
+fn a_token_guards_everything_but_hello_and_auth() {
+    let server = Running::start(Config { token: Some(b"s3cret".to_vec()), ..Config::default() });
+    let replies = raw(server.addr, &[hello(), Request::Ping.to_frame().encode()].concat());
+    assert_eq!(replies[0], Reply::Ready { version: VERSION, auth_required: true });
+    assert_eq!(code(&replies[1]), Some(ErrorCode::AuthRequired));
+    match Client::connect(server.addr, Some(b"guess")) {
+        Err(ClientError::Server { code: ErrorCode::AuthFailed, .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    let mut c = Client::connect(server.addr, Some(b"s3cret")).unwrap();
+    c.ping().unwrap();
+}
+
+#[test]
+fn many_clients_append_and_query_at_once_and_every_acknowledged_row_is_there() {
+    let mut server = Running::start(Config::default());
+    let clients = 64u64;
+    std::thread::scope(|s| {
+        for k in 0..clients {
+            let addr = server.addr;
+            s.spawn(move || {
+                let mut c = Client::connect(addr, None).unwrap();
+                for round in 0..5u64 {
+                    let base = (k * 5 + round) * 20;
+                    assert_eq!(c.append_json("inference", &rows(base..base + 20)).unwrap(), 20);
+                    if k % 2 == 0 {
+                        assert!(count(&mut c) >= 20);
+                    }
+                }
+            });
+        }
+    });
+    let mut c = Client::connect(server.addr, None).unwrap();
+    assert_eq!(count(&mut c) as u64, clients * 5 * 20);
+    drop(c);
+    // A stop ends idle connections and returns once the database is flushed.
+    let idle = Client::connect(server.addr, None).unwrap();
+    server.stop();
+    drop(idle);
+}
+
+/// The hex examples in docs/PROTOCOL.md are these frames' bytes.
+#[test]
+fn protocol_doc_examples_are_the_real_bytes() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/PROTOCOL.md")).unwrap();
+    let hex = |f: Frame| f.encode().iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ");
+    let examples = [
+        Request::Hello { version: VERSION }.to_frame(),
+        Request::Auth { token: b"s3cret".to_vec() }.to_frame(),
+        Request::Ping.to_frame(),
+        Request::Query("SHOW COMPONENTS".into()).to_frame(),
+        Request::Trace("42".into()).to_frame(),
+        Request::AppendJson { component: "fb".into(), rows: b"{\"trace_id\":1,\"time\":0,\"label\":1}\n".to_vec() }.to_frame(),
+        Request::Flush.to_frame(),
+        Reply::Ready { version: VERSION, auth_required: false }.to_frame(),
+        Reply::Ok.to_frame(),
+        Reply::Pong.to_frame(),
+        Reply::Appended(3).to_frame(),
+        Reply::Error { code: ErrorCode::AuthFailed, message: "wrong token".into() }.to_frame(),
+        Reply::Table(seamdb::query::Table { columns: vec!["n".into()], rows: vec![vec![Cell::Int(2)]] }).to_frame(),
+    ];
+    for frame in examples {
+        let h = hex(frame.clone());
+        assert!(doc.contains(&h), "docs/PROTOCOL.md lacks the bytes of {frame:?}:\n{h}");
+    }
+}
+
+/// `seam serve` itself: it serves (also `seam query --remote`), and SIGTERM makes it flush and exit 0 with every
+/// acknowledged row on disk.
+#[test]
+fn seam_serve_stops_cleanly_on_sigterm() {
+    let dir = temp();
+    let db = dir.path().join("db");
+    // A free port: bind, note it, let it go.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut child = crate::support::seam()
+        .args(["serve", db.to_str().unwrap(), "--listen", &addr.to_string()])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut client = None;
+    for _ in 0..200 {
+        match Client::connect(addr, None) {
+            Ok(c) => {
+                client = Some(c);
+                break;
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(25)),
+        }
+    }
+    let mut client = client.expect("seam serve did not come up");
+    assert_eq!(client.append_json("inference", &rows(0..25)).unwrap(), 25);
+    let out = crate::support::seam()
+        .args(["query", "-", "SELECT count() AS n FROM inference", "--format", "csv", "--remote", &addr.to_string()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "n\n25\n");
+    let sent = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(sent.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "seam serve exited with {status}");
+    drop(client);
+    let db = seamdb::Db::open(&db).unwrap();
+    assert_eq!(db.snapshot().component("inference").unwrap().rows(), 25);
+}
