@@ -66,6 +66,15 @@ fn every_request_works_through_a_live_server() {
     let trace = c.trace("3").unwrap();
     assert_eq!(trace.rows.len(), 1);
     assert!(trace.columns.contains(&"inference.score".to_string()));
+    // The columnar append, with a tag and nulls, lands like the JSON one.
+    let mut b = seamdb::BatchBuilder::new();
+    for i in 100..150u128 {
+        let score = if i % 5 == 0 { seamdb::Value::Null } else { seamdb::Value::Float(0.25) };
+        b.push(i, 1_767_571_200_000_000, &[("score", score), ("country", seamdb::Value::Tag("DE".into()))]).unwrap();
+    }
+    assert_eq!(c.append_batch("inference", &b.finish().unwrap()).unwrap(), 50);
+    let t = c.query("SELECT count() AS n, count(score) AS k FROM inference WHERE country = 'DE'").unwrap();
+    assert_eq!(t.rows, vec![vec![Cell::Int(50), Cell::Int(40)]]);
     c.flush().unwrap();
     // A query error is an error frame, and the connection goes on.
     match c.query("SELEC nonsense") {
@@ -79,7 +88,7 @@ fn every_request_works_through_a_live_server() {
         Err(ClientError::Server { code: ErrorCode::Append, message }) => assert!(message.contains("line 3"), "{message}"),
         other => panic!("{other:?}"),
     }
-    assert_eq!(count(&mut c), 10);
+    assert_eq!(count(&mut c), 60);
     // After both errors the connection still serves.
     assert_eq!(c.call(&Request::Ping).unwrap(), Reply::Pong);
 }
@@ -194,6 +203,11 @@ fn protocol_doc_examples_are_the_real_bytes() {
         Request::Trace("42".into()).to_frame(),
         Request::AppendJson { component: "fb".into(), rows: b"{\"trace_id\":1,\"time\":0,\"label\":1}\n".to_vec() }.to_frame(),
         Request::Flush.to_frame(),
+        Request::append_columns("fb", &{
+            let mut b = seamdb::BatchBuilder::new();
+            b.push(1, 0, &[("label", seamdb::Value::Int(1))]).unwrap();
+            b.finish().unwrap()
+        }),
         Reply::Ready { version: VERSION, auth_required: false }.to_frame(),
         Reply::Ok.to_frame(),
         Reply::Pong.to_frame(),

@@ -52,7 +52,11 @@ impl Client {
 
     /// Sends one request and reads its reply; an error frame becomes `ClientError::Server`.
     pub fn call(&mut self, request: &Request) -> Result<Reply, ClientError> {
-        request.to_frame().write_to(&mut self.writer)?;
+        self.send(&request.to_frame())
+    }
+
+    fn send(&mut self, frame: &Frame) -> Result<Reply, ClientError> {
+        frame.write_to(&mut self.writer)?;
         let frame = Frame::read_from(&mut self.reader, MAX_REPLY)?.ok_or(ClientError::Closed)?;
         match Reply::from_frame(&frame)? {
             Reply::Error { code, message } => Err(ClientError::Server { code, message }),
@@ -93,6 +97,14 @@ impl Client {
     /// Appends JSON Lines to `component`; returns when the rows are durable.
     pub fn append_json(&mut self, component: &str, rows: &[u8]) -> Result<u64, ClientError> {
         match self.call(&Request::AppendJson { component: component.to_owned(), rows: rows.to_vec() })? {
+            Reply::Appended(n) => Ok(n),
+            other => Err(ClientError::Unexpected(Box::new(other))),
+        }
+    }
+
+    /// Appends a batch of columns to `component` (the fast path); returns when durable.
+    pub fn append_batch(&mut self, component: &str, batch: &seamdb::Batch) -> Result<u64, ClientError> {
+        match self.send(&Request::append_columns(component, batch))? {
             Reply::Appended(n) => Ok(n),
             other => Err(ClientError::Unexpected(Box::new(other))),
         }

@@ -3,6 +3,8 @@
 
 use crate::frame::Frame;
 use seamdb::query::{Cell, Table};
+use seamdb::storage::{Column, ColumnData, Validity};
+use seamdb::Batch;
 
 /// The protocol version this build speaks.
 pub const VERSION: u16 = 1;
@@ -16,6 +18,7 @@ pub mod kind {
     pub const TRACE: u8 = 0x05;
     pub const APPEND_JSON: u8 = 0x06;
     pub const FLUSH: u8 = 0x07;
+    pub const APPEND_COLUMNS: u8 = 0x08;
 
     pub const READY: u8 = 0x81;
     pub const OK: u8 = 0x82;
@@ -26,7 +29,7 @@ pub mod kind {
 }
 
 /// What a client asks.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Request {
     /// The first frame of a connection: the client's protocol version.
     Hello {
@@ -47,6 +50,11 @@ pub enum Request {
     },
     /// Make everything appended so far durable, whatever the durability mode.
     Flush,
+    /// Events of one component as columns (the fast path; layout in docs/PROTOCOL.md).
+    AppendColumns {
+        component: String,
+        batch: Batch,
+    },
 }
 
 /// What the server answers.
@@ -173,7 +181,13 @@ impl Request {
                 Frame::new(kind::APPEND_JSON, p)
             }
             Request::Flush => Frame::new(kind::FLUSH, Vec::new()),
+            Request::AppendColumns { component, batch } => Request::append_columns(component, batch),
         }
+    }
+
+    /// An APPEND_COLUMNS frame straight from a borrowed batch (no copy of the batch).
+    pub fn append_columns(component: &str, batch: &Batch) -> Frame {
+        Frame::new(kind::APPEND_COLUMNS, encode_batch(component, batch))
     }
 
     /// The request a frame holds; `Ok(None)` for a kind this version does not know.
@@ -191,11 +205,142 @@ impl Request {
                 return Ok(Some(Request::AppendJson { component, rows: c.0.to_vec() }));
             }
             kind::FLUSH => Request::Flush,
+            kind::APPEND_COLUMNS => {
+                let (component, batch) = decode_batch(&mut c)?;
+                Request::AppendColumns { component, batch }
+            }
             _ => return Ok(None),
         };
         c.end("the request")?;
         Ok(Some(request))
     }
+}
+
+/// Field types of an APPEND_COLUMNS batch.
+mod field {
+    pub const FLOAT: u8 = 1;
+    pub const INT: u8 = 2;
+    pub const BOOL: u8 = 3;
+    pub const TAG: u8 = 4;
+}
+
+/// `u16` component length, component, `u32` rows, `u8` trace-ID width (8 or 16 bytes), the
+/// IDs, `i64` times (µs), `u16` fields, and per field: `u16` name length, name, `u8` type,
+/// `u8` 1 if a validity follows (`ceil(rows / 64)` `u64` words, bit set = present), then
+/// the values (`f64`, `i64` or a `u8` per row; for tags a `u32` dictionary size, each value
+/// as `u16` length and bytes, then a `u32` code per row).
+fn encode_batch(component: &str, batch: &Batch) -> Vec<u8> {
+    let rows = batch.rows();
+    let wide = batch.trace_ids().iter().any(|&id| id >> 64 != 0);
+    let mut out = Vec::with_capacity(32 + rows * 40);
+    out.extend_from_slice(&(component.len() as u16).to_le_bytes());
+    out.extend_from_slice(component.as_bytes());
+    out.extend_from_slice(&(rows as u32).to_le_bytes());
+    out.push(if wide { 16 } else { 8 });
+    for &id in batch.trace_ids() {
+        if wide {
+            out.extend_from_slice(&id.to_le_bytes());
+        } else {
+            out.extend_from_slice(&(id as u64).to_le_bytes());
+        }
+    }
+    batch.times().iter().for_each(|t| out.extend_from_slice(&t.to_le_bytes()));
+    out.extend_from_slice(&(batch.fields().len() as u16).to_le_bytes());
+    for (name, column) in batch.fields() {
+        out.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        out.extend_from_slice(name.as_bytes());
+        out.push(match column.data {
+            ColumnData::Float(_) => field::FLOAT,
+            ColumnData::Int(_) => field::INT,
+            ColumnData::Bool(_) => field::BOOL,
+            ColumnData::Tag { .. } => field::TAG,
+        });
+        match &column.validity {
+            Some(v) => {
+                out.push(1);
+                v.words().iter().for_each(|w| out.extend_from_slice(&w.to_le_bytes()));
+            }
+            None => out.push(0),
+        }
+        match &column.data {
+            ColumnData::Float(v) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+            ColumnData::Int(v) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+            ColumnData::Bool(v) => out.extend_from_slice(v),
+            ColumnData::Tag { dict, codes } => {
+                out.extend_from_slice(&(dict.len() as u32).to_le_bytes());
+                for value in dict {
+                    out.extend_from_slice(&(value.len() as u16).to_le_bytes());
+                    out.extend_from_slice(value.as_bytes());
+                }
+                codes.iter().for_each(|c| out.extend_from_slice(&c.to_le_bytes()));
+            }
+        }
+    }
+    out
+}
+
+fn decode_batch(c: &mut Cursor<'_>) -> Result<(String, Batch), Malformed> {
+    let n = c.u16("the component name's length")? as usize;
+    let component = c.str(n, "the component name")?.to_owned();
+    let rows = c.u32("the row count")? as usize;
+    let width = c.u8("the trace-ID width")?;
+    let ids: Vec<u128> = match width {
+        8 => c
+            .take(rows.saturating_mul(8), "the trace IDs")?
+            .chunks_exact(8)
+            .map(|b| u64::from_le_bytes(b.try_into().expect("8")) as u128)
+            .collect(),
+        16 => c
+            .take(rows.saturating_mul(16), "the trace IDs")?
+            .chunks_exact(16)
+            .map(|b| u128::from_le_bytes(b.try_into().expect("16")))
+            .collect(),
+        other => return Err(bad(format!("trace-ID width {other} (8 or 16)"))),
+    };
+    let times: Vec<i64> = words(c.take(rows.saturating_mul(8), "the times")?).into_iter().map(|w| w as i64).collect();
+    let fields = c.u16("the field count")? as usize;
+    let mut columns = Vec::with_capacity(fields.min(1024));
+    for _ in 0..fields {
+        let n = c.u16("a field name's length")? as usize;
+        let name = c.str(n, "a field name")?.to_owned();
+        let ty = c.u8("a field type")?;
+        let validity = match c.u8("a validity flag")? {
+            0 => None,
+            1 => Some(Validity::from_words(words(c.take(rows.div_ceil(64) * 8, "a validity")?), rows)),
+            other => return Err(bad(format!("validity flag {other}"))),
+        };
+        let data = match ty {
+            field::FLOAT => {
+                ColumnData::Float(words(c.take(rows.saturating_mul(8), "float values")?).into_iter().map(f64::from_bits).collect())
+            }
+            field::INT => ColumnData::Int(words(c.take(rows.saturating_mul(8), "int values")?).into_iter().map(|w| w as i64).collect()),
+            field::BOOL => ColumnData::Bool(c.take(rows, "bool values")?.to_vec()),
+            field::TAG => {
+                let size = c.u32("a dictionary size")? as usize;
+                let mut dict = Vec::with_capacity(size.min(c.0.len() / 2));
+                for _ in 0..size {
+                    let n = c.u16("a tag value's length")? as usize;
+                    dict.push(c.str(n, "a tag value")?.to_owned());
+                }
+                let codes = c
+                    .take(rows.saturating_mul(4), "tag codes")?
+                    .chunks_exact(4)
+                    .map(|b| u32::from_le_bytes(b.try_into().expect("4")))
+                    .collect();
+                ColumnData::Tag { dict, codes }
+            }
+            other => return Err(bad(format!("field type {other}"))),
+        };
+        columns.push((name, Column::new(data, validity)));
+    }
+    c.end("the batch")?;
+    let batch = Batch::new(ids, times, columns).map_err(|e| bad(e.to_string()))?;
+    Ok((component, batch))
+}
+
+/// Little-endian 8-byte words.
+fn words(bytes: &[u8]) -> Vec<u64> {
+    bytes.chunks_exact(8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes"))).collect()
 }
 
 /// Column types of a TABLE reply.
@@ -412,6 +557,32 @@ mod tests {
         let mut want = table;
         want.rows[0][5] = Cell::Float(2.0);
         assert_eq!(back, want);
+    }
+
+    #[test]
+    fn column_batches_round_trip() {
+        use seamdb::{BatchBuilder, Value};
+        for wide in [false, true] {
+            let mut b = BatchBuilder::new();
+            for i in 0..70u128 {
+                let id = if wide { i << 70 | i } else { i };
+                let score = if i % 7 == 0 { Value::Null } else { Value::Float(i as f64 / 10.0) };
+                let fields = [
+                    ("score", score),
+                    ("n", Value::Int(i as i64 - 5)),
+                    ("ok", Value::Bool(i % 2 == 0)),
+                    ("c", Value::Tag(format!("t{}", i % 3))),
+                ];
+                b.push(id, i as i64 * 1000, &fields).unwrap();
+            }
+            let batch = b.finish().unwrap();
+            let frame = Request::append_columns("inference", &batch);
+            assert_eq!(Request::from_frame(&frame).unwrap(), Some(Request::AppendColumns { component: "inference".into(), batch }));
+            // Every cut of the payload is an error, never a panic.
+            for cut in 0..frame.payload.len() {
+                assert!(Request::from_frame(&Frame::new(kind::APPEND_COLUMNS, frame.payload[..cut].to_vec())).is_err(), "cut at {cut}");
+            }
+        }
     }
 
     #[test]

@@ -179,8 +179,8 @@ impl Connection<'_> {
                 }
             };
             // HELLO first, then AUTH if the server has a token; a broken sequence closes.
-            let (reply, close) = match (&request, greeted, authorized) {
-                (Request::Hello { version }, false, _) if *version == VERSION => {
+            let (reply, close) = match (request, greeted, authorized) {
+                (Request::Hello { version }, false, _) if version == VERSION => {
                     greeted = true;
                     (Reply::Ready { version: VERSION, auth_required: !authorized }, false)
                 }
@@ -194,7 +194,7 @@ impl Connection<'_> {
                 (Request::Hello { .. }, true, _) => (error(ErrorCode::Sequence, "HELLO was already sent".into()), true),
                 (_, false, _) => (error(ErrorCode::Sequence, "the first frame must be HELLO".into()), true),
                 (Request::Auth { token }, true, _) => match &self.config.token {
-                    Some(expected) if constant_time_eq(expected, token) => {
+                    Some(expected) if constant_time_eq(expected, &token) => {
                         authorized = true;
                         (Reply::Ok, false)
                     }
@@ -211,34 +211,39 @@ impl Connection<'_> {
         }
     }
 
-    fn answer(&self, request: &Request) -> Reply {
+    fn answer(&self, request: Request) -> Reply {
         match request {
             Request::Ping => Reply::Pong,
-            Request::Query(text) => match seamdb::query::query(text, &self.db.snapshot()) {
+            Request::Query(text) => match seamdb::query::query(&text, &self.db.snapshot()) {
                 Ok(table) => Reply::Table(table),
                 Err(e) => error(ErrorCode::Query, e.to_string()),
             },
-            Request::Trace(id) => match seamdb::query::execute(&Statement::Trace(id.clone()), &self.db.snapshot()) {
+            Request::Trace(id) => match seamdb::query::execute(&Statement::Trace(id), &self.db.snapshot()) {
                 Ok(table) => Reply::Table(table),
                 Err(e) => error(ErrorCode::Query, e.to_string()),
             },
-            Request::AppendJson { component, rows } => {
-                let batch = match json_batch(self.db, component, rows, &IngestOptions::default()) {
-                    Ok(batch) => batch,
-                    Err(e) => return error(ErrorCode::Append, e.to_string()),
-                };
-                let n = batch.rows() as u64;
-                match self.db.append(component, batch) {
-                    Ok(()) => Reply::Appended(n),
-                    Err(e @ seamdb::storage::Error::Invalid(_)) => error(ErrorCode::Append, e.to_string()),
-                    Err(e) => error(ErrorCode::Storage, e.to_string()),
-                }
-            }
+            Request::AppendJson { component, rows } => match json_batch(self.db, &component, &rows, &IngestOptions::default()) {
+                Ok(batch) => self.append(&component, batch),
+                Err(e) => error(ErrorCode::Append, e.to_string()),
+            },
+            Request::AppendColumns { component, batch } => self.append(&component, batch),
             Request::Flush => match self.db.flush() {
                 Ok(()) => Reply::Ok,
                 Err(e) => error(ErrorCode::Storage, e.to_string()),
             },
             Request::Hello { .. } | Request::Auth { .. } => error(ErrorCode::Sequence, "out of sequence".into()),
+        }
+    }
+}
+
+impl Connection<'_> {
+    /// Appends and answers once the batch is durable.
+    fn append(&self, component: &str, batch: seamdb::Batch) -> Reply {
+        let n = batch.rows() as u64;
+        match self.db.append(component, batch) {
+            Ok(()) => Reply::Appended(n),
+            Err(e @ seamdb::storage::Error::Invalid(_)) => error(ErrorCode::Append, e.to_string()),
+            Err(e) => error(ErrorCode::Storage, e.to_string()),
         }
     }
 }
