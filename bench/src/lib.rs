@@ -4,3 +4,4 @@
 pub mod heap;
 pub mod machine;
 pub mod queries;
+pub mod tcp;

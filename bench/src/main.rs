@@ -82,6 +82,21 @@ enum Command {
         #[arg(long)]
         answers: Option<PathBuf>,
     },
+    /// Ingest over TCP: a `seam serve` in this process (durability sync) and one Rust client
+    /// sending the standard workload's `inference` batches as APPEND_COLUMNS (or JSON Lines),
+    /// each acknowledged once durable; then a small query's latency while ingest runs.
+    Tcp {
+        #[arg(long, default_value_t = 10_000_000)]
+        n: u64,
+        #[arg(long, default_value_t = 65_536)]
+        batch_rows: u64,
+        /// columns (APPEND_COLUMNS) or json (APPEND_JSON).
+        #[arg(long, default_value = "columns", value_parser = ["columns", "json"])]
+        format: String,
+        /// Database directory [default: a fresh temporary one].
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Writes the standard workload as CSV files (inference.csv, feedback.csv) for peers and
     /// for `seam ingest`.
     Csv {
@@ -102,6 +117,7 @@ fn main() -> anyhow::Result<()> {
         Command::Ingest { n, batch_rows, durability, writers, stream, dir } => ingest(n, batch_rows, &durability, writers, stream, dir)?,
         Command::Csv { n, out } => write_csv(n, &out)?,
         Command::Zstd { n } => zstd_probe(n)?,
+        Command::Tcp { n, batch_rows, format, dir } => seamdb_bench::tcp::run(n, batch_rows, &format, dir)?,
         Command::Queries { db, runs, executor, join, traces, only, answers } => {
             let db = Db::open(&db).with_context(|| format!("open {}", db.display()))?;
             if let Some(dir) = &answers {
