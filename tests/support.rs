@@ -59,8 +59,13 @@ pub fn sort_rows(rows: &mut [Row]) {
 
 /// The `seam` binary of this build, built on first use.
 pub fn seam() -> Command {
+    Command::new(seam_path())
+}
+
+/// Where the `seam` binary of this build is (built on first use).
+pub fn seam_path() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    let bin = BIN.get_or_init(|| {
+    BIN.get_or_init(|| {
         // The test executable lives in target/<profile>/deps; seam goes to target/<profile>.
         let exe = std::env::current_exe().expect("test executable path");
         let profile_dir = exe.parent().and_then(Path::parent).expect("target directory").to_owned();
@@ -73,8 +78,7 @@ pub fn seam() -> Command {
             Command::new(cargo).args(&args).current_dir(env!("CARGO_MANIFEST_DIR")).status().expect("run cargo build for the seam binary");
         assert!(status.success(), "building seam failed");
         profile_dir.join("seam")
-    });
-    Command::new(bin)
+    })
 }
 
 /// Opens `dir` with `options`, failing the test with the error if it cannot.

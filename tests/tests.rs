@@ -8,6 +8,7 @@ mod crash;
 mod format;
 mod ingest;
 mod metrics;
+mod python;
 mod queries;
 mod recovery;
 mod roundtrip;

@@ -1,0 +1,105 @@
+"""A connection to `seam serve`: one request at a time, each answered in order."""
+
+import socket
+import struct
+
+from . import protocol as p
+
+
+class SeamDBError(Exception):
+    """An error frame from the server (`code` names it, as in docs/PROTOCOL.md), or a broken
+    connection (`code` is None)."""
+
+    def __init__(self, message, code=None):
+        super().__init__(message)
+        self.code = code
+
+
+def connect(host="127.0.0.1", port=7878, token=None, timeout=60.0):
+    """Connects, says HELLO, and presents `token` (str or bytes) if given."""
+    return Connection(host, port, token, timeout)
+
+
+class Connection:
+    def __init__(self, host, port, token=None, timeout=60.0):
+        self._sock = socket.create_connection((host, port), timeout=timeout)
+        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._file = self._sock.makefile("rb")
+        try:
+            kind, _ = self._call(p.frame(p.HELLO, struct.pack("<H", p.VERSION)))
+            if kind != p.READY:
+                raise SeamDBError(f"unexpected reply 0x{kind:02x} to HELLO")
+            if token is not None:
+                token = token.encode("utf-8") if isinstance(token, str) else bytes(token)
+                self._expect(p.OK, self._call(p.frame(p.AUTH, token)))
+        except BaseException:
+            self.close()
+            raise
+
+    def _call(self, data):
+        self._sock.sendall(data)
+        header = self._file.read(4)
+        if len(header) < 4:
+            raise SeamDBError("the server closed the connection")
+        (length,) = struct.unpack("<I", header)
+        body = self._file.read(length)
+        if length == 0 or len(body) < length:
+            raise SeamDBError("the server closed the connection inside a reply")
+        kind, payload = body[0], body[1:]
+        if kind == p.ERROR:
+            (code,) = struct.unpack("<H", payload[:2])
+            raise SeamDBError(payload[2:].decode("utf-8", "replace"), p.ERROR_NAMES.get(code, str(code)))
+        return kind, payload
+
+    @staticmethod
+    def _expect(kind, reply):
+        if reply[0] != kind:
+            raise SeamDBError(f"unexpected reply 0x{reply[0]:02x}")
+        return reply[1]
+
+    def ping(self):
+        self._expect(p.PONG, self._call(p.frame(p.PING)))
+
+    def query(self, seamql):
+        """Runs a SeamQL statement; the result as a list of dicts (times as UTC datetimes)."""
+        return p.decode_table(self._expect(p.TABLE, self._call(p.frame(p.QUERY, p.text(seamql)))))[1]
+
+    def query_df(self, seamql):
+        """The same as a pandas DataFrame (needs pandas)."""
+        import pandas
+
+        names, rows = p.decode_table(self._expect(p.TABLE, self._call(p.frame(p.QUERY, p.text(seamql)))))
+        return pandas.DataFrame(rows, columns=names)
+
+    def trace(self, trace_id):
+        """Every event of one trace, ordered by time, as a list of dicts."""
+        return p.decode_table(self._expect(p.TABLE, self._call(p.frame(p.TRACE, p.text(str(trace_id))))))[1]
+
+    def append(self, component, rows):
+        """Appends events to `component` and returns how many, once they are durable.
+
+        `rows` is a list of dicts (trace_id, time, fields), a mapping of column name to a
+        list or numpy array (sent as binary columns: the fast path), or a pandas DataFrame."""
+        if hasattr(rows, "to_dict") and hasattr(rows, "columns"):  # a pandas DataFrame
+            rows = {name: rows[name].to_numpy() for name in rows.columns}
+        if isinstance(rows, dict):
+            data = p.append_columns(component, rows)
+        else:
+            data = p.append_json(component, list(rows))
+        payload = self._expect(p.APPENDED, self._call(data))
+        return struct.unpack("<Q", payload)[0]
+
+    def flush(self):
+        """Seals everything appended so far."""
+        self._expect(p.OK, self._call(p.frame(p.FLUSH)))
+
+    def close(self):
+        self._file.close()
+        self._sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False

@@ -1,0 +1,136 @@
+"""The Python client against a real `seam serve` (started here from $SEAM_BIN on a free
+port): every call, errors, authentication, and the columnar paths."""
+
+import datetime
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import seamdb  # noqa: E402
+
+try:
+    import numpy
+except ImportError:
+    numpy = None
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Served:
+    def __init__(self, token=None):
+        self.dir = tempfile.TemporaryDirectory()
+        self.port = free_port()
+        args = [os.environ["SEAM_BIN"], "serve", os.path.join(self.dir.name, "db"), "--listen", f"127.0.0.1:{self.port}"]
+        if token:
+            path = os.path.join(self.dir.name, "token")
+            with open(path, "w") as f:
+                f.write(token + "\n")
+            args += ["--token-file", path]
+        self.proc = subprocess.Popen(args, stderr=subprocess.DEVNULL)
+        for _ in range(400):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.025)
+        raise RuntimeError("seam serve did not come up")
+
+    def stop(self):
+        self.proc.terminate()
+        code = self.proc.wait(timeout=30)
+        self.dir.cleanup()
+        return code
+
+
+class ClientTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Served()
+
+    @classmethod
+    def tearDownClass(cls):
+        assert cls.server.stop() == 0
+
+    def connect(self):
+        return seamdb.connect("127.0.0.1", self.server.port)
+
+    def test_rows_queries_traces(self):
+        with self.connect() as db:
+            db.ping()
+            rows = [{"trace_id": 1000 + i, "time": f"2026-01-05T00:00:{i:02d}Z", "score": i / 10, "country": "US" if i % 2 else "DE"} for i in range(10)]
+            self.assertEqual(db.append("rows", rows), 10)
+            self.assertEqual(db.append("rows_fb", [{"trace_id": 1003, "time": "2026-01-05T01:00:00Z", "label": 1}]), 1)
+            result = db.query("SELECT count() AS n, max(score) AS hi FROM rows GROUP BY rows.country")
+            self.assertEqual(result, [{"rows.country": "DE", "n": 5, "hi": 0.8}, {"rows.country": "US", "n": 5, "hi": 0.9}])
+            windows = db.query("SELECT count() AS n FROM rows GROUP BY window(1h)")
+            self.assertEqual(windows[0]["window"], datetime.datetime(2026, 1, 5, tzinfo=datetime.timezone.utc))
+            events = db.trace(1003)
+            self.assertEqual([e["component"] for e in events], ["rows", "rows_fb"])
+            self.assertEqual(events[1]["rows_fb.label"], 1)
+            db.flush()
+
+    def test_errors_name_their_cause_and_keep_the_connection(self):
+        with self.connect() as db:
+            with self.assertRaises(seamdb.SeamDBError) as e:
+                db.query("SELEC 1")
+            self.assertEqual(e.exception.code, "Query")
+            self.assertIn("line 1", str(e.exception))
+            with self.assertRaises(seamdb.SeamDBError) as e:
+                db.append("bad", [{"trace_id": 1, "time": "not a time"}])
+            self.assertEqual(e.exception.code, "Append")
+            db.ping()
+
+    def test_columns_without_numpy(self):
+        with self.connect() as db:
+            cols = {
+                "trace_id": [1, 2, 3, 2**70],
+                "time": ["2026-01-05T00:00:00Z", datetime.datetime(2026, 1, 5, 0, 1), 1767571320000000, "2026-01-05T00:03:00Z"],
+                "score": [0.5, None, 0.25, 1],
+                "n": [1, 2, None, 4],
+                "ok": [True, False, True, None],
+                "device": ["ios", "web", None, "ios"],
+            }
+            self.assertEqual(db.append("cols", cols), 4)
+            r = db.query("SELECT count() AS n, count(score) AS s, sum(n) AS t, count(ok) AS o, count(device) AS d FROM cols")
+            self.assertEqual(r, [{"n": 4, "s": 3, "t": 7, "o": 3, "d": 3}])
+            self.assertEqual(len(db.trace(str(2**70))), 1)
+
+    @unittest.skipIf(numpy is None, "numpy is not installed")
+    def test_numpy_columns(self):
+        n = 10_000
+        cols = {
+            "trace_id": numpy.arange(n, dtype="u8") + 100_000,
+            "time": numpy.datetime64("2026-01-05T00:00:00", "us") + numpy.arange(n).astype("timedelta64[s]"),
+            "score": numpy.where(numpy.arange(n) % 10 == 0, numpy.nan, numpy.linspace(0, 1, n)),
+            "label": (numpy.arange(n) % 2).astype("i8"),
+        }
+        with self.connect() as db:
+            self.assertEqual(db.append("np", cols), n)
+            r = db.query("SELECT count() AS n, count(score) AS s, sum(label) AS l FROM np")
+            self.assertEqual(r, [{"n": n, "s": n - n // 10, "l": n // 2}])
+
+
+class AuthTest(unittest.TestCase):
+    def test_token(self):
+        server = Served(token="s3cret")
+        try:
+            with self.assertRaises(seamdb.SeamDBError) as e:
+                seamdb.connect("127.0.0.1", server.port, token="guess")
+            self.assertEqual(e.exception.code, "AuthFailed")
+            with seamdb.connect("127.0.0.1", server.port, token="s3cret") as db:
+                db.ping()
+        finally:
+            self.assertEqual(server.stop(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
