@@ -261,3 +261,63 @@ fn seam_serve_stops_cleanly_on_sigterm() {
     let db = seamdb::Db::open(&db).unwrap();
     assert_eq!(db.snapshot().component("inference").unwrap().rows(), 25);
 }
+
+/// A loop that SIGKILLs `seam serve` while a client appends: after every restart, each row
+/// whose batch was acknowledged is there (`SEAM_SERVER_KILL_ITERATIONS`, default 5).
+#[test]
+fn acknowledged_appends_survive_sigkill_of_the_server() {
+    let iterations: u64 = std::env::var("SEAM_SERVER_KILL_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
+    let dir = temp();
+    let db = dir.path().join("db");
+    let acked = std::sync::atomic::AtomicU64::new(0);
+    for it in 0..iterations {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let mut child = crate::support::seam()
+            .args(["serve", db.to_str().unwrap(), "--listen", &addr.to_string()])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut client = None;
+        for _ in 0..400 {
+            if let Ok(c) = Client::connect(addr, None) {
+                client = Some(c);
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        let mut client = client.expect("seam serve did not come up");
+        // Everything acknowledged before this start is there.
+        let before = acked.load(std::sync::atomic::Ordering::SeqCst);
+        if before > 0 {
+            let present = count(&mut client) as u64;
+            assert!(present >= before, "iteration {it}: {present} rows after restart, {before} acknowledged");
+        }
+        std::thread::scope(|s| {
+            let acked = &acked;
+            s.spawn(move || loop {
+                let first = acked.load(std::sync::atomic::Ordering::SeqCst);
+                match client.append_json("inference", &rows(first..first + 100)) {
+                    Ok(n) => {
+                        acked.fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+                    }
+                    Err(_) => break,
+                }
+            });
+            std::thread::sleep(Duration::from_millis(30 + 17 * (it % 5)));
+            child.kill().unwrap();
+            child.wait().unwrap();
+        });
+    }
+    // Every acknowledged trace ID, exactly the IDs handed out in order, is stored.
+    let total = acked.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(total > 0, "nothing was acknowledged");
+    let db = seamdb::Db::open(&db).unwrap();
+    let snap = db.snapshot();
+    let mut ids: Vec<u128> = snap.component("inference").unwrap().parts().flat_map(|p| p.trace_ids().to_vec()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    for id in 0..total as u128 {
+        assert!(ids.binary_search(&id).is_ok(), "acknowledged trace {id} is missing ({total} acknowledged)");
+    }
+}
