@@ -227,25 +227,7 @@ fn protocol_doc_examples_are_the_real_bytes() {
 fn seam_serve_stops_cleanly_on_sigterm() {
     let dir = temp();
     let db = dir.path().join("db");
-    // A free port: bind, note it, let it go.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let mut child = crate::support::seam()
-        .args(["serve", db.to_str().unwrap(), "--listen", &addr.to_string()])
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut client = None;
-    for _ in 0..200 {
-        match Client::connect(addr, None) {
-            Ok(c) => {
-                client = Some(c);
-                break;
-            }
-            Err(_) => std::thread::sleep(Duration::from_millis(25)),
-        }
-    }
-    let mut client = client.expect("seam serve did not come up");
+    let (mut child, addr, mut client) = serve_process(&db);
     assert_eq!(client.append_json("inference", &rows(0..25)).unwrap(), 25);
     let out = crate::support::seam()
         .args(["query", "-", "SELECT count() AS n FROM inference", "--format", "csv", "--remote", &addr.to_string()])
@@ -271,22 +253,7 @@ fn acknowledged_appends_survive_sigkill_of_the_server() {
     let db = dir.path().join("db");
     let acked = std::sync::atomic::AtomicU64::new(0);
     for it in 0..iterations {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let mut child = crate::support::seam()
-            .args(["serve", db.to_str().unwrap(), "--listen", &addr.to_string()])
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut client = None;
-        for _ in 0..400 {
-            if let Ok(c) = Client::connect(addr, None) {
-                client = Some(c);
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        let mut client = client.expect("seam serve did not come up");
+        let (mut child, _, mut client) = serve_process(&db);
         // Everything acknowledged before this start is there.
         let before = acked.load(std::sync::atomic::Ordering::SeqCst);
         if before > 0 {
@@ -320,4 +287,23 @@ fn acknowledged_appends_survive_sigkill_of_the_server() {
     for id in 0..total as u128 {
         assert!(ids.binary_search(&id).is_ok(), "acknowledged trace {id} is missing ({total} acknowledged)");
     }
+}
+
+/// `seam serve DB` as a child process on a free loopback port, and a client connected to it.
+fn serve_process(db: &std::path::Path) -> (std::process::Child, SocketAddr, Client) {
+    // A free port: bind, note it, let it go.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let child = crate::support::seam()
+        .args(["serve", db.to_str().unwrap(), "--listen", &addr.to_string()])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..400 {
+        if let Ok(client) = Client::connect(addr, None) {
+            return (child, addr, client);
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    panic!("seam serve did not come up on {addr}");
 }
