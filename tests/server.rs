@@ -294,7 +294,7 @@ fn serve_process(db: &std::path::Path) -> (std::process::Child, SocketAddr, Clie
     // A free port: bind, note it, let it go.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let child = crate::support::seam()
+    let mut child = crate::support::seam()
         .args(["serve", db.to_str().unwrap(), "--listen", &addr.to_string()])
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -305,5 +305,7 @@ fn serve_process(db: &std::path::Path) -> (std::process::Child, SocketAddr, Clie
         }
         std::thread::sleep(Duration::from_millis(25));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("seam serve did not come up on {addr}");
 }
