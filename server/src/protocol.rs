@@ -468,8 +468,9 @@ fn column_type(cells: &[&Cell]) -> u8 {
 fn decode_table(c: &mut Cursor<'_>) -> Result<Table, Malformed> {
     let columns = c.u32("the column count")? as usize;
     let rows = c.u32("the row count")? as usize;
-    // Every row takes at least one bit per column: refuse counts the payload cannot hold.
-    if columns.saturating_mul(rows.div_ceil(8)) > c.0.len() || columns > c.0.len() {
+    // Every row takes at least one bit per column: refuse counts the payload cannot hold
+    // (and rows without columns, which nothing bounds).
+    if columns.saturating_mul(rows.div_ceil(8)) > c.0.len() || columns > c.0.len() || (columns == 0 && rows > 0) {
         return Err(bad("the table's counts exceed its payload"));
     }
     let mut names = Vec::with_capacity(columns);
@@ -594,5 +595,8 @@ mod tests {
         assert_eq!(Request::from_frame(&Frame::new(0x7e, vec![])).unwrap(), None);
         assert!(Reply::from_frame(&Frame::new(kind::TABLE, vec![255, 255, 255, 255, 255, 255, 255, 255])).is_err());
         assert!(Reply::from_frame(&Frame::new(kind::ERROR, vec![99, 0])).is_err());
+        // Found by the `frames` fuzz target: no columns and 2^32 − 1 rows once allocated a row
+        // list of that length.
+        assert!(Reply::from_frame(&Frame::new(kind::TABLE, vec![0, 0, 0, 0, 255, 255, 255, 255])).is_err());
     }
 }
