@@ -175,6 +175,8 @@ def decode_table(payload):
         return chunk
 
     ncols, nrows = struct.unpack("<II", take(8))
+    if ncols == 0 and nrows > 0:
+        raise ValueError("a TABLE with rows but no columns")
     names, columns = [], []
     for _ in range(ncols):
         (n,) = struct.unpack("<H", take(2))
@@ -195,4 +197,4 @@ def decode_table(payload):
         else:
             raise ValueError(f"unknown column type {ty}")
         columns.append([v if p else None for v, p in zip(values, present)])
-    return names, [dict(zip(names, row)) for row in zip(*columns)] if ncols else [{} for _ in range(nrows)]
+    return names, [dict(zip(names, row)) for row in zip(*columns)]
