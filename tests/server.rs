@@ -309,3 +309,40 @@ fn serve_process(db: &std::path::Path) -> (std::process::Child, SocketAddr, Clie
     let _ = child.wait();
     panic!("seam serve did not come up on {addr}");
 }
+
+#[test]
+fn slow_and_surplus_clients_are_turned_away_while_others_are_served() {
+    let server = Running::start(Config { idle_timeout: Duration::from_millis(1000), max_connections: 3, ..Config::default() });
+    // A client trickling a frame a byte at a time gets Timeout once the frame is overdue,
+    // although no single pause is long.
+    let mut slow = TcpStream::connect(server.addr).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    slow.write_all(&hello()).unwrap();
+    let ready = Frame::read_from(&mut slow, 1 << 20).unwrap().unwrap();
+    assert_eq!(ready.kind, kind::READY);
+    let start = std::time::Instant::now();
+    for byte in Request::Query("SHOW COMPONENTS".into()).to_frame().encode() {
+        if slow.write_all(&[byte]).is_err() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(80));
+        if start.elapsed() > Duration::from_secs(3) {
+            break;
+        }
+    }
+    let reply = Reply::from_frame(&Frame::read_from(&mut slow, 1 << 20).unwrap().unwrap()).unwrap();
+    assert_eq!(code(&reply), Some(ErrorCode::Timeout));
+    assert!(start.elapsed() < Duration::from_secs(3), "the slow client was cut only after {:?}", start.elapsed());
+    drop(slow);
+    // At the connection limit the next client is refused with Busy; the others still work.
+    std::thread::sleep(Duration::from_millis(50));
+    let mut a = Client::connect(server.addr, None).unwrap();
+    let mut b = Client::connect(server.addr, None).unwrap();
+    let _c = Client::connect(server.addr, None).unwrap();
+    match Client::connect(server.addr, None) {
+        Err(ClientError::Server { code: ErrorCode::Busy, .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    a.ping().unwrap();
+    b.ping().unwrap();
+}

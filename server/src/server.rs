@@ -9,11 +9,11 @@ use seamdb::ingest::{json_batch, IngestOptions};
 use seamdb::query::ast::Statement;
 use seamdb::Db;
 use std::collections::HashMap;
-use std::io::{self, BufReader, BufWriter};
+use std::io::{self, BufReader, BufWriter, Read};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How the server listens and what it allows.
 #[derive(Clone, Debug)]
@@ -25,8 +25,9 @@ pub struct Config {
     /// Largest frame accepted, in bytes after the length prefix.
     pub max_frame: u64,
     pub max_connections: usize,
-    /// A connection that sends nothing for this long is closed; a frame must also arrive
-    /// without a pause this long between its bytes.
+    /// Each request frame must arrive whole within this long of the previous reply (or of
+    /// the connection's start); otherwise the connection is closed. This ends idle clients
+    /// and bounds how long a client trickling bytes (slowloris) can hold a connection.
     pub idle_timeout: Duration,
 }
 
@@ -140,9 +141,9 @@ struct Connection<'s> {
 
 impl Connection<'_> {
     fn serve(&self, stream: TcpStream) -> io::Result<()> {
-        stream.set_read_timeout(Some(self.config.idle_timeout))?;
         stream.set_write_timeout(Some(self.config.idle_timeout))?;
         stream.set_nodelay(true)?;
+        let socket = stream.try_clone()?;
         let mut reader = BufReader::new(stream.try_clone()?);
         let mut writer = BufWriter::new(stream);
         let mut greeted = false;
@@ -151,14 +152,15 @@ impl Connection<'_> {
             if self.stop.load(Ordering::SeqCst) {
                 return Ok(());
             }
-            let frame = match Frame::read_from(&mut reader, self.config.max_frame) {
+            let mut timed = Timed { inner: &mut reader, socket: &socket, deadline: Instant::now() + self.config.idle_timeout };
+            let frame = match Frame::read_from(&mut timed, self.config.max_frame) {
                 Ok(Some(frame)) => frame,
                 Ok(None) => return Ok(()),
                 Err(e) => {
                     let (code, message) = match &e {
                         FrameError::TooLarge { .. } => (ErrorCode::TooLarge, e.to_string()),
                         FrameError::Io(io) if matches!(io.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
-                            (ErrorCode::Timeout, format!("no complete frame for {} s", self.config.idle_timeout.as_secs()))
+                            (ErrorCode::Timeout, format!("no complete request within {:?}", self.config.idle_timeout))
                         }
                         _ => (ErrorCode::Malformed, e.to_string()),
                     };
@@ -245,6 +247,24 @@ impl Connection<'_> {
             Err(e @ seamdb::storage::Error::Invalid(_)) => error(ErrorCode::Append, e.to_string()),
             Err(e) => error(ErrorCode::Storage, e.to_string()),
         }
+    }
+}
+
+/// A reader that fails with `TimedOut` once `deadline` passes, however the bytes trickle in.
+struct Timed<'r, R> {
+    inner: &'r mut R,
+    socket: &'r TcpStream,
+    deadline: Instant,
+}
+
+impl<R: Read> Read for Timed<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        self.socket.set_read_timeout(Some(left))?;
+        self.inner.read(buf)
     }
 }
 

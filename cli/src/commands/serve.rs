@@ -26,7 +26,8 @@ pub struct Args {
     /// Most connections served at once.
     #[arg(long, default_value_t = 256)]
     max_connections: usize,
-    /// Seconds a connection may stay silent (or pause inside a frame) before it is closed.
+    /// Seconds within which each request must arrive whole after the previous reply; a
+    /// silent or trickling connection is closed after that.
     #[arg(long, default_value_t = 300)]
     idle_timeout_s: u64,
 }
