@@ -1,6 +1,6 @@
 //! The Python client (`clients/python`) against a real `seam serve`: its own unittest suite,
-//! run with this build's `seam`. numpy-dependent cases run when numpy is installed (CI
-//! installs it) and are reported as skipped otherwise.
+//! run with this build's `seam`. numpy and pandas cases run when those are installed (CI
+//! installs them) and are reported as skipped otherwise.
 
 use std::process::Command;
 

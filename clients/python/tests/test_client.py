@@ -17,6 +17,10 @@ try:
     import numpy
 except ImportError:
     numpy = None
+try:
+    import pandas
+except ImportError:
+    pandas = None
 
 
 def free_port():
@@ -117,6 +121,22 @@ class ClientTest(unittest.TestCase):
             self.assertEqual(db.append("np", cols), n)
             r = db.query("SELECT count() AS n, count(score) AS s, sum(label) AS l FROM np")
             self.assertEqual(r, [{"n": n, "s": n - n // 10, "l": n // 2}])
+
+
+    @unittest.skipIf(pandas is None, "pandas is not installed")
+    def test_pandas_frames_in_and_out(self):
+        frame = pandas.DataFrame({
+            "trace_id": numpy.arange(200_000, 200_006, dtype="u8"),
+            "time": pandas.to_datetime(["2026-01-05T00:00:00Z"] * 3 + ["2026-01-05T01:00:00Z"] * 3).tz_localize(None),
+            "score": [0.1, 0.6, numpy.nan, 0.9, 0.4, 0.7],
+            "device": ["ios", "web", "ios", "web", "ios", "web"],
+        })
+        with self.connect() as db:
+            self.assertEqual(db.append("pd", frame), 6)
+            out = db.query_df("SELECT count() AS n, count(pd.score) AS s FROM pd GROUP BY window(1h), pd.device")
+            self.assertEqual(list(out.columns), ["window", "pd.device", "n", "s"])
+            self.assertEqual(out["n"].tolist(), [2, 1, 1, 2])
+            self.assertEqual(out["s"].tolist(), [1, 1, 1, 2])
 
 
 class AuthTest(unittest.TestCase):
