@@ -346,3 +346,27 @@ fn slow_and_surplus_clients_are_turned_away_while_others_are_served() {
     a.ping().unwrap();
     b.ping().unwrap();
 }
+
+/// A failure of the database itself reaches the client as a Storage error, and the server
+/// goes on serving: here the directory is removed under a running server, so sealing (FLUSH)
+/// cannot create its segment file.
+#[test]
+fn a_storage_failure_is_a_storage_error_frame() {
+    let dir = temp();
+    let path = dir.path().join("db");
+    let db = Arc::new(open(&path, small_options()));
+    let server = Server::bind(db, Config { listen: "127.0.0.1:0".parse().unwrap(), ..Config::default() }).unwrap();
+    let (addr, stopper) = (server.local_addr().unwrap(), server.stopper().unwrap());
+    let serving = std::thread::spawn(move || server.run());
+    let mut c = Client::connect(addr, None).unwrap();
+    assert_eq!(c.append_json("inference", &rows(0..10)).unwrap(), 10);
+    std::fs::remove_dir_all(&path).unwrap();
+    match c.flush() {
+        Err(ClientError::Server { code: ErrorCode::Storage, message }) => assert!(!message.is_empty()),
+        other => panic!("{other:?}"),
+    }
+    c.ping().unwrap();
+    stopper.stop();
+    // The stop's own flush fails the same way, and says so.
+    assert!(serving.join().unwrap().is_err());
+}
