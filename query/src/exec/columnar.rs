@@ -8,7 +8,7 @@
 
 use super::agg::feed;
 use super::join::{Join, JoinStrategy};
-use super::plan::Plan;
+use super::plan::{overlaps, Plan};
 use super::value::Key;
 use super::vector::{eval, truths, Chunk, Column, Data, Joined, Loc, Sel, NO_MATCH};
 use super::Groups;
@@ -16,7 +16,6 @@ use crate::ast::{BinaryOp, Expr};
 use crate::error::Result;
 use roaring::RoaringBitmap;
 use seamdb_storage::{ComponentView, Part, Values};
-use std::borrow::Cow;
 
 /// Rows per chunk: a chunk's columns stay in the core's cache.
 const CHUNK_ROWS: usize = 8 * 1024;
@@ -122,9 +121,8 @@ impl<'a> Scan<'_, 'a> {
     pub fn run(&self, parts: std::ops::Range<usize>, mut f: impl FnMut(usize, &Chunk<'_, 'a>) -> Result<()>) -> Result<()> {
         let terms: Vec<&Expr> = self.filter.map(and_terms).unwrap_or_default();
         let mut locs: Vec<Vec<Loc>> = vec![Vec::new(); self.joins.len()];
-        let (lo, hi) = self.time_bounds;
         for (d, part) in self.driving.parts().enumerate().skip(parts.start).take(parts.len()) {
-            if !part.time_range().is_some_and(|(min, max)| max >= lo && min <= hi) {
+            if !overlaps(&part, self.time_bounds) {
                 continue;
             }
             let (selection, residual) = select_rows(&part, self.driving.name(), self.time_bounds, &terms)?;
@@ -154,8 +152,8 @@ impl<'a> Scan<'_, 'a> {
                         }
                     });
                     for l in locs.iter_mut() {
-                        let mut i = 0;
-                        l.retain(|_| (keep[i], i += 1).0);
+                        let mut kept_rows = keep.iter();
+                        l.retain(|_| *kept_rows.next().expect("one flag per row"));
                     }
                     rows = Sel::List(&kept);
                 }
@@ -226,24 +224,33 @@ fn select_rows<'e>(part: &Part<'_>, driving: &str, (lo, hi): (i64, i64), terms: 
     Ok((selection, residual))
 }
 
-/// The rows a `driving_tag = 'value'` or `driving_tag IN ('a', …)` condition selects, from
-/// the slice index; `None` for any other condition.
-fn slice_rows(part: &Part<'_>, term: &Expr, driving: &str) -> Result<Option<RoaringBitmap>> {
+/// The field and values of a `field = 'value'` or `field IN ('a', …)` condition on the
+/// driving component: what the slice index can answer if the field is a tag.
+pub(super) fn slice_term<'e>(term: &'e Expr, driving: &str) -> Option<(&'e str, Vec<&'e str>)> {
     let (column, values): (&Expr, Vec<&Expr>) = match term {
         Expr::Binary { op: BinaryOp::Eq, lhs, rhs } if matches!(**rhs, Expr::String(_)) => (lhs, vec![&**rhs]),
         Expr::Binary { op: BinaryOp::Eq, lhs, rhs } if matches!(**lhs, Expr::String(_)) => (rhs, vec![&**lhs]),
         Expr::In { expr, list, negated: false } => (expr, list.iter().collect()),
-        _ => return Ok(None),
+        _ => return None,
     };
-    let Expr::Column(c) = column else { return Ok(None) };
-    let driving = c.component.is_none() || c.component.as_deref() == Some(driving);
-    if !driving || !matches!(part.field(&c.field), Some(f) if matches!(f.values, Values::Tag { .. })) {
+    let Expr::Column(c) = column else { return None };
+    if c.component.as_deref().is_some_and(|name| name != driving) {
+        return None;
+    }
+    let values = values.into_iter().map(|v| if let Expr::String(s) = v { Some(s.as_str()) } else { None }).collect::<Option<_>>()?;
+    Some((&c.field, values))
+}
+
+/// The rows a slice condition (see [`slice_term`]) selects in a part whose field is a tag,
+/// from the slice index; `None` for any other condition.
+fn slice_rows(part: &Part<'_>, term: &Expr, driving: &str) -> Result<Option<RoaringBitmap>> {
+    let Some((field, values)) = slice_term(term, driving) else { return Ok(None) };
+    if !matches!(part.field(field), Some(f) if matches!(f.values, Values::Tag { .. })) {
         return Ok(None);
     }
     let mut rows = RoaringBitmap::new();
     for v in values {
-        let Expr::String(s) = v else { return Ok(None) };
-        rows |= part.tag_rows(&c.field, s)?;
+        rows |= part.tag_rows(field, v)?;
     }
     Ok(Some(rows))
 }
@@ -306,14 +313,7 @@ impl GroupTable {
             return Ok(ids);
         }
         // Slots in the table, a pass per key column: window offset, then × radix + code.
-        let row_times: Cow<'_, [i64]> = match &at.rows {
-            Sel::Range(r) => Cow::Borrowed(&times[r.start as usize..r.end as usize]),
-            rows => {
-                let mut out = Vec::with_capacity(n);
-                rows.extend_from(times, &mut out);
-                Cow::Owned(out)
-            }
-        };
+        let row_times = at.rows.slice(times);
         let mut slots: Vec<u32> = match plan.window_us {
             Some(_) => row_times.iter().map(|&t| (windows.of(t).unwrap_or(0) - self.first_window) as u32).collect(),
             None => vec![0; n],

@@ -1,6 +1,6 @@
 //! `EXPLAIN`: what a `SELECT` would read and how, without running it.
 
-use super::columnar::and_terms;
+use super::columnar::{and_terms, slice_term};
 use super::join;
 use super::plan::{plan, time_bounds, Plan};
 use crate::ast::{Expr, Select};
@@ -76,21 +76,7 @@ pub(crate) fn explain(s: &Select, snapshot: &Snapshot) -> Result<Table> {
 fn split_filter(filter: &Expr, plan: &Plan<'_>) -> (usize, usize, usize) {
     let all = and_terms(filter);
     let (times, terms): (Vec<&Expr>, Vec<&Expr>) = all.into_iter().partition(|t| time_bounds(t, &plan.select.from) != (i64::MIN, i64::MAX));
-    let is_tag = |e: &Expr| match e {
-        Expr::Column(c) if c.component.as_deref().is_none_or(|n| n == plan.select.from) => {
-            plan.component.schema().field_type(&c.field) == Some(FieldType::Tag)
-        }
-        _ => false,
-    };
-    let sliced = terms
-        .iter()
-        .filter(|t| match t {
-            Expr::Binary { op: crate::ast::BinaryOp::Eq, lhs, rhs } => {
-                (is_tag(lhs) && matches!(**rhs, Expr::String(_))) || (is_tag(rhs) && matches!(**lhs, Expr::String(_)))
-            }
-            Expr::In { expr, list, negated: false } => is_tag(expr) && list.iter().all(|e| matches!(e, Expr::String(_))),
-            _ => false,
-        })
-        .count();
+    let is_tag = |field: &str| plan.component.schema().field_type(field) == Some(FieldType::Tag);
+    let sliced = terms.iter().filter(|t| slice_term(t, &plan.select.from).is_some_and(|(field, _)| is_tag(field))).count();
     (times.len(), sliced, terms.len() - sliced)
 }

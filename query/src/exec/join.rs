@@ -21,7 +21,7 @@
 //! reference executor keeps its own `HashMap` ([`latest_events`]), so the tests compare two
 //! independent implementations.
 
-use super::vector::{Column, Loc, Sel, NO_MATCH};
+use super::vector::{loc, split, Column, Loc, Sel, NO_MATCH};
 use seamdb_storage::segment::Segment;
 use seamdb_storage::{ComponentView, Part};
 use std::collections::HashMap;
@@ -45,7 +45,7 @@ pub(super) struct Latest {
 
 impl Latest {
     fn loc(self) -> Loc {
-        (self.part as u64) << 32 | self.row as u64
+        loc(self.part as usize, self.row as usize)
     }
 }
 
@@ -104,13 +104,12 @@ pub(super) struct JoinIndex {
 impl<'a> Join<'a> {
     pub fn new(driving: &ComponentView<'a>, joined: &ComponentView<'a>, strategy: JoinStrategy, as_of: Option<i64>) -> Join<'a> {
         let name = joined.name();
+        let parts: Vec<Part<'a>> = joined.parts().collect();
         if strategy == JoinStrategy::Hash || as_of.is_some() {
-            let parts: Vec<Part<'a>> = joined.parts().collect();
             let hash = TraceTable::latest(&parts, as_of);
             let per_part = driving.parts().map(|_| PartMatches::Hash).collect();
             return Join { name, parts, per_part, hash: Some(hash) };
         }
-        let parts: Vec<Part<'a>> = joined.parts().collect();
         let segments = joined.segments();
         let bases = indexes(driving, joined);
         // The joined tail's latest events, laid over the index where they are later.
@@ -118,7 +117,10 @@ impl<'a> Join<'a> {
         for (p, part) in parts.iter().enumerate().skip(segments.len()) {
             add_latest(&mut tail, part, p, None);
         }
-        let time_of = |loc: Loc| parts[(loc >> 32) as usize].times()[(loc & 0xffff_ffff) as usize];
+        let time_of = |loc: Loc| {
+            let (p, r) = split(loc);
+            parts[p].times()[r]
+        };
         let later = |current: Loc, l: &Latest| current == NO_MATCH || l.time >= time_of(current);
         let mut per_part = Vec::new();
         for (d, part) in driving.parts().enumerate() {
@@ -220,7 +222,7 @@ fn latest_in_segments(segments: &[Arc<Segment>], id: u128) -> Loc {
         if let Some(&row) = segment.trace_rows(id).last() {
             let time = segment.times()[row as usize];
             if best.is_none_or(|(t, _)| time >= t) {
-                best = Some((time, (p as u64) << 32 | row as u64));
+                best = Some((time, loc(p, row as usize)));
             }
         }
     }
@@ -229,17 +231,29 @@ fn latest_in_segments(segments: &[Arc<Segment>], id: u128) -> Loc {
 
 /// Whether `driving` holds a join index into `joined`'s current segments.
 pub(super) fn has_current_index(driving: &Segment, joined: &ComponentView<'_>) -> bool {
-    let ids: Vec<u64> = joined.segments().iter().map(|s| s.id()).collect();
-    driving.derived::<JoinIndex>(&format!("join:{}", joined.name())).is_some_and(|ix| ix.joined == ids)
+    current_index(driving, joined, &segment_ids(joined)).is_some()
+}
+
+/// The IDs of a component's sealed segments, in order: what a join index points into.
+fn segment_ids(component: &ComponentView<'_>) -> Vec<u64> {
+    component.segments().iter().map(|s| s.id()).collect()
+}
+
+/// Where a driving segment keeps its join index into `joined`.
+fn index_key(joined: &ComponentView<'_>) -> String {
+    format!("join:{}", joined.name())
+}
+
+/// `driving`'s join index into `joined`, if it points into exactly the segments `ids`.
+fn current_index(driving: &Segment, joined: &ComponentView<'_>, ids: &[u64]) -> Option<Arc<JoinIndex>> {
+    driving.derived::<JoinIndex>(&index_key(joined)).filter(|ix| ix.joined == ids)
 }
 
 /// The join index of every sealed driving segment into `joined`'s sealed segments: the
 /// cached one where it is current, built (all missing ones in one pass) where not.
 fn indexes(driving: &ComponentView<'_>, joined: &ComponentView<'_>) -> Vec<Arc<JoinIndex>> {
-    let key = format!("join:{}", joined.name());
-    let ids: Vec<u64> = joined.segments().iter().map(|s| s.id()).collect();
-    let cached: Vec<Option<Arc<JoinIndex>>> =
-        driving.segments().iter().map(|s| s.derived::<JoinIndex>(&key).filter(|ix| ix.joined == ids)).collect();
+    let (key, ids) = (index_key(joined), segment_ids(joined));
+    let cached: Vec<Option<Arc<JoinIndex>>> = driving.segments().iter().map(|s| current_index(s, joined, &ids)).collect();
     let missing: Vec<&Segment> = driving.segments().iter().zip(&cached).filter(|(_, c)| c.is_none()).map(|(s, _)| &**s).collect();
     let mut built = build(&missing, joined.segments()).into_iter();
     driving
@@ -290,7 +304,7 @@ fn build(driving: &[&Segment], joined: &[Arc<Segment>]) -> Vec<Vec<Loc>> {
                     for (r, (&id, &time)) in segment.trace_ids().iter().zip(segment.times()).enumerate() {
                         let h = hash(id);
                         if round_of(h) == round {
-                            slots[bucket_of(h)].push(Slot { id, loc: (p as u64) << 32 | r as u64, time });
+                            slots[bucket_of(h)].push(Slot { id, loc: loc(p, r), time });
                         }
                     }
                 }
@@ -342,8 +356,9 @@ fn hash(id: u128) -> u64 {
 /// 32 bytes a slot at most half full, hashed by multiplying the ID's folded halves.
 pub(super) struct TraceTable {
     slots: Vec<Slot>,
-    /// Hash bits used to pick passes (skipped when picking a slot), and the slot shift.
-    pass_bits: u32,
+    /// Top hash bits shared by every ID in the table (a build's round and bucket), skipped
+    /// when picking a slot; and the slot shift.
+    skip_bits: u32,
     shift: u32,
 }
 
@@ -361,7 +376,7 @@ impl TraceTable {
         for (p, part) in parts.iter().enumerate() {
             for (r, (&id, &time)) in part.trace_ids().iter().zip(part.times()).enumerate() {
                 if as_of.is_none_or(|t| time <= t) {
-                    table.insert(Slot { id, loc: (p as u64) << 32 | r as u64, time });
+                    table.insert(Slot { id, loc: loc(p, r), time });
                 }
             }
         }
@@ -369,9 +384,9 @@ impl TraceTable {
     }
 
     /// An empty table for `rows` events at most half full, for IDs whose hashes share their
-    /// top `pass_bits` bits.
-    fn with_capacity(rows: usize, pass_bits: u32) -> TraceTable {
-        let mut table = TraceTable { slots: Vec::new(), pass_bits, shift: 64 };
+    /// top `skip_bits` bits.
+    fn with_capacity(rows: usize, skip_bits: u32) -> TraceTable {
+        let mut table = TraceTable { slots: Vec::new(), skip_bits, shift: 64 };
         table.reset(rows);
         table
     }
@@ -386,7 +401,7 @@ impl TraceTable {
 
     #[inline]
     fn home(&self, id: u128) -> usize {
-        ((hash(id) << self.pass_bits) >> self.shift) as usize
+        ((hash(id) << self.skip_bits) >> self.shift) as usize
     }
 
     fn insert(&mut self, new: Slot) {

@@ -99,8 +99,7 @@ pub(super) fn plan<'a>(s: &'a Select, snapshot: &'a Snapshot) -> Result<Plan<'a>
 impl<'a> Plan<'a> {
     /// Whether a driving part can hold rows inside the time bounds.
     pub fn reads(&self, part: &Part<'_>) -> bool {
-        let (lo, hi) = self.time_bounds;
-        part.time_range().is_some_and(|(min, max)| max >= lo && min <= hi)
+        overlaps(part, self.time_bounds)
     }
 
     /// The evaluation context for `rows` of a driving part, with their joined matches.
@@ -115,6 +114,11 @@ impl<'a> Plan<'a> {
             self.joins.iter().zip(joined).zip(hits).map(|((j, (parts, _)), hits)| Matches { name: j.name(), parts, hits }).collect();
         Rows { joined: matches, driving: &self.select.from, part, rows }
     }
+}
+
+/// Whether a part's time range meets the inclusive bounds `[lo, hi]`.
+pub(super) fn overlaps(part: &Part<'_>, (lo, hi): (i64, i64)) -> bool {
+    part.time_range().is_some_and(|(min, max)| max >= lo && min <= hi)
 }
 
 /// Loads the reference data each drift metric needs (one load per reference field) and

@@ -20,12 +20,19 @@ pub(crate) type Loc = u64;
 /// No matching event.
 pub(crate) const NO_MATCH: Loc = u64::MAX;
 
-/// The rows of one driving part being evaluated.
-struct Gather<'g, 'a> {
-    parts: &'g [Part<'a>],
-    locs: &'g [Loc],
+/// The location of row `row` of part `part`.
+#[inline]
+pub(crate) fn loc(part: usize, row: usize) -> Loc {
+    (part as u64) << 32 | row as u64
 }
 
+/// A location's part and row.
+#[inline]
+pub(crate) fn split(loc: Loc) -> (usize, usize) {
+    ((loc >> 32) as usize, (loc & 0xffff_ffff) as usize)
+}
+
+/// The rows of one driving part being evaluated.
 #[derive(Clone)]
 pub(crate) enum Sel<'c> {
     Range(Range<u32>),
@@ -68,10 +75,16 @@ impl Sel<'_> {
         }
     }
 
-    fn gather<T: Copy>(&self, v: &[T]) -> Vec<T> {
-        let mut out = Vec::with_capacity(self.len());
-        self.for_each(|r| out.push(v[r]));
-        out
+    /// `v[row]` of every selected row: borrowed for a range, gathered for a list.
+    pub fn slice<'v, T: Copy>(&self, v: &'v [T]) -> Cow<'v, [T]> {
+        match self {
+            Sel::Range(r) => Cow::Borrowed(&v[r.start as usize..r.end as usize]),
+            Sel::List(_) => {
+                let mut out = Vec::with_capacity(self.len());
+                self.extend_from(v, &mut out);
+                Cow::Owned(out)
+            }
+        }
     }
 }
 
@@ -175,20 +188,15 @@ impl<'a> Column<'a> {
     }
 
     /// The selected rows of a column that covers a whole part.
-    pub fn select<'b>(&self, rows: &Sel<'_>) -> Column<'b> {
-        fn take<T: Copy>(v: &[T], rows: &Sel<'_>) -> Cow<'static, [T]> {
-            let mut out = Vec::with_capacity(rows.len());
-            rows.extend_from(v, &mut out);
-            Cow::Owned(out)
-        }
+    pub fn select<'b>(&'b self, rows: &Sel<'_>) -> Column<'b> {
         let data = match &self.data {
-            Data::Float(v) => Data::Float(take(v, rows)),
-            Data::Int(v) => Data::Int(take(v, rows)),
-            Data::Bool(v) => Data::Bool(take(v, rows)),
-            Data::Time(v) => Data::Time(take(v, rows)),
+            Data::Float(v) => Data::Float(rows.slice(v)),
+            Data::Int(v) => Data::Int(rows.slice(v)),
+            Data::Bool(v) => Data::Bool(rows.slice(v)),
+            Data::Time(v) => Data::Time(rows.slice(v)),
             _ => Data::Const(Val::Null),
         };
-        Column { data, valid: self.valid.as_ref().map(|v| take(v, rows).into_owned()) }
+        Column { data, valid: self.valid.as_ref().map(|v| rows.slice(v).into_owned()) }
     }
 
     /// Every row as a number (meaningful where valid) for a [`Column::numeric`] column.
@@ -339,21 +347,16 @@ fn comparison<'a>(op: BinaryOp, a: Column<'a>, b: Column<'a>, n: usize) -> Colum
         _ if a.numeric() && b.numeric() && !matches!(a.data, Data::Time(_)) && !matches!(b.data, Data::Time(_)) => {
             // Numbers compare as floats; NaN compares with nothing (null).
             let x = a.f64s();
-            let data = match &b.data {
-                Data::Const(v) => {
-                    let y = v.num().unwrap_or(f64::NAN);
-                    compare_floats(op, &x, |_| y)
+            let ys = (!matches!(b.data, Data::Const(_))).then(|| b.f64s());
+            let (data, y_nan) = match &ys {
+                None => {
+                    let y = b.num(0);
+                    (compare_floats(op, &x, |_| y), y.is_nan())
                 }
-                _ => {
-                    let y = b.f64s();
-                    compare_floats(op, &x, |i| y[i])
-                }
+                Some(y) => (compare_floats(op, &x, |i| y[i]), y.iter().any(|y| y.is_nan())),
             };
-            let nan = |i: usize| a.num(i).is_nan() || b.num(i).is_nan();
-            let valid = if x.iter().any(|x| x.is_nan())
-                || b.f64s().iter().any(|y| y.is_nan())
-                || (matches!(b.data, Data::Const(_)) && b.num(0).is_nan())
-            {
+            let valid = if y_nan || x.iter().any(|x| x.is_nan()) {
+                let nan = |i: usize| x[i].is_nan() || ys.as_ref().map_or(b.num(0), |y| y[i]).is_nan();
                 Some((0..n).map(|i| valid.as_ref().is_none_or(|v| v[i]) && !nan(i)).collect())
             } else {
                 valid
@@ -414,24 +417,21 @@ fn column<'a>(c: &ColumnRef, at: &Chunk<'_, 'a>) -> Column<'a> {
     let joined = c.component.as_deref().filter(|name| *name != at.driving).and_then(|name| at.joined.iter().find(|j| j.join.name == name));
     match joined {
         None => driving_column(&at.part, &c.field, &at.rows),
-        Some(j) => match j.join.attached(j.d, &c.field) {
-            Some(attached) if attached.column.is_some() => attached.column.as_ref().expect("checked").select(&at.rows),
-            _ => joined_column(&j.join.parts, j.locs, &c.field),
-        },
+        // An attached column is read in driving order (an owned copy of the chunk's rows: it
+        // lives in an `Arc` here); otherwise the values are gathered from the joined parts.
+        Some(j) => j
+            .join
+            .attached(j.d, &c.field)
+            .and_then(|attached| attached.column.as_ref().and_then(|col| col.select(&at.rows).into_static()))
+            .unwrap_or_else(|| joined_column(&j.join.parts, j.locs, &c.field)),
     }
 }
 
 /// A driving part's field for the selected rows: borrowed straight from the part for a
 /// range, gathered for a list.
 fn driving_column<'a>(part: &Part<'a>, field: &str, rows: &Sel<'_>) -> Column<'a> {
-    fn slice<'a, T: Copy>(v: &'a [T], rows: &Sel<'_>) -> Cow<'a, [T]> {
-        match rows {
-            Sel::Range(r) => Cow::Borrowed(&v[r.start as usize..r.end as usize]),
-            Sel::List(_) => Cow::Owned(rows.gather(v)),
-        }
-    }
     if field == "time" {
-        return Column::all(Data::Time(slice(part.times(), rows)));
+        return Column::all(Data::Time(rows.slice(part.times())));
     }
     let Some(FieldView { values, validity }) = part.field(field) else { return Column::all(Data::Const(Val::Null)) };
     let valid = validity.map(|w| {
@@ -440,9 +440,9 @@ fn driving_column<'a>(part: &Part<'a>, field: &str, rows: &Sel<'_>) -> Column<'a
         out
     });
     let data = match values {
-        Values::Float(v) => Data::Float(slice(v, rows)),
-        Values::Int(v) => Data::Int(slice(v, rows)),
-        Values::Bool(v) => Data::Bool(slice(v, rows)),
+        Values::Float(v) => Data::Float(rows.slice(v)),
+        Values::Int(v) => Data::Int(rows.slice(v)),
+        Values::Bool(v) => Data::Bool(rows.slice(v)),
         Values::Tag { codes, dict } => {
             let mut out = Vec::with_capacity(rows.len());
             match rows {
@@ -462,14 +462,12 @@ fn driving_column<'a>(part: &Part<'a>, field: &str, rows: &Sel<'_>) -> Column<'a
 /// A joined component's field at each location (one per row): typed when every joined part
 /// stores it with one numeric type, value by value otherwise.
 pub(crate) fn joined_column<'a>(parts: &[Part<'a>], locs: &[Loc], field: &str) -> Column<'a> {
-    let j = Gather { parts, locs };
-    let n = j.locs.len();
-    let split = |loc: Loc| ((loc >> 32) as usize, (loc & 0xffff_ffff) as usize);
+    let n = locs.len();
     let mut valid = vec![false; n];
     if field == "time" {
-        let times: Vec<&[i64]> = j.parts.iter().map(|p| p.times()).collect();
+        let times: Vec<&[i64]> = parts.iter().map(|p| p.times()).collect();
         let mut out = vec![0i64; n];
-        for (i, &loc) in j.locs.iter().enumerate() {
+        for (i, &loc) in locs.iter().enumerate() {
             if loc != NO_MATCH {
                 let (p, r) = split(loc);
                 out[i] = times[p][r];
@@ -478,7 +476,7 @@ pub(crate) fn joined_column<'a>(parts: &[Part<'a>], locs: &[Loc], field: &str) -
         }
         return Column { data: Data::Time(Cow::Owned(out)), valid: Some(valid) };
     }
-    let views: Vec<Option<FieldView<'a>>> = j.parts.iter().map(|p| p.field(field)).collect();
+    let views: Vec<Option<FieldView<'a>>> = parts.iter().map(|p| p.field(field)).collect();
     macro_rules! typed {
         ($variant:ident, $t:ty) => {{
             let slices: Option<Vec<(&'a [$t], Option<&'a [u64]>)>> = views
@@ -490,7 +488,7 @@ pub(crate) fn joined_column<'a>(parts: &[Part<'a>], locs: &[Loc], field: &str) -
                 .collect();
             if let Some(slices) = slices {
                 let mut out: Vec<$t> = vec![Default::default(); n];
-                for (i, &loc) in j.locs.iter().enumerate() {
+                for (i, &loc) in locs.iter().enumerate() {
                     if loc != NO_MATCH {
                         let (p, r) = split(loc);
                         let (s, w) = slices[p];
@@ -505,8 +503,7 @@ pub(crate) fn joined_column<'a>(parts: &[Part<'a>], locs: &[Loc], field: &str) -
     typed!(Float, f64);
     typed!(Int, i64);
     typed!(Bool, u8);
-    let vals = j
-        .locs
+    let vals = locs
         .iter()
         .map(|&loc| {
             if loc == NO_MATCH {
