@@ -116,16 +116,27 @@ pub(super) fn open(dir: &Path, options: Options) -> Result<Inner> {
     })
 }
 
+/// Takes the directory's lock. A lock that is busy is tried again for a moment before it
+/// counts as held: when another thread of this process spawns a child, the child holds a
+/// copy of every descriptor — this lock's too — from its fork until its exec closes them, so
+/// a database closed and reopened meanwhile can find its own lock briefly taken.
 fn lock(dir: &Path) -> Result<std::fs::File> {
     let path = dir.join(LOCK_FILE);
     let file =
         std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).context(|| format!("open {}", path.display()))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Locked { path: dir.to_owned() }),
-        Err(std::fs::TryLockError::Error(e)) => Err(e).context(|| format!("lock {}", path.display())),
+    for attempt in 0..=LOCK_RETRIES {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) if attempt < LOCK_RETRIES => std::thread::sleep(std::time::Duration::from_millis(10)),
+            Err(std::fs::TryLockError::WouldBlock) => break,
+            Err(std::fs::TryLockError::Error(e)) => return Err(e).context(|| format!("lock {}", path.display())),
+        }
     }
+    Err(Error::Locked { path: dir.to_owned() })
 }
+
+/// Extra attempts, 10 ms apart, at a busy lock (see [`lock`]).
+const LOCK_RETRIES: u32 = 20;
 
 /// Segment files in `dir` as (ID, path).
 pub(crate) fn segment_files(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
