@@ -59,7 +59,9 @@ enum Command {
         n: u64,
     },
     /// The standard queries Q1–Q6 against an existing database (e.g. made by `seam ingest` of
-    /// the `csv` files): cold and warm times, and each query's peak heap.
+    /// the `csv` files): cold and warm times, and each query's peak heap. For profiling,
+    /// SEAM_BENCH_QUERY adds one statement of your own (`--only custom` runs just it) and
+    /// SEAM_BENCH_Q6_REPEAT repeats Q6's timed pass.
     Queries {
         #[arg(long)]
         db: PathBuf,
