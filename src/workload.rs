@@ -111,33 +111,46 @@ impl Workload {
 
     /// Chunk `k` as an `inference` batch.
     pub fn inference_batch(&self, k: u64) -> Batch {
-        let rows = self.chunk(k);
-        let mut b = BatchBuilder::new();
-        for r in &rows {
-            let values = [
-                ("score", Value::Float(r.score)),
-                ("model_version", Value::Tag(r.model_version.into())),
-                ("country", Value::Tag(r.country.into())),
-                ("device", Value::Tag(r.device.into())),
-                ("feature_age", Value::Float(r.feature_age)),
-                ("feature_income", r.feature_income.map_or(Value::Null, Value::Float)),
-            ];
-            // Every row has the same field types, so no conflict can arise.
-            let _ = b.push(r.trace_id as u128, r.time_us, &values);
-        }
-        b.finish().unwrap_or_default()
+        inference_of(&self.chunk(k))
     }
 
     /// Chunk `k`'s labels as a `feedback` batch.
     pub fn feedback_batch(&self, k: u64) -> Batch {
-        let mut b = BatchBuilder::new();
-        for r in self.chunk(k) {
-            if let Some((time_us, label)) = r.feedback {
-                let _ = b.push(r.trace_id as u128, time_us, &[("label", Value::Int(label))]);
-            }
-        }
-        b.finish().unwrap_or_default()
+        feedback_of(&self.chunk(k))
     }
+
+    /// Chunk `k` as its `inference` and `feedback` batches, generated once.
+    pub fn batches(&self, k: u64) -> (Batch, Batch) {
+        let rows = self.chunk(k);
+        (inference_of(&rows), feedback_of(&rows))
+    }
+}
+
+fn inference_of(rows: &[Row]) -> Batch {
+    let mut b = BatchBuilder::new();
+    for r in rows {
+        let values = [
+            ("score", Value::Float(r.score)),
+            ("model_version", Value::Tag(r.model_version.into())),
+            ("country", Value::Tag(r.country.into())),
+            ("device", Value::Tag(r.device.into())),
+            ("feature_age", Value::Float(r.feature_age)),
+            ("feature_income", r.feature_income.map_or(Value::Null, Value::Float)),
+        ];
+        // Every row has the same field types, so no conflict can arise.
+        let _ = b.push(r.trace_id as u128, r.time_us, &values);
+    }
+    b.finish().unwrap_or_default()
+}
+
+fn feedback_of(rows: &[Row]) -> Batch {
+    let mut b = BatchBuilder::new();
+    for r in rows {
+        if let Some((time_us, label)) = r.feedback {
+            let _ = b.push(r.trace_id as u128, time_us, &[("label", Value::Int(label))]);
+        }
+    }
+    b.finish().unwrap_or_default()
 }
 
 /// A bijection on u64 (SplitMix64's finalizer): distinct inputs give distinct, random-looking

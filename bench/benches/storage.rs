@@ -1,7 +1,9 @@
-//! Criterion micro-benchmarks of the storage engine: append per durability mode, seal, and
-//! the scan of a sealed f64 column from a warm map.
+//! Criterion micro-benchmarks of the storage engine: WAL append per durability mode, segment
+//! encode (seal) and decode (open with every checksum verified), and the scan of a sealed f64
+//! column from a warm map.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use seamdb::storage::segment::Segment;
 use seamdb::storage::{Column, ColumnData, Values};
 use seamdb::workload::Workload;
 use seamdb::{Batch, Db, Durability, Options};
@@ -70,6 +72,27 @@ fn seal(c: &mut Criterion) {
     group.finish();
 }
 
+/// Opens a sealed 1 M-row `inference` segment as `seam check` and recovery do: structure,
+/// directory and every section's CRC verified, from a warm page cache.
+fn decode(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open_with(dir.path(), Options { seal_rows: 1 << 20, ..Options::default() }).unwrap();
+    let workload = Workload { chunk_rows: BATCH_ROWS, ..Workload::new(1 << 20, 3) };
+    let mut load = db.bulk_load("inference").unwrap();
+    for k in 0..workload.chunks() {
+        load.append(workload.inference_batch(k)).unwrap();
+    }
+    load.commit().unwrap();
+    let snapshot = db.snapshot();
+    let segment = &snapshot.component("inference").unwrap().segments()[0];
+    let (path, id) = (segment.path().to_owned(), segment.id());
+    let mut group = c.benchmark_group("decode");
+    group.sample_size(20);
+    group.throughput(Throughput::Bytes(segment.size_bytes()));
+    group.bench_function("open_verified_inference_1m_rows", |b| b.iter(|| Segment::open(&path, id).unwrap()));
+    group.finish();
+}
+
 /// Sums a sealed f64 column of 128 MiB (far beyond the last-level cache) from a warm map,
 /// with the kernel `seamdb-bench machine` uses to measure the machine's read bandwidth.
 fn scan(c: &mut Criterion) {
@@ -95,5 +118,5 @@ fn scan(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, append, seal, scan);
+criterion_group!(benches, append, seal, decode, scan);
 criterion_main!(benches);

@@ -1,7 +1,14 @@
-//! SeamDB's benchmark support: the machine's own limits, shared by the harness binary and the
-//! criterion benches.
+//! SeamDB's benchmark harness: the machine's own limits, the standard workload ingested and
+//! queried, the peers run on the same data, and the results as JSON, Markdown and a plot.
+//! Shared by the `seamdb-bench` binary and the criterion benches.
 
+pub mod harness;
 pub mod heap;
+pub mod ingest;
 pub mod machine;
+pub mod peers;
+pub mod plot;
 pub mod queries;
+pub mod report;
+pub mod results;
 pub mod tcp;

@@ -59,3 +59,29 @@ pub fn peak_rss_bytes() -> u64 {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .map_or(0, |kb| kb * 1024)
 }
+
+/// The machine as the results describe it: CPU model, cores, memory, and its limits measured
+/// now (read bandwidth best of `runs`, fsync latency over 400 syncs in `dir`).
+pub fn describe(dir: &Path, runs: usize) -> std::io::Result<crate::results::Machine> {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map_or("unknown", |v| v.trim_start_matches([' ', '\t', ':']))
+        .to_string();
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let memory_kib: f64 = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0.0);
+    let (p50, p99) = fsync_latency(dir, 400)?;
+    Ok(crate::results::Machine {
+        cpu,
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        memory_gib: memory_kib / (1u64 << 20) as f64,
+        memory_read_gb_s: memory_read_bandwidth(runs) / 1e9,
+        fsync_p50_ms: p50 * 1e3,
+        fsync_p99_ms: p99 * 1e3,
+    })
+}

@@ -1,26 +1,73 @@
-//! `seamdb-bench`: measures SeamDB's ingest on this machine, with the machine's own limits
-//! beside the numbers. `--help` lists the experiments; docs/BENCHMARKS.md says which command
-//! produced each published number.
+//! `seamdb-bench`: the benchmark harness. Without a subcommand it runs everything for one or
+//! more N (ingest embedded, over TCP and from CSV; Q1–Q6; DuckDB and Polars on the same data,
+//! answers checked) and writes JSON, Markdown and a plot; the subcommands are single
+//! experiments for profiling. docs/BENCHMARKS.md says which command produced each number.
 
-use seamdb_bench::{heap, machine, queries};
+use seamdb_bench::{harness, heap, ingest, machine, queries, results};
 
 #[global_allocator]
 static HEAP: heap::Counting = heap::Counting;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use seamdb::workload::Workload;
 use seamdb::{Db, Durability, Options};
 use serde_json::json;
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 #[derive(Parser, Debug)]
-#[command(name = "seamdb-bench")]
+#[command(name = "seamdb-bench", args_conflicts_with_subcommands = true)]
+/// SeamDB's benchmark harness.
+///
+/// Without a subcommand: for each N, generate the standard workload (SPEC §7), ingest it
+/// embedded, over TCP and from CSV, run Q1–Q6, check the answers against the row-at-a-time
+/// executor (small N) and against DuckDB and Polars on the same data, time the peers, and
+/// write nN.json, report.md and (for several N) growth.svg into --out. The peers need
+/// `python3 -m pip install -r bench/peers/requirements.txt`.
 struct Cli {
+    #[command(flatten)]
+    harness: HarnessArgs,
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+}
+
+#[derive(Args, Debug)]
+struct HarnessArgs {
+    /// Predictions per run; several, comma-separated, measure growth (e.g. 1000000,10000000,30000000).
+    #[arg(long, value_delimiter = ',', default_value = "10000000")]
+    n: Vec<u64>,
+    /// Small and fast, for CI: N = 100000 unless --n is given, one run of everything; checks
+    /// every answer, and its times mean nothing.
+    #[arg(long)]
+    quick: bool,
+    /// Warm runs per query [default: 5; quick: 1].
+    #[arg(long)]
+    runs: Option<usize>,
+    /// Runs of each ingest path and peer load, each from scratch [default: 3; quick: 1].
+    #[arg(long)]
+    ingest_runs: Option<usize>,
+    /// Traces looked up by Q6 [default: 1000; quick: 100].
+    #[arg(long)]
+    traces: Option<usize>,
+    /// Thread counts to run the peers with.
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    threads: Vec<usize>,
+    /// Skip DuckDB and Polars (no speed ratios then; answers are still checked against the
+    /// row-at-a-time executor up to --reference-up-to).
+    #[arg(long)]
+    no_peers: bool,
+    /// Largest N whose answers are also computed by the row-at-a-time reference executor.
+    #[arg(long, default_value_t = 1_000_000)]
+    reference_up_to: u64,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Scratch space: databases, CSV files (kept and reused for the same N and seed), answers.
+    #[arg(long, default_value = "target/seamdb-bench/work")]
+    work: PathBuf,
+    /// Where nN.json, report.md and growth.svg go.
+    #[arg(long, default_value = "target/seamdb-bench")]
+    out: PathBuf,
 }
 
 #[derive(Subcommand, Debug)]
@@ -31,7 +78,8 @@ enum Command {
         #[arg(long, default_value = ".")]
         dir: PathBuf,
     },
-    /// Embedded ingest of the standard workload's `inference` component through the WAL.
+    /// Embedded ingest of the standard workload through the WAL (`inference` only unless
+    /// --feedback).
     Ingest {
         #[arg(long, default_value_t = 10_000_000)]
         n: u64,
@@ -43,11 +91,10 @@ enum Command {
         durability: String,
         /// Concurrent writer threads sharing group commit.
         #[arg(long, default_value_t = 1)]
-        writers: u64,
-        /// Generate batches while ingesting instead of up front, to show that memory stays
-        /// bounded (the timing then includes generation).
+        writers: usize,
+        /// Append each chunk's labels to `feedback` after its predictions.
         #[arg(long)]
-        stream: bool,
+        feedback: bool,
         /// Database directory [default: a fresh temporary one].
         #[arg(long)]
         dir: Option<PathBuf>,
@@ -58,10 +105,9 @@ enum Command {
         #[arg(long, default_value_t = 1 << 20)]
         n: u64,
     },
-    /// The standard queries Q1–Q6 against an existing database (e.g. made by `seam ingest` of
-    /// the `csv` files): cold and warm times, and each query's peak heap. For profiling,
-    /// SEAM_BENCH_QUERY adds one statement of your own (`--only custom` runs just it) and
-    /// SEAM_BENCH_Q6_REPEAT repeats Q6's timed pass.
+    /// The standard queries Q1–Q6 against an existing database: cold and warm times, and each
+    /// query's peak heap. For profiling, SEAM_BENCH_QUERY adds one statement of your own
+    /// (`--only custom` runs just it).
     Queries {
         #[arg(long)]
         db: PathBuf,
@@ -77,16 +123,16 @@ enum Command {
         /// Traces looked up by Q6 (0 skips it).
         #[arg(long, default_value_t = 1000)]
         traces: usize,
-        /// Run only this query (Q1 … Q6).
+        /// Run only this query (Q1 … Q6, or custom).
         #[arg(long)]
         only: Option<String>,
-        /// Directory to write each query's answer to as CSV (q1.csv …, q6_ids.txt).
+        /// Directory to write each answer to as CSV (q1.csv …, q6.csv, q6_ids.txt).
         #[arg(long)]
         answers: Option<PathBuf>,
     },
-    /// Ingest over TCP: a `seam serve` in this process (durability sync) and one Rust client
-    /// sending the standard workload's `inference` batches as APPEND_COLUMNS (or JSON Lines),
-    /// each acknowledged once durable; then a small query's latency while ingest runs.
+    /// Ingest over TCP: a server in this process (durability sync) and one client sending the
+    /// standard workload's batches (both components) as APPEND_COLUMNS or JSON Lines, each
+    /// acknowledged once durable; a small query's latency from a second client meanwhile.
     Tcp {
         #[arg(long, default_value_t = 10_000_000)]
         n: u64,
@@ -99,131 +145,133 @@ enum Command {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
-    /// Writes the standard workload as CSV files (inference.csv, feedback.csv) for peers and
-    /// for `seam ingest`.
+    /// Writes the standard workload as CSV files (inference.csv, feedback.csv).
     Csv {
         #[arg(long, default_value_t = 10_000_000)]
         n: u64,
         #[arg(long)]
         out: PathBuf,
     },
+    /// Rewrites report.md and growth.svg in DIR from the nN.json files there, without
+    /// measuring anything.
+    Report { dir: PathBuf },
 }
 
 fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
-        Command::Machine { dir } => {
-            let bw = machine::memory_read_bandwidth(5);
-            let (p50, p99) = machine::fsync_latency(&dir, 400)?;
-            println!("{}", json!({ "memory_read_gb_s": bw / 1e9, "fsync_4k_p50_ms": p50 * 1e3, "fsync_4k_p99_ms": p99 * 1e3 }));
+    let cli = Cli::parse();
+    match cli.command {
+        None => run_harness(cli.harness)?,
+        Some(Command::Machine { dir }) => println!("{}", serde_json::to_string(&machine::describe(&dir, 5)?)?),
+        Some(Command::Ingest { n, batch_rows, durability, writers, feedback, dir }) => {
+            let durability = match durability.as_str() {
+                "relaxed" => Durability::Relaxed { interval: Duration::from_millis(100) },
+                _ => Durability::Sync,
+            };
+            let workload = Workload { chunk_rows: batch_rows, ..Workload::new(n, 42) };
+            let batches = ingest::batches(&workload, feedback);
+            let (dir, temp) = scratch(dir, "ingest");
+            let o = ingest::run(&dir, batches, durability, writers.max(1))?;
+            let mut acks = o.ack_ms.clone();
+            acks.sort_by(f64::total_cmp);
+            println!(
+                "{}",
+                json!({ "rows": o.rows, "batch_rows": batch_rows, "writers": writers, "durability": format!("{durability:?}"),
+                        "rows_per_s_acked": o.rows as f64 / o.seconds_acked, "rows_per_s_sealed": o.rows as f64 / o.seconds_sealed,
+                        "input_mb": o.input_bytes as f64 / 1e6, "ack_p50_ms": results::percentile(&acks, 0.5),
+                        "ack_p99_ms": results::percentile(&acks, 0.99), "peak_db_heap_mb": o.peak_db_heap as f64 / 1e6 })
+            );
+            if temp {
+                std::fs::remove_dir_all(&dir)?;
+            }
         }
-        Command::Ingest { n, batch_rows, durability, writers, stream, dir } => ingest(n, batch_rows, &durability, writers, stream, dir)?,
-        Command::Csv { n, out } => write_csv(n, &out)?,
-        Command::Zstd { n } => zstd_probe(n)?,
-        Command::Tcp { n, batch_rows, format, dir } => seamdb_bench::tcp::run(n, batch_rows, &format, dir)?,
-        Command::Queries { db, runs, executor, join, traces, only, answers } => {
+        Some(Command::Csv { n, out }) => seamdb_bench::peers::write_csv(&Workload::new(n, 42), &out)?,
+        Some(Command::Zstd { n }) => zstd_probe(n)?,
+        Some(Command::Tcp { n, batch_rows, format, dir }) => {
+            let workload = Workload { chunk_rows: batch_rows, ..Workload::new(n, 42) };
+            let (dir, temp) = scratch(dir, "tcp");
+            let t = seamdb_bench::tcp::run(&dir, ingest::batches(&workload, true), format == "json")?;
+            let mut probe = t.probe_ms;
+            probe.sort_by(f64::total_cmp);
+            println!(
+                "{}",
+                json!({ "rows": t.ingest.rows, "seconds": t.ingest.seconds_acked, "rows_per_s": t.ingest.rows as f64 / t.ingest.seconds_acked,
+                        "format": format, "batch_rows": batch_rows,
+                        "query_during_ingest": { "samples": probe.len(), "p50_ms": results::percentile(&probe, 0.5), "p99_ms": results::percentile(&probe, 0.99) } })
+            );
+            if temp {
+                std::fs::remove_dir_all(&dir)?;
+            }
+        }
+        Some(Command::Queries { db, runs, executor, join, traces, only, answers }) => {
             let db = Db::open(&db).with_context(|| format!("open {}", db.display()))?;
+            let snapshot = db.snapshot();
+            let options = queries::options(&executor, &join);
+            let wanted = |name: &str| only.as_deref().is_none_or(|o| o.eq_ignore_ascii_case(name));
+            let custom = std::env::var("SEAM_BENCH_QUERY").ok();
+            let standard = queries::QUERIES.iter().map(|q| (q.name, q.text, q.columns));
+            let mut tables = Vec::new();
+            for (name, text, columns) in standard.chain(custom.as_deref().map(|t| ("custom", t, &[][..]))).filter(|q| wanted(q.0)) {
+                let (mut q, table) = queries::measure(name, text, &snapshot, &options, runs)?;
+                q.column_bytes = Some(queries::column_bytes(&snapshot, columns));
+                println!("{}", serde_json::to_string(&q)?);
+                tables.push((name, table));
+            }
+            // What the queries left behind: join indexes, attached columns, trace lookups.
+            println!("{}", json!({ "retained_heap_mb": heap::live() as f64 / 1e6 }));
+            let ids = if traces > 0 && wanted("Q6") { queries::q6_ids(&snapshot, traces)? } else { Vec::new() };
+            let q6 = if ids.is_empty() { None } else { Some(queries::q6(&snapshot, &ids, runs)?) };
+            if let Some((q, _)) = &q6 {
+                println!("{}", serde_json::to_string(q)?);
+            }
             if let Some(dir) = &answers {
-                std::fs::create_dir_all(dir)?;
+                queries::write_answers(dir, &tables, q6.as_ref().map(|(_, events)| (&ids[..], events.as_str())))?;
             }
-            queries::run(&db.snapshot(), &queries::options(&executor, &join), runs, traces, only.as_deref(), answers.as_deref())?;
+        }
+        Some(Command::Report { dir }) => {
+            let mut runs = Vec::new();
+            for entry in std::fs::read_dir(&dir)? {
+                let path = entry?.path();
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                if name.starts_with('n') && name.ends_with(".json") {
+                    let text = std::fs::read_to_string(&path)?;
+                    runs.push(serde_json::from_str::<results::Run>(&text).with_context(|| format!("read {}", path.display()))?);
+                }
+            }
+            anyhow::ensure!(!runs.is_empty(), "no nN.json result files in {}", dir.display());
+            runs.sort_by_key(|r| r.n);
+            harness::write_report(&runs, &dir)?;
         }
     }
     Ok(())
 }
 
-fn ingest(n: u64, batch_rows: u64, durability: &str, writers: u64, stream: bool, dir: Option<PathBuf>) -> anyhow::Result<()> {
-    let temp = std::env::temp_dir().join(format!("seamdb-bench-{}", std::process::id()));
-    let dir = dir.unwrap_or_else(|| temp.clone());
-    let durability = match durability {
-        "relaxed" => Durability::Relaxed { interval: Duration::from_millis(100) },
-        _ => Durability::Sync,
+fn run_harness(a: HarnessArgs) -> anyhow::Result<()> {
+    let given_n = std::env::args().any(|arg| arg == "--n" || arg.starts_with("--n="));
+    let config = harness::Config {
+        sizes: if a.quick && !given_n { vec![100_000] } else { a.n },
+        seed: a.seed,
+        quick: a.quick,
+        runs: a.runs.unwrap_or(if a.quick { 1 } else { 5 }),
+        ingest_runs: a.ingest_runs.unwrap_or(if a.quick { 1 } else { 3 }).max(1),
+        traces: a.traces.unwrap_or(if a.quick { 100 } else { 1000 }),
+        peers: !a.no_peers,
+        threads: a.threads,
+        reference_up_to: a.reference_up_to,
+        work: a.work,
+        out: a.out,
+        command: std::env::args().collect::<Vec<_>>().join(" "),
     };
-    let workload = Workload { chunk_rows: batch_rows, ..Workload::new(n, 42) };
-    // Each writer takes chunks w, w + writers, ...; pre-generated batches are moved, not copied.
-    let mut batches: Vec<Vec<seamdb::Batch>> = (0..writers).map(|_| Vec::new()).collect();
-    if !stream {
-        for k in 0..workload.chunks() {
-            batches[(k % writers) as usize].push(workload.inference_batch(k));
-        }
-    }
-    let bytes: usize = batches.iter().flatten().map(|b| b.size_bytes()).sum();
-    let rss_before = machine::peak_rss_bytes();
-    let db = Db::open_with(&dir, Options { durability, ..Options::default() })?;
-    let start = Instant::now();
-    std::thread::scope(|s| -> anyhow::Result<()> {
-        let handles: Vec<_> = batches
-            .drain(..)
-            .enumerate()
-            .map(|(w, mine)| {
-                let (db, workload) = (&db, &workload);
-                s.spawn(move || -> anyhow::Result<()> {
-                    if stream {
-                        for k in (w as u64..workload.chunks()).step_by(writers as usize) {
-                            db.append("inference", workload.inference_batch(k))?;
-                        }
-                    }
-                    for batch in mine {
-                        db.append("inference", batch)?;
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
-        for h in handles {
-            h.join().map_err(|_| anyhow::anyhow!("writer panicked"))??;
-        }
-        Ok(())
-    })?;
-    let acked = start.elapsed().as_secs_f64();
-    db.flush()?;
-    let sealed = start.elapsed().as_secs_f64();
-    let rows = db.snapshot().component("inference").context("nothing ingested")?.rows();
-    anyhow::ensure!(rows as u64 == n, "ingested {rows} rows, expected {n}");
-    drop(db);
-    let _ = std::fs::remove_dir_all(&temp);
-    println!(
-        "{}",
-        json!({
-            "rows": n, "batch_rows": batch_rows, "writers": writers, "durability": format!("{durability:?}"), "stream": stream,
-            "seconds_to_last_ack": acked, "rows_per_s_acked": n as f64 / acked,
-            "seconds_to_all_sealed": sealed, "rows_per_s_sealed": n as f64 / sealed,
-            "input_mb": bytes as f64 / 1e6,
-            "peak_rss_mb": machine::peak_rss_bytes() as f64 / 1e6, "rss_before_open_mb": rss_before as f64 / 1e6,
-        })
-    );
+    let runs = harness::run(&config)?;
+    print!("{}", seamdb_bench::report::markdown(&runs));
     Ok(())
 }
 
-fn write_csv(n: u64, out: &std::path::Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(out)?;
-    let mut inference = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(out.join("inference.csv"))?);
-    let mut feedback = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(out.join("feedback.csv"))?);
-    writeln!(inference, "trace_id,time,score,model_version,country,device,feature_age,feature_income")?;
-    writeln!(feedback, "trace_id,time,label")?;
-    let workload = Workload::new(n, 42);
-    for k in 0..workload.chunks() {
-        for r in workload.chunk(k) {
-            let income = r.feature_income.map(|x| x.to_string()).unwrap_or_default();
-            writeln!(
-                inference,
-                "{},{},{},{},{},{},{},{}",
-                r.trace_id,
-                seamdb::query::format_time(r.time_us),
-                r.score,
-                r.model_version,
-                r.country,
-                r.device,
-                r.feature_age,
-                income
-            )?;
-            if let Some((t, label)) = r.feedback {
-                writeln!(feedback, "{},{},{}", r.trace_id, seamdb::query::format_time(t), label)?;
-            }
-        }
+/// `dir`, or a fresh temporary directory (then `true`: remove it afterwards).
+fn scratch(dir: Option<PathBuf>, what: &str) -> (PathBuf, bool) {
+    match dir {
+        Some(d) => (d, false),
+        None => (std::env::temp_dir().join(format!("seamdb-bench-{what}-{}", std::process::id())), true),
     }
-    inference.flush()?;
-    feedback.flush()?;
-    Ok(())
 }
 
 fn zstd_probe(n: u64) -> anyhow::Result<()> {
@@ -240,14 +288,7 @@ fn zstd_probe(n: u64) -> anyhow::Result<()> {
     let mut columns: Vec<(String, &[u8])> =
         vec![("trace_id".into(), bytemuck::cast_slice(segment.trace_ids())), ("time".into(), bytemuck::cast_slice(segment.times()))];
     for (name, _) in segment.fields() {
-        let bytes = match segment.field(name).context("field")?.values {
-            seamdb::storage::Values::Float(v) => bytemuck::cast_slice(v),
-            seamdb::storage::Values::Int(v) => bytemuck::cast_slice(v),
-            seamdb::storage::Values::Bool(v) => v,
-            seamdb::storage::Values::Tag { codes: seamdb::storage::Codes::U8(c), .. } => c,
-            seamdb::storage::Values::Tag { codes: seamdb::storage::Codes::U16(c), .. } => bytemuck::cast_slice(c),
-            seamdb::storage::Values::Tag { codes: seamdb::storage::Codes::U32(c), .. } => bytemuck::cast_slice(c),
-        };
+        let bytes = segment.field(name).context("field")?.values.as_bytes();
         columns.push((name.to_string(), bytes));
     }
     for (name, bytes) in columns {

@@ -3,146 +3,187 @@
 //! heap each run allocates. Answers go to CSV files so the peers' can be compared with them.
 
 use crate::heap;
+use crate::results::{percentile, Query, Spread};
 use seamdb::query::{Cell, Executor, JoinStrategy, Options, Table};
 use seamdb::{Snapshot, TraceId};
-use serde_json::json;
 use std::path::Path;
 use std::time::Instant;
 
-/// Q1–Q5 as SeamQL, exactly as SPEC §7 gives them.
-pub const QUERIES: [(&str, &str); 5] = [
-    (
-        "Q1",
-        "SELECT count(feedback.label) AS n_labelled, accuracy(inference.score >= 0.5, feedback.label) AS accuracy \
-         FROM inference JOIN feedback WHERE inference.country = 'US' GROUP BY window(1h)",
-    ),
-    (
-        "Q2",
-        "SELECT count(feedback.label) AS n_labelled, accuracy(inference.score >= 0.5, feedback.label) AS accuracy \
-         FROM inference JOIN feedback GROUP BY window(1h), inference.model_version",
-    ),
-    (
-        "Q3",
-        "SELECT count() AS n, psi(inference.feature_age) AS psi FROM inference \
-         REFERENCE (inference WHERE time >= '2026-01-05T00:00:00Z' AND time < '2026-01-06T00:00:00Z') GROUP BY window(1d)",
-    ),
-    (
-        "Q4",
-        "SELECT quantile(inference.score, 0.5) AS p50, quantile(inference.score, 0.9) AS p90, \
-         quantile(inference.score, 0.99) AS p99 FROM inference GROUP BY window(1h), inference.device",
-    ),
-    (
-        "Q5",
-        "SELECT coverage(feedback) AS coverage, quantile(feedback.time - inference.time, 0.5) AS delay_p50_s \
-         FROM inference JOIN feedback GROUP BY window(1h)",
-    ),
-];
-
-/// Runs Q1–Q5 and Q6 (`trace_ids` random traces), printing one JSON line per query.
-pub fn run(
-    snapshot: &Snapshot,
-    options: &Options,
-    runs: usize,
-    trace_ids: usize,
-    only: Option<&str>,
-    answers: Option<&Path>,
-) -> anyhow::Result<()> {
-    let extra = std::env::var("SEAM_BENCH_QUERY").ok();
-    let custom = extra.as_deref().map(|q| ("custom", q));
-    for (name, text) in QUERIES.into_iter().chain(custom).filter(|(name, _)| only.is_none_or(|o| o.eq_ignore_ascii_case(name))) {
-        let statement = seamdb::query::parse(text)?;
-        let mut times = Vec::new();
-        // Peak heap above what was live before the run: warm runs, and the cold one apart
-        // (it builds the join indexes and attached columns that stay with the segments).
-        let (mut peak, mut cold_peak) = (0, 0);
-        let mut table = Table::default();
-        for run in 0..=runs {
-            let before = heap::live();
-            heap::reset_peak();
-            let start = Instant::now();
-            table = seamdb::query::execute_with(&statement, snapshot, options)?;
-            times.push(start.elapsed().as_secs_f64() * 1e3);
-            let used = heap::peak().saturating_sub(before);
-            if run == 0 {
-                cold_peak = used;
-            } else {
-                peak = peak.max(used);
-            }
-        }
-        let cold = times.remove(0);
-        if let Some(dir) = answers {
-            std::fs::write(dir.join(format!("{}.csv", name.to_lowercase())), table.to_csv())?;
-        }
-        println!(
-            "{}",
-            json!({ "query": name, "executor": format!("{:?}", options.executor), "join": format!("{:?}", options.join),
-                    "cold_ms": cold, "warm_ms": summary(&mut times), "peak_heap_mb": peak as f64 / 1e6, "cold_peak_heap_mb": cold_peak as f64 / 1e6,
-                    "rows": table.rows.len() })
-        );
-    }
-    // What the queries left behind: join indexes, attached columns, trace lookups.
-    println!("{}", json!({ "retained_heap_mb": heap::live() as f64 / 1e6 }));
-    if trace_ids > 0 && only.is_none_or(|o| o.eq_ignore_ascii_case("Q6")) {
-        q6(snapshot, trace_ids, answers)?;
-    }
-    Ok(())
+/// One standard query: its name, its SeamQL exactly as SPEC §7 gives it, and the driving
+/// component's columns it reads (for bytes/s against the machine's read bandwidth).
+#[derive(Clone, Copy, Debug)]
+pub struct Standard {
+    pub name: &'static str,
+    pub text: &'static str,
+    pub columns: &'static [&'static str],
 }
 
-/// Q6: `TRACE` of random trace IDs of the driving component, one at a time.
-fn q6(snapshot: &Snapshot, n: usize, answers: Option<&Path>) -> anyhow::Result<()> {
+pub const QUERIES: [Standard; 5] = [
+    Standard {
+        name: "Q1",
+        text: "SELECT count(feedback.label) AS n_labelled, accuracy(inference.score >= 0.5, feedback.label) AS accuracy \
+               FROM inference JOIN feedback WHERE inference.country = 'US' GROUP BY window(1h)",
+        columns: &["time", "country", "score"],
+    },
+    Standard {
+        name: "Q2",
+        text: "SELECT count(feedback.label) AS n_labelled, accuracy(inference.score >= 0.5, feedback.label) AS accuracy \
+               FROM inference JOIN feedback GROUP BY window(1h), inference.model_version",
+        columns: &["time", "model_version", "score"],
+    },
+    Standard {
+        name: "Q3",
+        text: "SELECT count() AS n, psi(inference.feature_age) AS psi FROM inference \
+               REFERENCE (inference WHERE time >= '2026-01-05T00:00:00Z' AND time < '2026-01-06T00:00:00Z') GROUP BY window(1d)",
+        columns: &["time", "feature_age"],
+    },
+    Standard {
+        name: "Q4",
+        text: "SELECT quantile(inference.score, 0.5) AS p50, quantile(inference.score, 0.9) AS p90, \
+               quantile(inference.score, 0.99) AS p99 FROM inference GROUP BY window(1h), inference.device",
+        columns: &["time", "device", "score"],
+    },
+    Standard {
+        name: "Q5",
+        text: "SELECT coverage(feedback) AS coverage, quantile(feedback.time - inference.time, 0.5) AS delay_p50_s \
+               FROM inference JOIN feedback GROUP BY window(1h)",
+        columns: &["time"],
+    },
+];
+
+/// Runs one statement cold, then `runs` times warm; returns the measurement and the answer.
+pub fn measure(name: &str, text: &str, snapshot: &Snapshot, options: &Options, runs: usize) -> anyhow::Result<(Query, Table)> {
+    let statement = seamdb::query::parse(text)?;
+    let mut times = Vec::new();
+    // Peak heap above what was live before each warm run. The cold run is apart: it builds
+    // the join indexes and attached columns that stay with the segments.
+    let mut peak = 0;
+    let mut table = Table::default();
+    for _ in 0..=runs {
+        let before = heap::live();
+        heap::reset_peak();
+        let start = Instant::now();
+        table = seamdb::query::execute_with(&statement, snapshot, options)?;
+        times.push(start.elapsed().as_secs_f64() * 1e3);
+        if times.len() > 1 {
+            peak = peak.max(heap::peak().saturating_sub(before));
+        }
+    }
+    let cold = times.remove(0);
+    let query = Query {
+        engine: "seamdb".into(),
+        query: name.into(),
+        threads: 2,
+        ms: Spread::of(&times),
+        cold_ms: Some(cold),
+        peak_memory_mb: Some(peak as f64 / 1e6),
+        ..Query::default()
+    };
+    Ok((query, table))
+}
+
+/// Bytes of `columns` of the `inference` component, over its segments and tail.
+pub fn column_bytes(snapshot: &Snapshot, columns: &[&str]) -> u64 {
+    let Some(inference) = snapshot.component("inference") else { return 0 };
+    let mut bytes = 0;
+    for part in inference.parts() {
+        for &c in columns {
+            bytes += match c {
+                "time" => part.times().len() * 8,
+                field => part.field(field).map_or(0, |f| f.values.as_bytes().len()),
+            } as u64;
+        }
+    }
+    bytes
+}
+
+/// The trace IDs Q6 looks up: a fixed-seed pick from the driving component, so peers get the
+/// same ones.
+pub fn q6_ids(snapshot: &Snapshot, n: usize) -> anyhow::Result<Vec<u128>> {
     let inference = snapshot.component("inference").ok_or_else(|| anyhow::anyhow!("no inference component"))?;
     let ids: Vec<u128> = inference.parts().flat_map(|p| p.trace_ids().iter().copied()).collect();
     anyhow::ensure!(!ids.is_empty(), "inference is empty");
-    // A fixed-seed pick, so peers get the same IDs.
     let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let picked: Vec<u128> = (0..n)
+    Ok((0..n)
         .map(|_| {
             state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             ids[(state >> 33) as usize % ids.len()]
         })
-        .collect();
-    // The first pass builds each segment's trace lookup (a Bloom filter and ID sample).
-    let start = Instant::now();
-    for &id in &picked {
-        seamdb::query::query(&format!("TRACE '{}'", TraceId(id)), snapshot)?;
-    }
-    let cold = start.elapsed().as_secs_f64() * 1e3;
-    let mut times = Vec::new();
+        .collect())
+}
+
+/// Q6: `TRACE` of each of `ids`, one at a time; one cold pass (it builds each segment's trace
+/// lookup), then `runs` timed passes. Returns the measurement and the events found, as CSV.
+pub fn q6(snapshot: &Snapshot, ids: &[u128], runs: usize) -> anyhow::Result<(Query, String)> {
+    let statements: Vec<_> = ids.iter().map(|&id| seamdb::query::parse(&format!("TRACE '{}'", TraceId(id)))).collect::<Result<_, _>>()?;
     let mut out = String::from("trace_id,component,time\n");
-    let start = Instant::now();
-    let repeat: usize = std::env::var("SEAM_BENCH_Q6_REPEAT").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
-    for &id in picked.iter().cycle().take(picked.len() * repeat) {
-        let t = Instant::now();
-        let table = seamdb::query::query(&format!("TRACE '{}'", TraceId(id)), snapshot)?;
-        times.push(t.elapsed().as_secs_f64() * 1e3);
-        for row in &table.rows {
-            if let (Cell::Time(t), Cell::Text(c)) = (&row[0], &row[1]) {
-                out.push_str(&format!("{},{c},{}\n", TraceId(id), seamdb::query::format_time(*t)));
+    let mut passes = Vec::new();
+    let mut each = Vec::new();
+    for pass in 0..=runs {
+        let start = Instant::now();
+        for (statement, &id) in statements.iter().zip(ids) {
+            let t = Instant::now();
+            let table = seamdb::query::execute(statement, snapshot)?;
+            each.push(t.elapsed().as_secs_f64() * 1e3);
+            if pass == 0 {
+                for row in &table.rows {
+                    if let (Cell::Time(t), Cell::Text(c)) = (&row[0], &row[1]) {
+                        out.push_str(&format!("{},{c},{}\n", TraceId(id), seamdb::query::format_time(*t)));
+                    }
+                }
             }
         }
+        passes.push(start.elapsed().as_secs_f64() * 1e3);
     }
-    let total = start.elapsed().as_secs_f64() * 1e3;
-    if let Some(dir) = answers {
-        std::fs::write(dir.join("q6.csv"), out)?;
-        let list: String = picked.iter().map(|id| format!("{}\n", TraceId(*id))).collect();
-        std::fs::write(dir.join("q6_ids.txt"), list)?;
+    let cold = passes.remove(0);
+    let mut warm = each.split_off(ids.len());
+    warm.sort_by(f64::total_cmp);
+    let query = Query {
+        engine: "seamdb".into(),
+        query: "Q6".into(),
+        threads: 1,
+        ms: Spread::of(&passes),
+        cold_ms: Some(cold),
+        per_trace_p50_ms: Some(percentile(&warm, 0.5)),
+        per_trace_p99_ms: Some(percentile(&warm, 0.99)),
+        ..Query::default()
+    };
+    Ok((query, out))
+}
+
+/// Writes each answer where the peers script reads it: `q1.csv` … `q5.csv`, `q6.csv` and
+/// `q6_ids.txt`.
+pub fn write_answers(dir: &Path, tables: &[(&str, Table)], q6: Option<(&[u128], &str)>) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for (name, table) in tables {
+        std::fs::write(dir.join(format!("{}.csv", name.to_lowercase())), table.to_csv())?;
     }
-    times.sort_by(f64::total_cmp);
-    let pct = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
-    println!(
-        "{}",
-        json!({ "query": "Q6", "traces": n, "cold_total_ms": cold, "total_ms": total, "per_trace_p50_ms": pct(0.5), "per_trace_p99_ms": pct(0.99) })
-    );
+    if let Some((ids, events)) = q6 {
+        std::fs::write(dir.join("q6.csv"), events)?;
+        std::fs::write(dir.join("q6_ids.txt"), ids.iter().map(|id| format!("{}\n", TraceId(*id))).collect::<String>())?;
+    }
     Ok(())
 }
 
-/// Median, min and max of warm runs.
-fn summary(times: &mut [f64]) -> serde_json::Value {
-    if times.is_empty() {
-        return json!(null);
+/// Checks `ours` against a reference answer: same columns, same rows, same text in every
+/// non-float cell, floats within 1e-9 relative. Returns the largest absolute float difference.
+pub fn compare(name: &str, ours: &Table, reference: &Table) -> anyhow::Result<f64> {
+    anyhow::ensure!(ours.columns == reference.columns, "{name}: columns {:?} vs {:?}", ours.columns, reference.columns);
+    anyhow::ensure!(ours.rows.len() == reference.rows.len(), "{name}: {} rows vs {}", ours.rows.len(), reference.rows.len());
+    let mut worst = 0.0f64;
+    for (a, b) in ours.rows.iter().zip(&reference.rows) {
+        for (x, y) in a.iter().zip(b) {
+            match (x, y) {
+                (Cell::Float(x), Cell::Float(y)) => {
+                    let d = (x - y).abs();
+                    anyhow::ensure!(d <= 1e-9 * x.abs().max(1.0) || x == y, "{name}: {a:?} vs {b:?}");
+                    worst = worst.max(if d.is_nan() { 0.0 } else { d });
+                }
+                _ => anyhow::ensure!(x == y, "{name}: {a:?} vs {b:?}"),
+            }
+        }
     }
-    times.sort_by(f64::total_cmp);
-    json!({ "median": times[times.len() / 2], "min": times[0], "max": times[times.len() - 1] })
+    Ok(worst)
 }
 
 /// Parses `--executor` and `--join`.

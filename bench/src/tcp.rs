@@ -1,65 +1,78 @@
 //! TCP ingest: rows/s from one client through `seam serve`'s protocol on loopback, every
 //! batch acknowledged durable, and a small query's latency from a second client meanwhile.
 
-use seamdb::workload::Workload;
+use crate::heap;
+use crate::ingest::Outcome;
 use seamdb::{Batch, Db};
 use seamdb_server::{Client, Config, Server};
 use serde_json::json;
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-pub fn run(n: u64, batch_rows: u64, format: &str, dir: Option<PathBuf>) -> anyhow::Result<()> {
-    let temp = std::env::temp_dir().join(format!("seamdb-bench-tcp-{}", std::process::id()));
-    let dir = dir.unwrap_or_else(|| temp.clone());
-    let workload = Workload { chunk_rows: batch_rows, ..Workload::new(n, 42) };
-    let batches: Vec<Batch> = (0..workload.chunks()).map(|k| workload.inference_batch(k)).collect();
-    let json: Vec<Vec<u8>> = if format == "json" { batches.iter().map(jsonl).collect() } else { Vec::new() };
-    let db = Arc::new(Db::open(&dir)?);
-    let server = Server::bind(db, Config { listen: "127.0.0.1:0".parse()?, ..Config::default() })?;
+/// The query a second client asks every 20 ms while ingest runs.
+pub const PROBE: &str = "SELECT count() AS n FROM inference WHERE time < '2026-01-05T01:00:00Z'";
+
+/// What a TCP ingest run measured: the ingest, and the probe query's latencies (ms).
+#[derive(Debug)]
+pub struct TcpOutcome {
+    pub ingest: Outcome,
+    pub probe_ms: Vec<f64>,
+}
+
+/// Serves a database opened in `dir` (durability sync) in this process and sends `batches`
+/// from one client, as APPEND_COLUMNS or, with `json`, as APPEND_JSON.
+pub fn run(dir: &Path, batches: Vec<(&'static str, Batch)>, json: bool) -> anyhow::Result<TcpOutcome> {
+    let rows: u64 = batches.iter().map(|(_, b)| b.rows() as u64).sum();
+    let input_bytes: usize = batches.iter().map(|(_, b)| b.size_bytes()).sum();
+    let lines: Vec<Vec<u8>> = if json { batches.iter().map(|(_, b)| jsonl(b)).collect() } else { Vec::new() };
+    let db = Arc::new(Db::open(dir)?);
+    let server = Server::bind(db.clone(), Config { listen: "127.0.0.1:0".parse()?, ..Config::default() })?;
     let (addr, stopper) = (server.local_addr()?, server.stopper()?);
     let serving = std::thread::spawn(move || server.run());
     let done = AtomicBool::new(false);
-    let (rows, seconds, latencies) = std::thread::scope(|s| -> anyhow::Result<(u64, f64, Vec<f64>)> {
+    let base = heap::live();
+    let (outcome, probe_ms) = std::thread::scope(|s| -> anyhow::Result<(Outcome, Vec<f64>)> {
         let prober = s.spawn(|| -> anyhow::Result<Vec<f64>> {
             let mut c = Client::connect(addr, None)?;
             let mut times = Vec::new();
             while !done.load(Ordering::Relaxed) {
                 let t = Instant::now();
                 // Fails until the first batch created the component; only successes count.
-                if c.query("SELECT count() AS n FROM inference WHERE time < '2026-01-05T01:00:00Z'").is_ok() {
+                if c.query(PROBE).is_ok() {
                     times.push(t.elapsed().as_secs_f64() * 1e3);
                 }
-                std::thread::sleep(std::time::Duration::from_millis(20));
+                std::thread::sleep(Duration::from_millis(20));
             }
             Ok(times)
         });
         let mut c = Client::connect(addr, None)?;
+        let (mut acked, mut ack_ms, mut peak) = (0, Vec::with_capacity(batches.len()), 0);
+        let mut pending = input_bytes;
         let start = Instant::now();
-        let mut rows = 0;
-        for (k, batch) in batches.iter().enumerate() {
-            rows += if format == "json" { c.append_json("inference", &json[k])? } else { c.append_batch("inference", batch)? };
+        for (k, (component, batch)) in batches.iter().enumerate() {
+            let t = Instant::now();
+            acked += if json { c.append_json(component, &lines[k])? } else { c.append_batch(component, batch)? };
+            ack_ms.push(t.elapsed().as_secs_f64() * 1e3);
+            // The client keeps its batches, so whatever the heap grew by is the server's.
+            pending -= batch.size_bytes();
+            peak = peak.max(heap::live().saturating_sub(base));
         }
-        let seconds = start.elapsed().as_secs_f64();
+        let seconds_acked = start.elapsed().as_secs_f64();
+        c.flush()?;
+        let seconds_sealed = start.elapsed().as_secs_f64();
         done.store(true, Ordering::Relaxed);
-        let latencies = prober.join().expect("prober")?;
-        Ok((rows, seconds, latencies))
+        let probe = prober.join().map_err(|_| anyhow::anyhow!("prober panicked"))??;
+        anyhow::ensure!(acked == rows && pending == 0, "the server acknowledged {acked} rows of {rows}");
+        let ingest = Outcome { rows, input_bytes: input_bytes as u64, seconds_acked, seconds_sealed, ack_ms, peak_db_heap: peak };
+        Ok((ingest, probe))
     })?;
     stopper.stop();
-    serving.join().expect("server thread")?;
-    let mut l = latencies;
-    l.sort_by(f64::total_cmp);
-    let pct = |q: f64| l.get(((l.len().saturating_sub(1)) as f64 * q).round() as usize).copied();
-    println!(
-        "{}",
-        json!({ "rows": rows, "seconds": seconds, "rows_per_s": rows as f64 / seconds, "format": format, "batch_rows": batch_rows,
-                "query_during_ingest": { "samples": l.len(), "p50_ms": pct(0.5), "p99_ms": pct(0.99) } })
-    );
-    if dir == temp {
-        std::fs::remove_dir_all(&temp)?;
-    }
-    Ok(())
+    serving.join().map_err(|_| anyhow::anyhow!("server thread panicked"))??;
+    let stored: u64 = db.snapshot().components().map(|c| c.rows() as u64).sum();
+    anyhow::ensure!(stored == rows, "the database holds {stored} rows, expected {rows}");
+    Ok(TcpOutcome { ingest: outcome, probe_ms })
 }
 
 /// A batch as JSON Lines, for the APPEND_JSON path.

@@ -129,13 +129,26 @@ pub enum Values<'a> {
     },
 }
 
-impl Values<'_> {
+impl<'a> Values<'a> {
     pub fn field_type(&self) -> FieldType {
         match self {
             Values::Float(_) => FieldType::Float,
             Values::Int(_) => FieldType::Int,
             Values::Bool(_) => FieldType::Bool,
             Values::Tag { .. } => FieldType::Tag,
+        }
+    }
+
+    /// The stored values as bytes (for tags, the codes without the dictionary): what a scan
+    /// of this column reads.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        match self {
+            Values::Float(v) => bytemuck::cast_slice(v),
+            Values::Int(v) => bytemuck::cast_slice(v),
+            Values::Bool(v) => v,
+            Values::Tag { codes: Codes::U8(c), .. } => c,
+            Values::Tag { codes: Codes::U16(c), .. } => bytemuck::cast_slice(c),
+            Values::Tag { codes: Codes::U32(c), .. } => bytemuck::cast_slice(c),
         }
     }
 }

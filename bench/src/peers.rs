@@ -1,0 +1,112 @@
+//! DuckDB and Polars on the same data: the workload written as CSV files, and
+//! `bench/peers/peers.py` run once per (engine, threads), each in a process of its own so that
+//! its peak memory is its own. The script checks each answer against SeamDB's before it
+//! prints a time, and exits non-zero on the first difference.
+
+use crate::results::{Ingest, Query};
+use seamdb::workload::Workload;
+use serde::Deserialize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub const ENGINES: [&str; 2] = ["duckdb", "polars"];
+
+/// The script, found beside this crate's sources.
+pub fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("peers").join("peers.py")
+}
+
+fn python() -> String {
+    std::env::var("SEAM_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+/// The peer packages' versions, or an error that says how to install them.
+pub fn versions() -> anyhow::Result<Vec<String>> {
+    let requirements = script().with_file_name("requirements.txt");
+    let install = format!("{} -m pip install -r {}", python(), requirements.display());
+    let out = Command::new(python())
+        .args(["-c", "import duckdb, polars; print('duckdb', duckdb.__version__); print('polars', polars.__version__)"])
+        .output()
+        .map_err(|e| anyhow::anyhow!("cannot run {} for the peer comparison: {e} (or pass --no-peers)", python()))?;
+    anyhow::ensure!(
+        out.status.success(),
+        "the peer comparison needs the duckdb and polars packages: {install} (or pass --no-peers)\n{}",
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
+    Ok(String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect())
+}
+
+/// Writes the workload as `inference.csv` and `feedback.csv` in `dir`, unless a stamp there
+/// says the same (N, seed) was written before.
+pub fn write_csv(workload: &Workload, dir: &Path) -> anyhow::Result<()> {
+    let stamp = dir.join("workload.txt");
+    let want = format!("n={} seed={}\n", workload.n, workload.seed);
+    if std::fs::read_to_string(&stamp).is_ok_and(|s| s == want) {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir)?;
+    let _ = std::fs::remove_file(&stamp);
+    let create =
+        |name: &str| -> std::io::Result<_> { Ok(std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(dir.join(name))?)) };
+    let (mut inference, mut feedback) = (create("inference.csv")?, create("feedback.csv")?);
+    writeln!(inference, "trace_id,time,score,model_version,country,device,feature_age,feature_income")?;
+    writeln!(feedback, "trace_id,time,label")?;
+    for k in 0..workload.chunks() {
+        for r in workload.chunk(k) {
+            let time = seamdb::query::format_time(r.time_us);
+            let income = r.feature_income.map(|x| x.to_string()).unwrap_or_default();
+            let (id, score, age) = (r.trace_id, r.score, r.feature_age);
+            writeln!(inference, "{id},{time},{score},{},{},{},{age},{income}", r.model_version, r.country, r.device)?;
+            if let Some((t, label)) = r.feedback {
+                writeln!(feedback, "{id},{},{label}", seamdb::query::format_time(t))?;
+            }
+        }
+    }
+    inference.into_inner()?.sync_all()?;
+    feedback.into_inner()?.sync_all()?;
+    std::fs::write(&stamp, want)?;
+    Ok(())
+}
+
+/// How the peers are run.
+#[derive(Clone, Debug)]
+pub struct Setup<'a> {
+    pub data: &'a Path,
+    pub answers: &'a Path,
+    pub work: &'a Path,
+    pub runs: usize,
+    pub load_runs: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+enum Line {
+    Ingest(Ingest),
+    Query(Query),
+}
+
+/// Runs one engine at one thread count: its load, and Q1–Q6 checked against SeamDB's answers.
+pub fn run(engine: &str, threads: usize, setup: &Setup<'_>) -> anyhow::Result<(Ingest, Vec<Query>)> {
+    let out = Command::new(python())
+        .arg(script())
+        .arg(engine)
+        .args(["--threads", &threads.to_string(), "--runs", &setup.runs.to_string(), "--load-runs", &setup.load_runs.to_string()])
+        .arg("--data")
+        .arg(setup.data)
+        .arg("--answers")
+        .arg(setup.answers)
+        .arg("--work")
+        .arg(setup.work)
+        .stderr(std::process::Stdio::inherit())
+        .output()?;
+    anyhow::ensure!(out.status.success(), "{engine} with {threads} threads failed ({}); no speed is reported", out.status);
+    let (mut ingest, mut queries) = (None, Vec::new());
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        match serde_json::from_str(line).map_err(|e| anyhow::anyhow!("{engine}: unreadable result line {line:?}: {e}"))? {
+            Line::Ingest(i) => ingest = Some(i),
+            Line::Query(q) => queries.push(q),
+        }
+    }
+    Ok((ingest.ok_or_else(|| anyhow::anyhow!("{engine}: no load result"))?, queries))
+}

@@ -1,0 +1,234 @@
+//! The Markdown report of one or more runs: the machine, then per N the ingest and query
+//! tables with ratios against each peer and against the machine's limits, then (for several
+//! N) how the rates grow.
+
+use crate::harness::find;
+use crate::results::{Ingest, Run, Spread};
+use std::fmt::Write;
+
+pub fn markdown(runs: &[Run]) -> String {
+    let mut out = String::new();
+    let Some(first) = runs.first() else { return out };
+    let m = &first.machine;
+    let _ = writeln!(out, "# SeamDB benchmark results\n");
+    let _ = writeln!(out, "Written by `seamdb-bench`; every number below comes from the run this file describes.\n");
+    let _ = writeln!(out, "- Command: `{}`", first.command);
+    let _ = writeln!(out, "- Started: {}; SeamDB {}; peers: {}", first.started, first.seamdb_version, list(&first.peers));
+    let _ = writeln!(
+        out,
+        "- Machine: {}, {} cores, {:.1} GiB. Measured at the start of the run: one core reads memory at \
+         **{:.1} GB/s**; a 4 KiB write + fdatasync takes **{:.3} ms** (p50), {:.3} ms (p99).",
+        m.cpu, m.cores, m.memory_gib, m.memory_read_gb_s, m.fsync_p50_ms, m.fsync_p99_ms
+    );
+    if runs.len() > 1 {
+        growth(&mut out, runs);
+    }
+    for run in runs {
+        section(&mut out, run);
+    }
+    out
+}
+
+fn section(out: &mut String, run: &Run) {
+    let m = &run.machine;
+    let _ = writeln!(
+        out,
+        "\n## N = {} predictions{}\n\n{} rows: {} `inference` + {} `feedback` (seed {}).\n",
+        count(run.n),
+        if run.quick { " (quick mode: answers checked, times not meaningful)" } else { "" },
+        count(run.rows.0 + run.rows.1),
+        count(run.rows.0),
+        count(run.rows.1),
+        run.seed
+    );
+    let _ = writeln!(out, "### Ingest\n");
+    let _ =
+        writeln!(out, "| engine | path | threads | rows/s: median (min–max, runs) | input MB/s | ack latency p50 / p99 | peak memory |");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|");
+    for i in &run.ingest {
+        let mb_s = i.rows_per_s.median * i.input_bytes as f64 / i.rows.max(1) as f64 / 1e6;
+        let ack = match (i.ack_p50_ms, i.ack_p99_ms) {
+            (Some(a), Some(b)) => format!("{} / {} ms ({:.0}× fsync p50)", ms(a), ms(b), a / m.fsync_p50_ms),
+            _ => "–".into(),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {:.0} | {} | {} |",
+            engine(&i.engine),
+            i.method,
+            i.threads,
+            rates(&i.rows_per_s),
+            mb_s,
+            ack,
+            memory(i)
+        );
+    }
+    if let Some(t) = run.ingest.iter().find(|i| i.query_during_p50_ms.is_some()) {
+        let _ = writeln!(
+            out,
+            "\nDuring TCP ingest, a second client's `count()` over the first hour took {} ms (p50) and {} ms (p99).",
+            ms(t.query_during_p50_ms.unwrap_or(0.0)),
+            ms(t.query_during_p99_ms.unwrap_or(0.0))
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nSeamDB's embedded and TCP input is the generated column batches (MB/s counts their bytes); the CSV \
+         rows read the same data as CSV files (MB/s counts file bytes). Peak memory is SeamDB's heap beyond \
+         the input it was handed (sampled after each append; the peak during the whole CSV load), and each \
+         peer process's peak RSS.\n"
+    );
+
+    let threads: Vec<usize> = {
+        let mut t: Vec<usize> = run.queries.iter().filter(|q| q.engine != "seamdb").map(|q| q.threads).collect();
+        t.sort_unstable();
+        t.dedup();
+        t
+    };
+    let peers: Vec<(&str, usize)> = ["duckdb", "polars"].iter().flat_map(|&e| threads.iter().map(move |&t| (e, t))).collect();
+    let peers: Vec<_> = peers.into_iter().filter(|(e, t)| find(run, e, *t, "Q1").is_some()).collect();
+    let _ = writeln!(out, "### Queries\n\nMilliseconds, median of the warm runs (min–max); SeamDB runs each query on 2 threads.\n");
+    let mut header = String::from("| query | SeamDB | SeamDB cold | SeamDB heap | columns read at |");
+    let mut rule = String::from("|---|---|---|---|---|");
+    for (e, t) in &peers {
+        let _ = write!(header, " {} {t} thr |", engine(e));
+        rule.push_str("---|");
+    }
+    for e in ["duckdb", "polars"].iter().filter(|e| peers.iter().any(|(p, _)| p == *e)) {
+        let _ = write!(header, " SeamDB faster than {} (best) |", engine(e));
+        rule.push_str("---|");
+    }
+    let _ = writeln!(out, "{header}\n{rule}");
+    for q in run.queries.iter().filter(|q| q.engine == "seamdb") {
+        let read = match q.column_bytes {
+            Some(b) if q.ms.median > 0.0 => {
+                let gb_s = b as f64 / q.ms.median / 1e6;
+                format!("{gb_s:.1} GB/s ({:.0}% of one core's read bandwidth)", 100.0 * gb_s / m.memory_read_gb_s)
+            }
+            _ => "–".into(),
+        };
+        let heap = q.peak_memory_mb.map_or("–".into(), |h| format!("{h:.1} MB"));
+        let _ = write!(out, "| {} | {} | {} | {heap} | {read} |", q.query, spread(&q.ms), q.cold_ms.map_or("–".into(), ms));
+        for (e, t) in &peers {
+            let _ = write!(out, " {} |", find(run, e, *t, &q.query).map_or("–".into(), |p| spread(&p.ms)));
+        }
+        for e in ["duckdb", "polars"].iter().filter(|e| peers.iter().any(|(p, _)| p == *e)) {
+            let best =
+                peers.iter().filter(|(p, _)| p == e).filter_map(|(p, t)| find(run, p, *t, &q.query)).map(|p| p.ms.median).reduce(f64::min);
+            let _ = write!(out, " {} |", best.map_or("–".into(), |b| format!("{:.1}×", b / q.ms.median)));
+        }
+        let _ = writeln!(out);
+    }
+    if let Some(q6) = find(run, "seamdb", 0, "Q6") {
+        let _ = writeln!(
+            out,
+            "\nQ6 times are for the whole list of trace lookups, one `TRACE` at a time for SeamDB, one `IN` list for \
+             the peers; SeamDB's per-trace latency: {} ms (p50), {} ms (p99).",
+            ms(q6.per_trace_p50_ms.unwrap_or(0.0)),
+            ms(q6.per_trace_p99_ms.unwrap_or(0.0))
+        );
+    }
+    let worst = run.queries.iter().filter_map(|q| q.max_abs_diff).fold(0.0, f64::max);
+    let _ = writeln!(
+        out,
+        "\nAnswers checked, before any time was reported, against: {}. Largest absolute difference of any number: {worst:.1e}.",
+        list(&run.checked_against)
+    );
+}
+
+/// Rates against N, one row per run.
+fn growth(out: &mut String, runs: &[Run]) {
+    let _ = writeln!(out, "\n## Growth\n\n![rates against N](growth.svg)\n");
+    let _ = writeln!(out, "Rows per second (ingest: both components; queries: `inference` rows over the median time).\n");
+    let columns = [
+        ("SeamDB embedded", "seamdb", "embedded, acknowledged"),
+        ("SeamDB TCP", "seamdb", "TCP, APPEND_COLUMNS"),
+        ("SeamDB CSV", "seamdb", "CSV files (seam ingest)"),
+    ];
+    let _ = write!(out, "| N | ");
+    for (name, _, _) in columns {
+        let _ = write!(out, "{name} | ");
+    }
+    let _ = writeln!(out, "Q1 | Q2 | Q3 | Q4 | Q5 | Q6 per trace p50 |");
+    let _ = writeln!(out, "|{}", "---|".repeat(columns.len() + 7));
+    for run in runs {
+        let _ = write!(out, "| {} |", count(run.n));
+        for (_, e, method) in columns {
+            let i = run.ingest.iter().find(|i| i.engine == e && i.method == method);
+            let _ = write!(out, " {} |", i.map_or("–".into(), |i| rate(i.rows_per_s.median)));
+        }
+        for q in ["Q1", "Q2", "Q3", "Q4", "Q5"] {
+            let _ = write!(out, " {} |", find(run, "seamdb", 0, q).map_or("–".into(), |q| rate(run.rows.0 as f64 / q.ms.median * 1e3)));
+        }
+        let p50 = find(run, "seamdb", 0, "Q6").and_then(|q| q.per_trace_p50_ms);
+        let _ = writeln!(out, " {} |", p50.map_or("–".into(), |p| format!("{} ms", ms(p))));
+    }
+}
+
+fn engine(e: &str) -> &str {
+    match e {
+        "seamdb" => "SeamDB",
+        "duckdb" => "DuckDB",
+        "polars" => "Polars",
+        other => other,
+    }
+}
+
+fn memory(i: &Ingest) -> String {
+    match (i.peak_memory_mb, i.engine.as_str()) {
+        (Some(mb), "seamdb") => format!("{mb:.0} MB heap"),
+        (Some(mb), _) => format!("{mb:.0} MB RSS"),
+        (None, _) => "–".into(),
+    }
+}
+
+fn list(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".into()
+    } else {
+        items.join(", ")
+    }
+}
+
+/// 10000000 as "10,000,000".
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A rate as "8.55 M" or "950 K".
+pub fn rate(x: f64) -> String {
+    if x >= 1e6 {
+        format!("{:.2} M", x / 1e6)
+    } else {
+        format!("{:.0} K", x / 1e3)
+    }
+}
+
+fn rates(s: &Spread) -> String {
+    format!("**{}** ({}–{}, {})", rate(s.median), rate(s.min), rate(s.max), s.runs)
+}
+
+/// Milliseconds to three significant digits.
+fn ms(x: f64) -> String {
+    if x >= 100.0 {
+        format!("{x:.0}")
+    } else if x >= 10.0 {
+        format!("{x:.1}")
+    } else if x >= 1.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+fn spread(s: &Spread) -> String {
+    format!("**{}** ({}–{})", ms(s.median), ms(s.min), ms(s.max))
+}

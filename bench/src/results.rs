@@ -1,0 +1,123 @@
+//! What one harness run measured, as written to its JSON result file and read back by
+//! `seamdb-bench report` to redraw the tables and the growth plot without measuring again.
+
+use serde::{Deserialize, Serialize};
+
+/// Median, minimum and maximum of repeated measurements, with how many there were.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Spread {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+    pub runs: usize,
+}
+
+impl Spread {
+    /// The summary of `samples` (empty: all zero). With an even count the median is the upper
+    /// of the middle two, a value that was measured.
+    pub fn of(samples: &[f64]) -> Spread {
+        let mut sorted = samples.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        match (sorted.first(), sorted.last()) {
+            (Some(&min), Some(&max)) => Spread { median: percentile(&sorted, 0.5), min, max, runs: sorted.len() },
+            _ => Spread::default(),
+        }
+    }
+
+    /// The same spread under `f` (monotone increasing, or the bounds swap).
+    pub fn map(&self, f: impl Fn(f64) -> f64) -> Spread {
+        let (a, b) = (f(self.min), f(self.max));
+        Spread { median: f(self.median), min: a.min(b), max: a.max(b), runs: self.runs }
+    }
+}
+
+/// The `q`-quantile of sorted samples by nearest rank (0 when there are none).
+pub fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+/// The machine's own limits, measured at the start of the run.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Machine {
+    pub cpu: String,
+    pub cores: usize,
+    pub memory_gib: f64,
+    /// One core summing a 1 GiB `f64` array (best of 5).
+    pub memory_read_gb_s: f64,
+    /// 4 KiB append + fdatasync in the work directory.
+    pub fsync_p50_ms: f64,
+    pub fsync_p99_ms: f64,
+}
+
+/// One way of getting the workload into a store.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Ingest {
+    /// `seamdb`, `duckdb` or `polars`.
+    pub engine: String,
+    /// What was timed, e.g. "embedded, WAL + fdatasync".
+    pub method: String,
+    pub threads: usize,
+    /// Rows of both components.
+    pub rows: u64,
+    /// Input bytes: in-memory column bytes, or the CSV files' size.
+    pub input_bytes: u64,
+    pub rows_per_s: Spread,
+    /// Per-append acknowledgement latency (ms), over every append of every run.
+    pub ack_p50_ms: Option<f64>,
+    pub ack_p99_ms: Option<f64>,
+    /// The store's own peak memory (MB): the engine's heap beyond the input it was given, or a
+    /// peer process's peak RSS.
+    pub peak_memory_mb: Option<f64>,
+    /// A small query's latency from a second client while ingest runs (TCP only).
+    pub query_during_p50_ms: Option<f64>,
+    pub query_during_p99_ms: Option<f64>,
+}
+
+/// One query on one engine.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Query {
+    pub engine: String,
+    pub query: String,
+    pub threads: usize,
+    /// Warm runs (ms); for Q6 the whole batch of trace lookups.
+    pub ms: Spread,
+    /// The first run after opening (SeamDB builds its join indexes then).
+    pub cold_ms: Option<f64>,
+    /// Q6 only: per-trace latency.
+    pub per_trace_p50_ms: Option<f64>,
+    pub per_trace_p99_ms: Option<f64>,
+    /// SeamDB: heap the warm runs allocated at most (MB). Peers: process peak RSS.
+    pub peak_memory_mb: Option<f64>,
+    /// SeamDB: bytes of the driving component's columns the query reads.
+    pub column_bytes: Option<u64>,
+    /// Largest absolute difference from SeamDB's answer (peers; 0 for SeamDB itself).
+    pub max_abs_diff: Option<f64>,
+}
+
+/// Everything one `--n` measured.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Run {
+    pub n: u64,
+    pub seed: u64,
+    pub quick: bool,
+    /// The command line that produced this.
+    pub command: String,
+    pub started: String,
+    pub seamdb_version: String,
+    /// Peer packages and versions, e.g. "duckdb 2.0.1".
+    pub peers: Vec<String>,
+    pub machine: Machine,
+    /// Inference rows and feedback rows.
+    pub rows: (u64, u64),
+    /// Traces Q6 looks up.
+    pub traces: usize,
+    pub ingest: Vec<Ingest>,
+    pub queries: Vec<Query>,
+    /// What the answers were checked against, in words ("the row-at-a-time executor", ...).
+    pub checked_against: Vec<String>,
+}
