@@ -146,7 +146,11 @@ fn one(config: &Config, n: u64) -> anyhow::Result<Run> {
     drop((snapshot, db));
 
     if config.peers {
-        let setup = peers::Setup { data: &data, answers: &answers, work: &work, runs: config.runs, load_runs: config.ingest_runs };
+        let setup =
+            peers::Setup { data: &data, answers: &answers, work: &work, runs: config.runs, load_runs: config.ingest_runs, queries: None };
+        if config.quick {
+            peers::check_rejects_wrong_answer(&setup)?;
+        }
         for engine in peers::ENGINES {
             for &threads in &config.threads {
                 say(format_args!("N = {n}: {engine} with {threads} thread(s): load, Q1-Q6, answers checked"));

@@ -77,6 +77,8 @@ pub struct Setup<'a> {
     pub work: &'a Path,
     pub runs: usize,
     pub load_runs: usize,
+    /// Comma-separated subset of Q1..Q6 [default: all].
+    pub queries: Option<&'a str>,
 }
 
 #[derive(Deserialize)]
@@ -98,6 +100,7 @@ pub fn run(engine: &str, threads: usize, setup: &Setup<'_>) -> anyhow::Result<(I
         .arg(setup.answers)
         .arg("--work")
         .arg(setup.work)
+        .args(setup.queries.map(|q| ["--queries", q]).into_iter().flatten())
         .stderr(std::process::Stdio::inherit())
         .output()?;
     anyhow::ensure!(out.status.success(), "{engine} with {threads} threads failed ({}); no speed is reported", out.status);
@@ -109,4 +112,25 @@ pub fn run(engine: &str, threads: usize, setup: &Setup<'_>) -> anyhow::Result<(I
         }
     }
     Ok((ingest.ok_or_else(|| anyhow::anyhow!("{engine}: no load result"))?, queries))
+}
+
+/// Proves the answer check can fail: a copy of SeamDB's answers with one Q1 accuracy moved by
+/// 1e-6 must make DuckDB's run exit non-zero.
+pub fn check_rejects_wrong_answer(setup: &Setup<'_>) -> anyhow::Result<()> {
+    let wrong = setup.work.join("answers-wrong");
+    std::fs::create_dir_all(&wrong)?;
+    for entry in std::fs::read_dir(setup.answers)? {
+        let path = entry?.path();
+        std::fs::copy(&path, wrong.join(path.file_name().unwrap_or_default()))?;
+    }
+    let q1 = std::fs::read_to_string(wrong.join("q1.csv"))?;
+    let mut lines: Vec<String> = q1.lines().map(str::to_owned).collect();
+    let row = lines.get_mut(1).ok_or_else(|| anyhow::anyhow!("Q1 has no rows"))?;
+    let (head, accuracy) = row.rsplit_once(',').ok_or_else(|| anyhow::anyhow!("Q1 row {row:?}"))?;
+    *row = format!("{head},{}", accuracy.parse::<f64>()? + 1e-6);
+    std::fs::write(wrong.join("q1.csv"), lines.join("\n") + "\n")?;
+    eprintln!("seamdb-bench: self-test: DuckDB must reject a Q1 answer moved by 1e-6 (its error below is expected)");
+    let outcome = run("duckdb", 1, &Setup { answers: &wrong, runs: 0, load_runs: 1, queries: Some("Q1"), ..setup.clone() });
+    anyhow::ensure!(outcome.is_err(), "the peers' answer check accepted a wrong Q1 answer");
+    Ok(())
 }

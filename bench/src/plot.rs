@@ -49,7 +49,8 @@ pub fn growth(runs: &[Run]) -> String {
     let ingest = keys
         .iter()
         .map(|(e, m, t)| Series {
-            label: if e == "seamdb" { format!("SeamDB {m}") } else { format!("{} CSV load, {t} thr", name(e)) },
+            // Peers load the CSV files; the panel's SeamDB lines name their path.
+            label: if e == "seamdb" { format!("SeamDB {m}") } else { format!("{} {t} thr", name(e)) },
             colour: colour(e, m),
             dashed: e != "seamdb" && *t == 1,
             points: runs
@@ -109,9 +110,8 @@ pub fn growth(runs: &[Run]) -> String {
     let (x0, y0) = ((k % COLS) as f64 * W + 16.0, 30.0 + (k / COLS) as f64 * H + 24.0);
     let mut seen: Vec<(String, &str, bool)> = Vec::new();
     for s in panels.iter().flat_map(|(_, s)| s) {
-        let label = s.label.replace(" CSV load", "");
-        if !seen.iter().any(|(l, _, _)| *l == label) {
-            seen.push((label, s.colour, s.dashed));
+        if !seen.iter().any(|(l, _, _)| *l == s.label) {
+            seen.push((s.label.clone(), s.colour, s.dashed));
         }
     }
     for (i, (label, colour, dashed)) in seen.iter().enumerate() {

@@ -193,3 +193,26 @@ pub fn options(executor: &str, join: &str) -> Options {
         join: if join == "hash" { JoinStrategy::Hash } else { JoinStrategy::Index },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(rows: Vec<Vec<Cell>>) -> Table {
+        Table { columns: vec!["window".into(), "accuracy".into()], rows }
+    }
+
+    #[test]
+    fn compare_accepts_rounding_and_rejects_differences() {
+        let ours = table(vec![vec![Cell::Time(0), Cell::Float(0.75)], vec![Cell::Time(1), Cell::Null]]);
+        let noise = table(vec![vec![Cell::Time(0), Cell::Float(0.75 + 1e-13)], vec![Cell::Time(1), Cell::Null]]);
+        assert!(compare("Q", &ours, &noise).unwrap() > 0.0);
+        let wrong_value = table(vec![vec![Cell::Time(0), Cell::Float(0.75 + 1e-6)], vec![Cell::Time(1), Cell::Null]]);
+        assert!(compare("Q", &ours, &wrong_value).is_err());
+        let wrong_key = table(vec![vec![Cell::Time(2), Cell::Float(0.75)], vec![Cell::Time(1), Cell::Null]]);
+        assert!(compare("Q", &ours, &wrong_key).is_err());
+        let null_for_value = table(vec![vec![Cell::Time(0), Cell::Float(0.75)], vec![Cell::Time(1), Cell::Float(0.0)]]);
+        assert!(compare("Q", &ours, &null_for_value).is_err());
+        assert!(compare("Q", &ours, &table(vec![vec![Cell::Time(0), Cell::Float(0.75)]])).is_err());
+    }
+}

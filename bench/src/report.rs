@@ -232,3 +232,40 @@ fn ms(x: f64) -> String {
 fn spread(s: &Spread) -> String {
     format!("**{}** ({}–{})", ms(s.median), ms(s.min), ms(s.max))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{Query, Run};
+
+    #[test]
+    fn numbers_read_as_people_write_them() {
+        assert_eq!(count(18_001_148), "18,001,148");
+        assert_eq!(count(999), "999");
+        assert_eq!(rate(8_550_000.0), "8.55 M");
+        assert_eq!(rate(950_400.0), "950 K");
+        assert_eq!(ms(0.0104), "0.010");
+        assert_eq!(ms(135.4), "135");
+    }
+
+    #[test]
+    fn ratios_are_peer_over_seamdb() {
+        let q = |engine: &str, threads, median| Query {
+            engine: engine.into(),
+            query: "Q1".into(),
+            threads,
+            ms: Spread { median, min: median, max: median, runs: 1 },
+            ..Query::default()
+        };
+        let run = Run {
+            n: 10,
+            queries: vec![q("seamdb", 2, 10.0), q("duckdb", 1, 80.0), q("duckdb", 2, 45.0), q("polars", 2, 20.0)],
+            ..Run::default()
+        };
+        let text = markdown(&[run.clone(), Run { n: 20, ..run }]);
+        assert!(text.contains("| 4.5× | 2.0× |"), "{text}");
+        assert!(text.contains("## Growth"));
+        let svg = crate::plot::growth(&[Run { n: 1_000_000, ..Run::default() }, Run { n: 30_000_000, ..Run::default() }]);
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    }
+}

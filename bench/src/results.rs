@@ -121,3 +121,26 @@ pub struct Run {
     /// What the answers were checked against, in words ("the row-at-a-time executor", ...).
     pub checked_against: Vec<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spread_is_median_min_max_of_measured_values() {
+        let s = Spread::of(&[5.0, 1.0, 3.0, 2.0]);
+        assert_eq!(s, Spread { median: 3.0, min: 1.0, max: 5.0, runs: 4 });
+        assert_eq!(Spread::of(&[]), Spread::default());
+        // 1 / x reverses the order, so the bounds swap.
+        assert_eq!(s.map(|x| 6.0 / x), Spread { median: 2.0, min: 1.2, max: 6.0, runs: 4 });
+    }
+
+    #[test]
+    fn percentile_is_nearest_rank() {
+        let sorted: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&sorted, 0.5), 51.0);
+        assert_eq!(percentile(&sorted, 0.99), 99.0);
+        assert_eq!(percentile(&sorted, 1.0), 100.0);
+        assert_eq!(percentile(&[], 0.5), 0.0);
+    }
+}
