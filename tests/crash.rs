@@ -1,10 +1,11 @@
-//! Kill -9 loop: a child process appends, seals and compacts as fast as it can and records
-//! each acknowledged batch; the parent SIGKILLs it at random moments, reopens the database
-//! and checks that every acknowledged batch is there whole and no batch is there in part.
+//! Kill -9 loop: a child process appends, seals, compacts and applies retention as fast as it
+//! can and records each acknowledged batch; the parent SIGKILLs it at random moments, reopens
+//! the database and checks that every acknowledged batch not yet due for retention is there
+//! whole, and that no batch is there in part. SEAM_CRASH_ITERATIONS sets the count (50 in
+//! CI; docs/RELIABILITY.md records a long run).
 
-use crate::support::{open, temp};
-use seamdb::{BatchBuilder, Options, Value};
-use std::collections::BTreeMap;
+use crate::support::{assert_numbered, numbered_batch, open, temp};
+use seamdb::Options;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -15,10 +16,6 @@ const TEST_NAME: &str = "crash::kill_9_loop_loses_no_acknowledged_batch";
 
 fn iterations() -> usize {
     std::env::var("SEAM_CRASH_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(50)
-}
-
-fn batch_rows(k: u64) -> usize {
-    1 + (k as usize * 37) % 300
 }
 
 fn options() -> Options {
@@ -57,58 +54,42 @@ fn kill_9_loop_loses_no_acknowledged_batch() {
 
 /// Returns how many acknowledged batches were checked.
 fn verify(work: &Path, db_dir: &Path, iteration: usize, seed: u64) -> usize {
-    let acked_text = std::fs::read_to_string(work.join("acked")).unwrap_or_default();
     // Only whole lines count: the child may die in the middle of writing one.
-    let acked: Vec<u64> = acked_text.split_inclusive('\n').filter(|l| l.ends_with('\n')).map(|l| l.trim().parse().unwrap()).collect();
+    let numbers = |name: &str| -> Vec<u64> {
+        let text = std::fs::read_to_string(work.join(name)).unwrap_or_default();
+        text.split_inclusive('\n').filter(|l| l.ends_with('\n')).map(|l| l.trim().parse().unwrap()).collect()
+    };
+    // Each retention bound is recorded before it is applied, so the highest is an upper bound.
+    let floor = numbers("retained").into_iter().max().unwrap_or(0);
     let db = open(db_dir, Options { background_seal: false, ..options() });
-    let snap = db.snapshot();
-    let mut present: BTreeMap<u64, usize> = BTreeMap::new();
-    if let Some(c) = snap.component("inference") {
-        for part in c.parts() {
-            let k = part.field("k").expect("every row has k");
-            for r in 0..part.rows() {
-                let Value::Int(k) = k.value(r) else { panic!("k is null") };
-                assert_eq!(part.trace_ids()[r] >> 32, k as u128, "row belongs to its batch");
-                *present.entry(k as u64).or_default() += 1;
-            }
-        }
-    }
-    for (&k, &n) in &present {
-        assert_eq!(n, batch_rows(k), "iteration {iteration} (seed {seed}): batch {k} is present in part");
-    }
-    for k in &acked {
-        assert!(present.contains_key(k), "iteration {iteration} (seed {seed}): acknowledged batch {k} is missing");
-    }
-    acked.len()
+    assert_numbered(&db.snapshot(), "inference", &numbers("acked"), floor, &format!("iteration {iteration} (seed {seed})"))
 }
 
-/// The child: appends numbered batches forever, recording each acknowledgement.
+/// The child: appends numbered batches forever, recording each acknowledgement; now and
+/// then seals, compacts, or drops the batches more than 100 behind.
 fn writer(dir: &Path) {
     let db = open(dir, options());
-    let acked_path = dir.parent().unwrap().join("acked");
+    let work = dir.parent().unwrap();
+    let acked_path = work.join("acked");
     let start = std::fs::read_to_string(&acked_path)
         .ok()
         .and_then(|t| t.lines().filter_map(|l| l.trim().parse::<u64>().ok()).max())
         .map_or(0, |k| k + 1);
-    let mut acked = std::fs::OpenOptions::new().create(true).append(true).open(&acked_path).unwrap();
+    let append = |name: &str| std::fs::OpenOptions::new().create(true).append(true).open(work.join(name)).unwrap();
+    let (mut acked, mut retained) = (append("acked"), append("retained"));
     // Batches stored but never recorded (killed between ack and record) must not repeat.
     let mut k = start.max(next_free(&db));
     loop {
-        let mut b = BatchBuilder::new();
-        for i in 0..batch_rows(k) {
-            b.push(
-                (k as u128) << 32 | i as u128,
-                (k * 1000 + i as u64) as i64,
-                &[("k", Value::Int(k as i64)), ("score", Value::Float(i as f64 / 300.0))],
-            )
-            .unwrap();
-        }
-        db.append("inference", b.finish().unwrap()).unwrap();
+        db.append("inference", numbered_batch(k)).unwrap();
         // One write call per line, so a kill cannot split a number from its newline.
         acked.write_all(format!("{k}\n").as_bytes()).unwrap();
         match k % 40 {
             13 => db.flush().unwrap(),
             29 => drop(db.compact().unwrap()),
+            37 if k > 100 => {
+                retained.write_all(format!("{}\n", k - 100).as_bytes()).unwrap();
+                db.retain("inference", ((k - 100) * 1000) as i64).unwrap();
+            }
             _ => {}
         }
         k += 1;

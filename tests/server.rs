@@ -296,11 +296,17 @@ fn acknowledged_appends_survive_sigkill_of_the_server() {
 
 /// `seam serve DB` as a child process on a free loopback port, and a client connected to it.
 fn serve_process(db: &std::path::Path) -> (std::process::Child, SocketAddr, Client) {
+    serve_process_with(db, &[])
+}
+
+/// `seam serve DB` with `args` added, and a client connected to it.
+pub(crate) fn serve_process_with(db: &std::path::Path, args: &[&str]) -> (std::process::Child, SocketAddr, Client) {
     // A free port: bind, note it, let it go.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let mut child = crate::support::seam()
         .args(["serve", db.to_str().unwrap(), "--listen", &addr.to_string()])
+        .args(args)
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();

@@ -85,3 +85,48 @@ pub fn seam_path() -> &'static Path {
 pub fn open(dir: &Path, options: Options) -> Db {
     Db::open_with(dir, options).unwrap_or_else(|e| panic!("open {}: {e}", dir.display()))
 }
+
+/// The numbered workload of the crash and fault tests: batch `k` has `numbered_rows(k)` rows
+/// with trace IDs `k << 32 | i`, times `k * 1000 + i` and a field `k`, so every row names
+/// its batch, and retention at `k * 1000` drops exactly the batches before `k`.
+pub fn numbered_batch(k: u64) -> seamdb::Batch {
+    let mut b = seamdb::BatchBuilder::new();
+    for i in 0..numbered_rows(k) {
+        let values = [("k", Value::Int(k as i64)), ("score", Value::Float(i as f64 / 300.0))];
+        b.push((k as u128) << 32 | i as u128, (k * 1000 + i as u64) as i64, &values).unwrap();
+    }
+    b.finish().unwrap()
+}
+
+pub fn numbered_rows(k: u64) -> usize {
+    1 + (k as usize * 37) % 300
+}
+
+/// Rows present per batch number in `component`; every row must belong to its batch.
+pub fn numbered_present(snapshot: &Snapshot, component: &str) -> std::collections::BTreeMap<u64, usize> {
+    let mut present = std::collections::BTreeMap::new();
+    for part in snapshot.component(component).iter().flat_map(|c| c.parts()) {
+        let k = part.field("k").expect("every row has k");
+        for r in 0..part.rows() {
+            let Value::Int(k) = k.value(r) else { panic!("k is null") };
+            assert_eq!(part.trace_ids()[r] >> 32, k as u128, "row belongs to its batch");
+            *present.entry(k as u64).or_default() += 1;
+        }
+    }
+    present
+}
+
+/// Asserts that no batch is present in part, and that every acknowledged batch numbered
+/// `floor` or more (retention may have dropped older ones) is present. Returns how many
+/// acknowledged batches were checked.
+pub fn assert_numbered(snapshot: &Snapshot, component: &str, acked: &[u64], floor: u64, what: &str) -> usize {
+    let present = numbered_present(snapshot, component);
+    for (&k, &n) in &present {
+        assert_eq!(n, numbered_rows(k), "{what}: batch {k} is present in part");
+    }
+    let checked: Vec<u64> = acked.iter().copied().filter(|&k| k >= floor).collect();
+    for k in &checked {
+        assert!(present.contains_key(k), "{what}: acknowledged batch {k} is missing");
+    }
+    checked.len()
+}

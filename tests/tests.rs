@@ -3,8 +3,10 @@
 
 mod support;
 
+mod abuse;
 mod cli;
 mod crash;
+mod faults;
 mod format;
 mod ingest;
 mod metrics;

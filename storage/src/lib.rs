@@ -28,3 +28,7 @@ pub use model::{Batch, BatchBuilder, Column, ColumnData, FieldType, Schema, Trac
 pub use options::{Durability, Options};
 pub use scan::{Codes, Dict, FieldView, Part, Values};
 pub use snapshot::{ComponentView, Event, Snapshot};
+
+/// Fault injection into the file-system seam, for tests (feature `failpoints`).
+#[cfg(feature = "failpoints")]
+pub use fs::failpoints;

@@ -66,7 +66,7 @@ impl Manifest {
             return Err(Error::corrupt(path, 0, "not a manifest (bad magic)"));
         }
         let (body, crc) = bytes.split_at(bytes.len() - 4);
-        if crc32fast::hash(body).to_le_bytes() != crc {
+        if !crate::codec::crc_matches(body, u32::from_le_bytes(crc.try_into().unwrap_or_default())) {
             return Err(Error::corrupt(path, body.len() as u64, "manifest checksum mismatch"));
         }
         let mut r = Reader::new(&body[8..], 8, path);

@@ -3,7 +3,7 @@
 //! manifest update, so a crash before it leaves only orphan files that open removes.
 
 use super::{check_name, Inner};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::fs;
 use crate::model::{Batch, Schema};
 use crate::scan::Part;
@@ -77,7 +77,11 @@ impl<'a> BulkLoad<'a> {
             state.segments.extend(segments.iter().cloned());
             Ok(())
         });
-        if result.is_err() {
+        // Refused before the manifest was touched: the files are nobody's, so Drop removes
+        // them. Any other failure is a failed store, which may still have replaced the
+        // manifest (a rename whose directory fsync failed) so that it names these files:
+        // they stay, and the next open removes them if no manifest does.
+        if let Err(Error::SchemaConflict { .. } | Error::Invalid(_)) = &result {
             self.segments = segments;
         }
         result.map(|()| self.rows)

@@ -55,10 +55,10 @@ impl Inner {
             c.tail_rows -= sealed_rows;
             c.sealed_lsn = sealed_lsn;
             Ok(())
-        })
-        .inspect_err(|_| {
-            let _ = fs::remove(segment.path());
         })?;
+        // On an error the segment file stays: the manifest's rename may have happened with
+        // only its directory fsync failing, so the manifest on disk may name it. If it does
+        // not, the next open removes it as an orphan (fault injection found this).
         self.remove_sealed_wal()?;
         Ok(true)
     }

@@ -39,7 +39,14 @@ pub(super) fn open(dir: &Path, options: Options) -> Result<Inner> {
     let lock = lock(dir)?;
     let manifest = match Manifest::load(dir)? {
         Some(m) => m,
-        None if segment_files(&segment_dir)?.is_empty() => Manifest::default(),
+        // A new database stores its empty manifest first: from then on a segment file that no
+        // manifest names is an orphan of a failed or interrupted commit, safe to remove, and a
+        // missing manifest beside segment files always means damage.
+        None if segment_files(&segment_dir)?.is_empty() => {
+            let empty = Manifest::default();
+            empty.store(dir)?;
+            empty
+        }
         None => {
             return Err(Error::corrupt(dir.join(crate::manifest::FILE_NAME), 0, "manifest missing although segment files exist"));
         }

@@ -122,12 +122,12 @@ impl Segment {
         if header.version != VERSION {
             return Err(Error::UnsupportedVersion { path: self.path.clone(), found: header.version, supported: VERSION });
         }
-        if crc32fast::hash(&self.map[..60]) != header.crc {
+        if !crate::codec::crc_matches(&self.map[..60], header.crc) {
             return Err(self.corrupt(60, "header checksum mismatch"));
         }
         let footer_at = len - 64;
         let footer: Footer = bytemuck::pod_read_unaligned(&self.map[footer_at..]);
-        if footer.magic != FOOTER_MAGIC || crc32fast::hash(&self.map[footer_at..footer_at + 56]) != footer.crc || footer.pad != 0 {
+        if footer.magic != FOOTER_MAGIC || !crate::codec::crc_matches(&self.map[footer_at..footer_at + 56], footer.crc) || footer.pad != 0 {
             return Err(self.corrupt(footer_at as u64, "footer damaged (bad magic or checksum)"));
         }
         if footer.rows != header.rows || header.chunk_rows as usize != CHUNK_ROWS {
@@ -137,7 +137,7 @@ impl Segment {
             Some(end) if end == footer_at && footer.dir_offset >= 64 => footer.dir_offset as usize..end,
             _ => return Err(self.corrupt(footer_at as u64, "directory lies outside the file")),
         };
-        if crc32fast::hash(&self.map[dir.clone()]) != footer.dir_crc {
+        if !crate::codec::crc_matches(&self.map[dir.clone()], footer.dir_crc) {
             return Err(self.corrupt(dir.start as u64, "directory checksum mismatch"));
         }
         self.rows = usize::try_from(header.rows).map_err(|_| self.corrupt(8, "row count too large"))?;
@@ -180,7 +180,7 @@ impl Segment {
                 Some(end) if end <= data_end && offset >= 64 && (offset as usize).is_multiple_of(ALIGN) => offset as usize..end,
                 _ => return Err(Error::corrupt(&self.path, at, format!("section {kind:?} lies outside the file or is misaligned"))),
             };
-            if verify_contents && crc32fast::hash(&map[range.clone()]) != crc {
+            if verify_contents && !crate::codec::crc_matches(&map[range.clone()], crc) {
                 return Err(Error::corrupt(&self.path, offset, format!("{kind:?} section checksum mismatch")));
             }
             let target = if field == NO_FIELD {

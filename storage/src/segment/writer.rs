@@ -164,7 +164,7 @@ impl SegmentBuilder {
         let min_time = self.times.first().copied().unwrap_or(0);
         let max_time = self.times.last().copied().unwrap_or(0);
         let file = fs::create_new(path)?;
-        let mut out = SectionWriter { file: BufWriter::with_capacity(1 << 20, file), offset: 0, sections: Vec::new(), started: 0 };
+        let mut out = SectionWriter { file: BufWriter::with_capacity(1 << 20, file), path, offset: 0, sections: Vec::new(), started: 0 };
         let header = header(rows, min_time, max_time, self.columns.len());
         out.raw(bytemuck::bytes_of(&header)).context(|| format!("write {}", path.display()))?;
         self.write_sections(&mut out).context(|| format!("write {}", path.display()))?;
@@ -205,7 +205,7 @@ impl SegmentBuilder {
     /// Writes every section. The CPU-heavy indexes (the trace order, each tag's sorted
     /// dictionary and bitmaps) are computed on a second thread while this one writes the
     /// plain columns; the indexed sections follow.
-    fn write_sections(&mut self, out: &mut SectionWriter) -> std::io::Result<()> {
+    fn write_sections(&mut self, out: &mut SectionWriter<'_>) -> std::io::Result<()> {
         let (ids, scratch, times) = (&self.trace_ids, &mut self.order_scratch, &self.times);
         let (tags, plain): (Vec<_>, Vec<_>) = self.columns.iter_mut().enumerate().partition(|(_, c)| matches!(c.data, Data::Tag { .. }));
         std::thread::scope(|scope| {
@@ -345,8 +345,9 @@ pub(crate) struct Section {
     pub len: u64,
 }
 
-struct SectionWriter {
+struct SectionWriter<'a> {
     file: BufWriter<std::fs::File>,
+    path: &'a Path,
     offset: u64,
     sections: Vec<Section>,
     /// Bytes up to here have had writeback started.
@@ -357,9 +358,9 @@ struct SectionWriter {
 /// rest and the closing fdatasync has little left to wait for.
 const WRITEBACK_BYTES: u64 = 8 << 20;
 
-impl SectionWriter {
+impl SectionWriter<'_> {
     fn raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.file.write_all(bytes)?;
+        fs::write_io(&mut self.file, bytes, self.path)?;
         self.offset += bytes.len() as u64;
         if self.offset - self.started >= WRITEBACK_BYTES {
             self.file.flush()?;
@@ -568,7 +569,7 @@ fn zones_f64(values: &[f64], validity: Option<&Validity>) -> Vec<Zone> {
 }
 
 /// The sections of a float, int or bool field.
-fn write_plain(field: u32, col: &BuildColumn, out: &mut SectionWriter) -> std::io::Result<()> {
+fn write_plain(field: u32, col: &BuildColumn, out: &mut SectionWriter<'_>) -> std::io::Result<()> {
     let validity = (col.validity.null_count() > 0).then_some(&col.validity);
     match &col.data {
         Data::Float(v) => {
@@ -616,7 +617,7 @@ impl<'a> TagIndex<'a> {
         Some(TagIndex { field, codes, validity, dict_offsets, dict_bytes, bitmap_offsets, bitmaps })
     }
 
-    fn write(&self, out: &mut SectionWriter) -> std::io::Result<()> {
+    fn write(&self, out: &mut SectionWriter<'_>) -> std::io::Result<()> {
         let field = self.field;
         match code_width(self.dict_offsets.len() - 1) {
             1 => out.section(field, SectionKind::Values, &self.codes.iter().map(|&c| c as u8).collect::<Vec<u8>>())?,

@@ -82,7 +82,7 @@ fn read_file(
             return torn(pos, format!("record of {len} bytes runs past the end of the file"));
         }
         let payload = &bytes[body..body + len];
-        if crc32fast::hash(payload) != crc {
+        if !crate::codec::crc_matches(payload, crc) {
             return torn(pos, "record checksum mismatch".into());
         }
         let record = decode_batch(&mut Reader::new(payload, body as u64, path))?;

@@ -97,12 +97,11 @@ impl Wal {
         if inner.len >= ROTATE_BYTES {
             self.rotate(inner, lsn)?;
         }
-        let path = inner.path.clone();
-        // `&File` implements Write; the Arc lets the sync leader hold the file without the lock.
-        let mut file: &File = &inner.file;
-        if let Err(e) = std::io::Write::write_all(&mut file, record) {
-            return Err(self.poison(format!("write {}: {e}", path.display())));
-        }
+        // At the end of the last whole record: a failed (say, short: disk full) write consumed
+        // no LSN, and the next record overwrites whatever part of this one reached the file,
+        // so a failed write is an error for this append alone. (Replay would stop at the
+        // partial bytes anyway: they are past the last record and fail its checksum.)
+        fs::write_all_at(&inner.file, record, inner.len, &inner.path)?;
         inner.len += record.len() as u64;
         inner.next_lsn = lsn + 1;
         self.written.store(lsn, Ordering::Release);
