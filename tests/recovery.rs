@@ -284,3 +284,21 @@ mod never_panic {
         }
     }
 }
+
+/// Found by the `manifest` fuzz target: a checksummed manifest claiming the last LSN there is
+/// made open overflow. It is damage, reported as such.
+#[test]
+fn a_manifest_at_the_end_of_the_lsn_space_is_an_error_not_a_panic() {
+    let dir = temp();
+    drop(open(dir.path(), small_options()));
+    let path = dir.path().join("MANIFEST");
+    let mut bytes = std::fs::read(&path).unwrap();
+    // magic (8), version (4), reserved (4), next segment ID (8), then the last LSN.
+    bytes[24..32].copy_from_slice(&u64::MAX.to_le_bytes());
+    let body = bytes.len() - 4;
+    let crc = crc32fast::hash(&bytes[..body]);
+    bytes[body..].copy_from_slice(&crc.to_le_bytes());
+    std::fs::write(&path, bytes).unwrap();
+    let err = seamdb::Db::open_with(dir.path(), small_options()).unwrap_err();
+    assert!(matches!(&err, Error::Corrupt { what, .. } if what.contains("exhausted")), "{err}");
+}

@@ -86,8 +86,9 @@ fn read_file(
             return torn(pos, "record checksum mismatch".into());
         }
         let record = decode_batch(&mut Reader::new(payload, body as u64, path))?;
-        if record.lsn != first_lsn + records {
-            return torn(pos, format!("record with LSN {} where {} was due", record.lsn, first_lsn + records));
+        let due = first_lsn.saturating_add(records);
+        if record.lsn != due || due == u64::MAX {
+            return torn(pos, format!("record with LSN {} where {due} was due", record.lsn));
         }
         records += 1;
         report.records += 1;
