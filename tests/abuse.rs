@@ -2,7 +2,8 @@
 //! oversized length prefixes and half frames, and hold connections open saying nothing. The
 //! server (a real `seam serve` process) must not crash, must keep its memory bounded, must
 //! serve every honest request, and must hold every acknowledged row afterwards.
-//! SEAM_ABUSE_SECONDS sets the length (5 in CI; docs/RELIABILITY.md records a 60 s run).
+//! SEAM_ABUSE_SECONDS sets the length (5 in CI; docs/RELIABILITY.md records a 60 s run), and
+//! SEAM_ABUSE_THREADS the abusive threads (16; 0 measures the same load without abuse).
 
 use crate::server::serve_process_with;
 use crate::support::temp;
@@ -18,6 +19,10 @@ const ROWS: u64 = 20;
 
 fn seconds() -> u64 {
     std::env::var("SEAM_ABUSE_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(5)
+}
+
+fn abusers() -> u64 {
+    std::env::var("SEAM_ABUSE_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(16)
 }
 
 fn rows(client: u64, round: u64) -> Vec<u8> {
@@ -80,8 +85,9 @@ fn the_server_survives_abuse_and_serves_honest_clients() {
     let abusive = AtomicU64::new(0);
     let deadline = Instant::now() + Duration::from_secs(seconds());
     let (acked, appends, queries, rss) = std::thread::scope(|s| {
-        // Abusers: 16 threads, each opening one bad connection after another.
-        for t in 0..16u64 {
+        // Abusers: threads each opening one bad connection after another.
+        let threads = abusers();
+        for t in 0..threads {
             let (stop, abusive) = (&stop, &abusive);
             s.spawn(move || {
                 let mut seed = 0x9E37_79B9_7F4A_7C15 ^ (t + 1);
@@ -89,7 +95,7 @@ fn the_server_survives_abuse_and_serves_honest_clients() {
                 while !stop.load(Ordering::Relaxed) {
                     abuse(addr, k, &mut seed);
                     abusive.fetch_add(1, Ordering::Relaxed);
-                    k += 16;
+                    k += threads;
                 }
             });
         }

@@ -149,6 +149,24 @@ fn bad_frames_get_an_error_and_a_closed_connection_while_others_are_served() {
 }
 
 #[test]
+fn what_clients_can_make_the_server_hold_is_bounded() {
+    // Before HELLO a frame over 64 KiB is refused unread, whatever the frame limit.
+    let server = Running::start(Config { max_buffered: 100 << 10, ..Config::default() });
+    let big = Frame::new(kind::QUERY, vec![b' '; 70 << 10]).encode();
+    assert_eq!(raw(server.addr, &big).last().and_then(code), Some(ErrorCode::TooLarge));
+    // With the token set, also between HELLO and AUTH.
+    let guarded = Running::start(Config { token: Some(b"t".to_vec()), ..Config::default() });
+    assert_eq!(raw(guarded.addr, &[hello(), big.clone()].concat()).last().and_then(code), Some(ErrorCode::TooLarge));
+    // After HELLO a frame within the frame limit but over what the server may still buffer
+    // is answered Busy; the budget comes back, so the next client is served.
+    let over = Frame::new(kind::QUERY, vec![b' '; 120 << 10]).encode();
+    assert_eq!(raw(server.addr, &[hello(), over].concat()).last().and_then(code), Some(ErrorCode::Busy));
+    let within = Request::Query("SHOW COMPONENTS".into()).to_frame().encode();
+    let replies = raw(server.addr, &[hello(), within].concat());
+    assert!(matches!(replies.last(), Some(Reply::Table(_))), "{replies:?}");
+}
+
+#[test]
 fn a_token_guards_everything_but_hello_and_auth() {
     let server = Running::start(Config { token: Some(b"s3cret".to_vec()), ..Config::default() });
     let replies = raw(server.addr, &[hello(), Request::Ping.to_frame().encode()].concat());

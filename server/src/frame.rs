@@ -26,6 +26,10 @@ pub enum FrameError {
     Empty,
     #[error("connection closed in the middle of a frame")]
     Truncated,
+    /// The reader's `admit` refused the length (the server's budget of buffered request
+    /// bytes is spent).
+    #[error("the server holds too many request bytes to take a frame of {length} more; retry later")]
+    NotAdmitted { length: u64 },
     #[error(transparent)]
     Io(#[from] io::Error),
 }
@@ -51,6 +55,12 @@ impl Frame {
 
     /// Reads one frame; `Ok(None)` at a clean end of stream (between frames).
     pub fn read_from(r: &mut impl Read, limit: u64) -> Result<Option<Frame>, FrameError> {
+        Frame::read_admitted(r, limit, |_| true)
+    }
+
+    /// [`Frame::read_from`], asking `admit(length)` after the length passed the limit and
+    /// before the body is allocated; a refusal is [`FrameError::NotAdmitted`].
+    pub fn read_admitted(r: &mut impl Read, limit: u64, admit: impl FnOnce(u64) -> bool) -> Result<Option<Frame>, FrameError> {
         let mut header = [0u8; 4];
         match read_full(r, &mut header)? {
             0 => return Ok(None),
@@ -63,6 +73,9 @@ impl Frame {
         }
         if length > limit {
             return Err(FrameError::TooLarge { length, limit });
+        }
+        if !admit(length) {
+            return Err(FrameError::NotAdmitted { length });
         }
         let mut body = vec![0u8; length as usize];
         if read_full(r, &mut body)? != body.len() {

@@ -11,7 +11,7 @@ use seamdb::Db;
 use std::collections::HashMap;
 use std::io::{self, BufReader, BufWriter, Read};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -25,6 +25,10 @@ pub struct Config {
     /// Largest frame accepted, in bytes after the length prefix.
     pub max_frame: u64,
     pub max_connections: usize,
+    /// Request bytes all connections together may hold at once (frames being read or
+    /// served); a frame that would go over gets `Busy` and its connection closes. With the
+    /// frame limit this bounds what clients can make the server allocate.
+    pub max_buffered: u64,
     /// Each request frame must arrive whole within this long of the previous reply (or of
     /// the connection's start); otherwise the connection is closed. This ends idle clients
     /// and bounds how long a client trickling bytes (slowloris) can hold a connection.
@@ -38,6 +42,7 @@ impl Default for Config {
             token: None,
             max_frame: 64 << 20,
             max_connections: 256,
+            max_buffered: 1 << 30,
             idle_timeout: Duration::from_secs(300),
         }
     }
@@ -97,6 +102,7 @@ impl Server {
     /// request and flushes the database.
     pub fn run(self) -> io::Result<()> {
         let active = Arc::new(AtomicUsize::new(0));
+        let buffered = Budget { held: AtomicU64::new(0), max: self.config.max_buffered };
         let mut next_id = 0u64;
         std::thread::scope(|s| {
             for stream in self.listener.incoming() {
@@ -115,9 +121,9 @@ impl Server {
                     self.open.0.lock().unwrap_or_else(|e| e.into_inner()).insert(id, clone);
                 }
                 let active = active.clone();
-                let (db, config, stop, open) = (&*self.db, &self.config, &*self.stop, &*self.open);
+                let (db, config, stop, open, buffered) = (&*self.db, &self.config, &*self.stop, &*self.open, &buffered);
                 s.spawn(move || {
-                    let _ = Connection { db, config, stop }.serve(stream);
+                    let _ = Connection { db, config, stop, buffered }.serve(stream);
                     open.0.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
                     active.fetch_sub(1, Ordering::SeqCst);
                 });
@@ -137,6 +143,34 @@ struct Connection<'s> {
     db: &'s Db,
     config: &'s Config,
     stop: &'s AtomicBool,
+    buffered: &'s Budget,
+}
+
+/// Frames before HELLO (and AUTH, when a token is set) are tiny; a larger one is refused
+/// before anything is allocated for it, so an unauthenticated client cannot make the server
+/// hold a full-size frame.
+const HANDSHAKE_FRAME_LIMIT: u64 = 64 << 10;
+
+/// Request bytes held by all connections, against [`Config::max_buffered`].
+#[derive(Debug)]
+struct Budget {
+    held: AtomicU64,
+    max: u64,
+}
+
+impl Budget {
+    fn take(&self, n: u64) -> bool {
+        self.held.fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| (held + n <= self.max).then_some(held + n)).is_ok()
+    }
+}
+
+/// Bytes taken from a [`Budget`], given back when dropped (after the request's reply).
+struct Held<'b>(&'b Budget, u64);
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.0.held.fetch_sub(self.1, Ordering::AcqRel);
+    }
 }
 
 impl Connection<'_> {
@@ -153,12 +187,20 @@ impl Connection<'_> {
                 return Ok(());
             }
             let mut timed = Timed { inner: &mut reader, socket: &socket, deadline: Instant::now() + self.config.idle_timeout };
-            let frame = match Frame::read_from(&mut timed, self.config.max_frame) {
+            let limit = if greeted && authorized { self.config.max_frame } else { HANDSHAKE_FRAME_LIMIT.min(self.config.max_frame) };
+            let mut held = Held(self.buffered, 0);
+            let read = Frame::read_admitted(&mut timed, limit, |length| {
+                let taken = self.buffered.take(length);
+                held.1 = if taken { length } else { 0 };
+                taken
+            });
+            let frame = match read {
                 Ok(Some(frame)) => frame,
                 Ok(None) => return Ok(()),
                 Err(e) => {
                     let (code, message) = match &e {
                         FrameError::TooLarge { .. } => (ErrorCode::TooLarge, e.to_string()),
+                        FrameError::NotAdmitted { .. } => (ErrorCode::Busy, e.to_string()),
                         FrameError::Io(io) if matches!(io.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
                             (ErrorCode::Timeout, format!("no complete request within {:?}", self.config.idle_timeout))
                         }

@@ -26,6 +26,11 @@ pub struct Args {
     /// Most connections served at once.
     #[arg(long, default_value_t = 256)]
     max_connections: usize,
+    /// Request bytes all connections together may hold at once, in MiB; a frame that would
+    /// go over is answered Busy. With --max-frame-mib this bounds what clients can make the
+    /// server allocate.
+    #[arg(long, default_value_t = 1024)]
+    max_buffered_mib: u64,
     /// Seconds within which each request must arrive whole after the previous reply; a
     /// silent or trickling connection is closed after that.
     #[arg(long, default_value_t = 300)]
@@ -48,6 +53,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         token,
         max_frame: args.max_frame_mib << 20,
         max_connections: args.max_connections,
+        max_buffered: args.max_buffered_mib << 20,
         idle_timeout: Duration::from_secs(args.idle_timeout_s),
     };
     let server = Server::bind(db, config).map_err(|e| anyhow::anyhow!("listening on {}: {e}", args.listen))?;

@@ -104,9 +104,10 @@ pub(super) fn open(dir: &Path, options: Options) -> Result<Inner> {
     }
     let sealed = manifest.components.iter().map(|c| c.sealed_lsn).max().unwrap_or(0);
     // A damaged (but checksummed: say, hand-made) manifest may claim the last LSN there is.
-    let next_lsn = manifest.last_lsn.max(recovery.wal.last_lsn).max(sealed).checked_add(1).ok_or_else(|| {
-        Error::corrupt(dir.join(crate::manifest::FILE_NAME), 0, "log sequence numbers exhausted (an LSN of 2^64 - 1)")
-    })?;
+    let next_lsn =
+        manifest.last_lsn.max(recovery.wal.last_lsn).max(sealed).checked_add(1).ok_or_else(|| {
+            Error::corrupt(dir.join(crate::manifest::FILE_NAME), 0, "log sequence numbers exhausted (an LSN of 2^64 - 1)")
+        })?;
     // A log file named for the next LSN can only hold a header (a record in it would have an
     // LSN at least that high): it is the fresh file of an open that wrote nothing. Start anew.
     fs::remove(&wal::file_path(&wal_dir, next_lsn))?;
