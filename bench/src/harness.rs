@@ -4,10 +4,10 @@
 //! limits measured in the same run. Writes one JSON result file per N, a Markdown report and,
 //! for more than one N, the growth plot.
 
-use crate::results::{percentile, Ingest, Query, Run, Spread};
+use crate::results::{p50_p99, Ingest, Run, Spread};
 use crate::{heap, ingest, machine, peers, plot, queries, report, tcp};
 use seamdb::workload::Workload;
-use seamdb::{Batch, Db, Durability};
+use seamdb::{Db, Durability};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -91,7 +91,7 @@ fn one(config: &Config, n: u64) -> anyhow::Result<Run> {
     let mut outcomes = Vec::new();
     for _ in 0..config.ingest_runs {
         remove(&db_dir)?;
-        outcomes.push(ingest::run(&db_dir, clone(&batches), Durability::Sync, 1)?);
+        outcomes.push(ingest::run(&db_dir, batches.clone(), Durability::Sync, 1)?);
     }
     run.ingest.push(summarise("embedded, acknowledged", &outcomes, |o| o.seconds_acked));
     run.ingest.push(Ingest { ack_p50_ms: None, ack_p99_ms: None, ..summarise("embedded, all sealed", &outcomes, |o| o.seconds_sealed) });
@@ -101,16 +101,16 @@ fn one(config: &Config, n: u64) -> anyhow::Result<Run> {
     for _ in 0..config.ingest_runs {
         let dir = work.join("tcp");
         remove(&dir)?;
-        let t = tcp::run(&dir, clone(&batches), false)?;
+        let t = tcp::run(&dir, batches.clone(), false)?;
         remove(&dir)?;
         outcomes.push(t.ingest);
         probe.extend(t.probe_ms);
     }
     drop(batches);
-    probe.sort_by(f64::total_cmp);
+    let probe = p50_p99(probe);
     run.ingest.push(Ingest {
-        query_during_p50_ms: (!probe.is_empty()).then(|| percentile(&probe, 0.5)),
-        query_during_p99_ms: (!probe.is_empty()).then(|| percentile(&probe, 0.99)),
+        query_during_p50_ms: probe.map(|p| p.0),
+        query_during_p99_ms: probe.map(|p| p.1),
         ..summarise("TCP, APPEND_COLUMNS", &outcomes, |o| o.seconds_acked)
     });
 
@@ -164,11 +164,6 @@ fn one(config: &Config, n: u64) -> anyhow::Result<Run> {
     Ok(run)
 }
 
-/// The batches again, for one more run (ingest consumes them).
-fn clone(batches: &[(&'static str, Batch)]) -> Vec<(&'static str, Batch)> {
-    batches.to_vec()
-}
-
 fn remove(dir: &Path) -> std::io::Result<()> {
     match std::fs::remove_dir_all(dir) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
@@ -179,8 +174,7 @@ fn remove(dir: &Path) -> std::io::Result<()> {
 /// One ingest path over its runs: rows/s by `seconds`, every append's latency, the peak heap.
 fn summarise(method: &str, outcomes: &[ingest::Outcome], seconds: impl Fn(&ingest::Outcome) -> f64) -> Ingest {
     let first = outcomes.first().cloned().unwrap_or_default();
-    let mut acks: Vec<f64> = outcomes.iter().flat_map(|o| o.ack_ms.iter().copied()).collect();
-    acks.sort_by(f64::total_cmp);
+    let acks = p50_p99(outcomes.iter().flat_map(|o| o.ack_ms.iter().copied()).collect());
     Ingest {
         engine: "seamdb".into(),
         method: method.into(),
@@ -188,8 +182,8 @@ fn summarise(method: &str, outcomes: &[ingest::Outcome], seconds: impl Fn(&inges
         rows: first.rows,
         input_bytes: first.input_bytes,
         rows_per_s: Spread::of(&outcomes.iter().map(|o| o.rows as f64 / seconds(o)).collect::<Vec<_>>()),
-        ack_p50_ms: Some(percentile(&acks, 0.5)),
-        ack_p99_ms: Some(percentile(&acks, 0.99)),
+        ack_p50_ms: acks.map(|a| a.0),
+        ack_p99_ms: acks.map(|a| a.1),
         peak_memory_mb: outcomes.iter().map(|o| o.peak_db_heap).max().map(|b| b as f64 / 1e6),
         ..Ingest::default()
     }
@@ -233,9 +227,4 @@ fn csv_ingest(data: &Path, dir: &Path, runs: usize) -> anyhow::Result<Ingest> {
 fn now_rfc3339() -> String {
     let us = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64);
     seamdb::query::format_time(us)
-}
-
-/// The per-query result of one engine, for the report and the plot.
-pub fn find<'a>(run: &'a Run, engine: &str, threads: usize, query: &str) -> Option<&'a Query> {
-    run.queries.iter().find(|q| q.engine == engine && q.query == query && (engine == "seamdb" || q.threads == threads))
 }

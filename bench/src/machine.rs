@@ -46,18 +46,7 @@ pub fn fsync_latency(dir: &Path, n: usize) -> std::io::Result<(f64, f64)> {
         times.push(start.elapsed().as_secs_f64());
     }
     std::fs::remove_file(&path)?;
-    times.sort_by(f64::total_cmp);
-    Ok((times[n / 2], times[n * 99 / 100]))
-}
-
-/// Peak resident set size of this process so far, in bytes (Linux `VmHWM`).
-pub fn peak_rss_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
+    Ok(crate::results::p50_p99(times).unwrap_or_default())
 }
 
 /// The machine as the results describe it: CPU model, cores, memory, and its limits measured

@@ -2,8 +2,7 @@
 //! query, SeamDB and every peer configuration as lines. Plain SVG, written by hand so that the
 //! harness needs no plotting library.
 
-use crate::harness::find;
-use crate::results::Run;
+use crate::results::{engine_name as name, Run};
 use std::fmt::Write;
 
 const W: f64 = 300.0;
@@ -81,7 +80,7 @@ pub fn growth(runs: &[Run]) -> String {
                 points: runs
                     .iter()
                     .filter_map(|r| {
-                        let q = find(r, e, *t, query)?;
+                        let q = r.query(e, *t, query)?;
                         // Q6 counts traces looked up; the others, predictions scanned.
                         let per_run = if query == "Q6" { r.traces as f64 } else { r.rows.0 as f64 };
                         (q.ms.median > 0.0).then(|| (r.n as f64, per_run / q.ms.median * 1e3))
@@ -191,14 +190,6 @@ fn panel(svg: &mut String, x0: f64, y0: f64, title: &str, series: &[Series], ns:
             let (px, py) = p.split_once(',').unwrap_or(("0", "0"));
             let _ = writeln!(svg, "<circle cx=\"{px}\" cy=\"{py}\" r=\"2.5\" fill=\"{}\"/>", s.colour);
         }
-    }
-}
-
-fn name(engine: &str) -> &str {
-    match engine {
-        "duckdb" => "DuckDB",
-        "polars" => "Polars",
-        other => other,
     }
 }
 

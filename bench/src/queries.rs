@@ -3,7 +3,7 @@
 //! heap each run allocates. Answers go to CSV files so the peers' can be compared with them.
 
 use crate::heap;
-use crate::results::{percentile, Query, Spread};
+use crate::results::{p50_p99, Query, Spread};
 use seamdb::query::{Cell, Executor, JoinStrategy, Options, Table};
 use seamdb::{Snapshot, TraceId};
 use std::path::Path;
@@ -136,16 +136,15 @@ pub fn q6(snapshot: &Snapshot, ids: &[u128], runs: usize) -> anyhow::Result<(Que
         passes.push(start.elapsed().as_secs_f64() * 1e3);
     }
     let cold = passes.remove(0);
-    let mut warm = each.split_off(ids.len());
-    warm.sort_by(f64::total_cmp);
+    let per_trace = p50_p99(each.split_off(ids.len()));
     let query = Query {
         engine: "seamdb".into(),
         query: "Q6".into(),
         threads: 1,
         ms: Spread::of(&passes),
         cold_ms: Some(cold),
-        per_trace_p50_ms: Some(percentile(&warm, 0.5)),
-        per_trace_p99_ms: Some(percentile(&warm, 0.99)),
+        per_trace_p50_ms: per_trace.map(|p| p.0),
+        per_trace_p99_ms: per_trace.map(|p| p.1),
         ..Query::default()
     };
     Ok((query, out))

@@ -2,8 +2,7 @@
 //! tables with ratios against each peer and against the machine's limits, then (for several
 //! N) how the rates grow.
 
-use crate::harness::find;
-use crate::results::{Ingest, Run, Spread};
+use crate::results::{engine_name as engine, Ingest, Run, Spread};
 use std::fmt::Write;
 
 pub fn markdown(runs: &[Run]) -> String {
@@ -86,7 +85,7 @@ fn section(out: &mut String, run: &Run) {
         t
     };
     let peers: Vec<(&str, usize)> = ["duckdb", "polars"].iter().flat_map(|&e| threads.iter().map(move |&t| (e, t))).collect();
-    let peers: Vec<_> = peers.into_iter().filter(|(e, t)| find(run, e, *t, "Q1").is_some()).collect();
+    let peers: Vec<_> = peers.into_iter().filter(|(e, t)| run.query(e, *t, "Q1").is_some()).collect();
     let _ = writeln!(out, "### Queries\n\nMilliseconds, median of the warm runs (min–max); SeamDB runs each query on 2 threads.\n");
     let mut header = String::from("| query | SeamDB | SeamDB cold | SeamDB heap | columns read at |");
     let mut rule = String::from("|---|---|---|---|---|");
@@ -110,16 +109,16 @@ fn section(out: &mut String, run: &Run) {
         let heap = q.peak_memory_mb.map_or("–".into(), |h| format!("{h:.1} MB"));
         let _ = write!(out, "| {} | {} | {} | {heap} | {read} |", q.query, spread(&q.ms), q.cold_ms.map_or("–".into(), ms));
         for (e, t) in &peers {
-            let _ = write!(out, " {} |", find(run, e, *t, &q.query).map_or("–".into(), |p| spread(&p.ms)));
+            let _ = write!(out, " {} |", run.query(e, *t, &q.query).map_or("–".into(), |p| spread(&p.ms)));
         }
         for e in ["duckdb", "polars"].iter().filter(|e| peers.iter().any(|(p, _)| p == *e)) {
             let best =
-                peers.iter().filter(|(p, _)| p == e).filter_map(|(p, t)| find(run, p, *t, &q.query)).map(|p| p.ms.median).reduce(f64::min);
+                peers.iter().filter(|(p, _)| p == e).filter_map(|(p, t)| run.query(p, *t, &q.query)).map(|p| p.ms.median).reduce(f64::min);
             let _ = write!(out, " {} |", best.map_or("–".into(), |b| format!("{:.1}×", b / q.ms.median)));
         }
         let _ = writeln!(out);
     }
-    if let Some(q6) = find(run, "seamdb", 0, "Q6") {
+    if let Some(q6) = run.query("seamdb", 0, "Q6") {
         let _ = writeln!(
             out,
             "\nQ6 times are for the whole list of trace lookups, one `TRACE` at a time for SeamDB, one `IN` list for \
@@ -158,19 +157,10 @@ fn growth(out: &mut String, runs: &[Run]) {
             let _ = write!(out, " {} |", i.map_or("–".into(), |i| rate(i.rows_per_s.median)));
         }
         for q in ["Q1", "Q2", "Q3", "Q4", "Q5"] {
-            let _ = write!(out, " {} |", find(run, "seamdb", 0, q).map_or("–".into(), |q| rate(run.rows.0 as f64 / q.ms.median * 1e3)));
+            let _ = write!(out, " {} |", run.query("seamdb", 0, q).map_or("–".into(), |q| rate(run.rows.0 as f64 / q.ms.median * 1e3)));
         }
-        let p50 = find(run, "seamdb", 0, "Q6").and_then(|q| q.per_trace_p50_ms);
+        let p50 = run.query("seamdb", 0, "Q6").and_then(|q| q.per_trace_p50_ms);
         let _ = writeln!(out, " {} |", p50.map_or("–".into(), |p| format!("{} ms", ms(p))));
-    }
-}
-
-fn engine(e: &str) -> &str {
-    match e {
-        "seamdb" => "SeamDB",
-        "duckdb" => "DuckDB",
-        "polars" => "Polars",
-        other => other,
     }
 }
 

@@ -31,6 +31,22 @@ impl Spread {
     }
 }
 
+/// The median and 99th percentile of `samples` by nearest rank; `None` when there are none.
+pub fn p50_p99(mut samples: Vec<f64>) -> Option<(f64, f64)> {
+    samples.sort_by(f64::total_cmp);
+    (!samples.is_empty()).then(|| (percentile(&samples, 0.5), percentile(&samples, 0.99)))
+}
+
+/// How the report and the plot name an engine.
+pub fn engine_name(engine: &str) -> &str {
+    match engine {
+        "seamdb" => "SeamDB",
+        "duckdb" => "DuckDB",
+        "polars" => "Polars",
+        other => other,
+    }
+}
+
 /// The `q`-quantile of sorted samples by nearest rank (0 when there are none).
 pub fn percentile(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
@@ -120,6 +136,13 @@ pub struct Run {
     pub queries: Vec<Query>,
     /// What the answers were checked against, in words ("the row-at-a-time executor", ...).
     pub checked_against: Vec<String>,
+}
+
+impl Run {
+    /// `query` as run by `engine` (SeamDB at whatever thread count, a peer at `threads`).
+    pub fn query(&self, engine: &str, threads: usize, query: &str) -> Option<&Query> {
+        self.queries.iter().find(|q| q.engine == engine && q.query == query && (engine == "seamdb" || q.threads == threads))
+    }
 }
 
 #[cfg(test)]

@@ -49,14 +49,12 @@ pub fn run(dir: &Path, batches: Vec<(&'static str, Batch)>, json: bool) -> anyho
         });
         let mut c = Client::connect(addr, None)?;
         let (mut acked, mut ack_ms, mut peak) = (0, Vec::with_capacity(batches.len()), 0);
-        let mut pending = input_bytes;
         let start = Instant::now();
         for (k, (component, batch)) in batches.iter().enumerate() {
             let t = Instant::now();
             acked += if json { c.append_json(component, &lines[k])? } else { c.append_batch(component, batch)? };
             ack_ms.push(t.elapsed().as_secs_f64() * 1e3);
             // The client keeps its batches, so whatever the heap grew by is the server's.
-            pending -= batch.size_bytes();
             peak = peak.max(heap::live().saturating_sub(base));
         }
         let seconds_acked = start.elapsed().as_secs_f64();
@@ -64,7 +62,7 @@ pub fn run(dir: &Path, batches: Vec<(&'static str, Batch)>, json: bool) -> anyho
         let seconds_sealed = start.elapsed().as_secs_f64();
         done.store(true, Ordering::Relaxed);
         let probe = prober.join().map_err(|_| anyhow::anyhow!("prober panicked"))??;
-        anyhow::ensure!(acked == rows && pending == 0, "the server acknowledged {acked} rows of {rows}");
+        anyhow::ensure!(acked == rows, "the server acknowledged {acked} rows of {rows}");
         let ingest = Outcome { rows, input_bytes: input_bytes as u64, seconds_acked, seconds_sealed, ack_ms, peak_db_heap: peak };
         Ok((ingest, probe))
     })?;

@@ -93,7 +93,7 @@ pub enum ErrorCode {
     /// The database failed (I/O, corruption).
     Storage = 8,
     TooLarge = 9,
-    /// The server is at its connection limit.
+    /// The server is at its connection limit, or holds its limit of buffered request bytes.
     Busy = 10,
     /// The connection was idle or too slow for too long.
     Timeout = 11,

@@ -32,20 +32,22 @@ pub(crate) fn write_all(file: &mut impl Write, bytes: &[u8], path: &Path) -> Res
 
 /// [`write_all`] for writers that report `std::io::Error` and add their own context.
 pub(crate) fn write_io(file: &mut impl Write, bytes: &[u8], path: &Path) -> std::io::Result<()> {
-    match failpoints::write_fault(path, bytes.len()) {
-        None => file.write_all(bytes),
-        Some((written, e)) => file.write_all(&bytes[..written]).and(Err(e)),
-    }
+    injected_write(path, bytes, |b| file.write_all(b))
 }
 
 /// Writes `bytes` at `offset` (pwrite), leaving the file position alone: a failed write
 /// can be retried at the same offset, and bytes a short write left past it are overwritten.
 pub(crate) fn write_all_at(file: &File, bytes: &[u8], offset: u64, path: &Path) -> Result<()> {
-    let result = match failpoints::write_fault(path, bytes.len()) {
-        None => file.write_all_at(bytes, offset),
-        Some((written, e)) => file.write_all_at(&bytes[..written], offset).and(Err(e)),
-    };
-    result.context(|| format!("write {}", path.display()))
+    injected_write(path, bytes, |b| file.write_all_at(b, offset)).context(|| format!("write {}", path.display()))
+}
+
+/// `write(bytes)`, or, when a failpoint says so, `write` of the part a short write would
+/// store and then the failpoint's error.
+fn injected_write(path: &Path, bytes: &[u8], mut write: impl FnMut(&[u8]) -> std::io::Result<()>) -> std::io::Result<()> {
+    match failpoints::write_fault(path, bytes.len()) {
+        None => write(bytes),
+        Some((written, e)) => write(&bytes[..written]).and(Err(e)),
+    }
 }
 
 pub(crate) fn sync_data(file: &File, path: &Path) -> Result<()> {
