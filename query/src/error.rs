@@ -1,7 +1,7 @@
 //! The query layer's one error type.
 
 /// Everything that can go wrong with a SeamQL query.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The text is not SeamQL; `line` and `column` count from 1 and point at the offending token.
     #[error("line {line}, column {column}: {message}")]
@@ -19,15 +19,10 @@ pub enum Error {
     #[error("{0}")]
     Unsupported(String),
 
-    /// The database could not be read (a damaged slice index, say).
+    /// The database could not be read (a damaged slice index, say): the storage error, with
+    /// its file and offset, kept whole so that callers can tell damage from a bad query.
     #[error("reading the database: {0}")]
-    Storage(String),
-}
-
-impl From<seamdb_storage::Error> for Error {
-    fn from(e: seamdb_storage::Error) -> Error {
-        Error::Storage(e.to_string())
-    }
+    Storage(#[from] seamdb_storage::Error),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -69,9 +69,9 @@ fn the_standard_queries_parse() {
 
 #[test]
 fn other_statements_parse() {
-    assert_eq!(parse("TRACE '4bf92f3577b34da6a3ce929d0e0e4736'"), Ok(Statement::Trace("4bf92f3577b34da6a3ce929d0e0e4736".into())));
-    assert_eq!(parse("show components;"), Ok(Statement::ShowComponents));
-    assert_eq!(parse("DESCRIBE inference"), Ok(Statement::Describe("inference".into())));
+    assert_eq!(parse("TRACE '4bf92f3577b34da6a3ce929d0e0e4736'").unwrap(), Statement::Trace("4bf92f3577b34da6a3ce929d0e0e4736".into()));
+    assert_eq!(parse("show components;").unwrap(), Statement::ShowComponents);
+    assert_eq!(parse("DESCRIBE inference").unwrap(), Statement::Describe("inference".into()));
     assert!(matches!(parse("explain select count() from inference"), Ok(Statement::Explain(_))));
     let s =
         select("select count() from inference where country in ('US', 'DE') and not device is null as of '2026-01-06T00:00:00Z' limit 10");
