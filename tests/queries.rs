@@ -236,3 +236,37 @@ mod columnar_against_rows {
         }
     }
 }
+
+/// NaN is a float value, not a null (SPEC §2, §4): `count`, `null_rate` and `nan_rate` see it,
+/// `IS NAN` finds it, and every other function ignores it as it ignores null — in every
+/// executor.
+#[test]
+fn nan_is_a_value_only_count_null_rate_and_nan_rate_see() {
+    use seamdb::{BatchBuilder, Value};
+    let dir = temp();
+    let db = open(dir.path(), small_options());
+    let mut batch = BatchBuilder::new();
+    let xs = [Value::Float(1.0), Value::Float(f64::NAN), Value::Float(3.0), Value::Null, Value::Float(f64::NAN)];
+    for (i, x) in xs.into_iter().enumerate() {
+        batch.push(i as u128 + 1, 1_767_571_200_000_000 + i as i64, &[("x", x), ("y", Value::Float(2.0))]).unwrap();
+    }
+    db.append("m", batch.finish().unwrap()).unwrap();
+    let cases = [
+        ("SELECT count(x) AS c, null_rate(x) AS nr, nan_rate(x) AS nan FROM m", "c,nr,nan\n4,0.2,0.4"),
+        (
+            "SELECT mean(x) AS a, sum(x) AS s, min(x) AS lo, max(x) AS hi, quantile(x, 0.5) AS q, distinct(x) AS d FROM m",
+            "a,s,lo,hi,q,d\n2,4,1,3,2,2",
+        ),
+        ("SELECT stddev(x) AS sd, mae(x, y) AS e FROM m", "sd,e\n1.4142135623730951,1"),
+        ("SELECT count() AS n FROM m WHERE x IS NAN", "n\n2"),
+        ("SELECT count() AS n FROM m WHERE x IS NOT NAN", "n\n3"),
+        ("SELECT count() AS n FROM m WHERE x > 0", "n\n2"),
+        ("SELECT ks(x, y) AS d FROM m REFERENCE m", "d\n1"),
+    ];
+    for (statement, expected) in cases {
+        for options in EVERY_WAY {
+            let table = seamdb::query::parse(statement).and_then(|s| execute_with(&s, &db.snapshot(), &options)).unwrap();
+            assert_eq!(table.to_csv().trim_end(), expected, "{statement} with {options:?}");
+        }
+    }
+}

@@ -24,8 +24,8 @@ pub struct Select {
     pub reference: Option<Reference>,
     pub filter: Option<Expr>,
     pub group_by: Vec<GroupKey>,
-    /// The `AS OF` timestamp, as written.
-    pub as_of: Option<String>,
+    /// The `AS OF` time, in microseconds since the epoch.
+    pub as_of: Option<i64>,
     pub limit: Option<u64>,
 }
 
@@ -94,6 +94,14 @@ pub enum Expr {
     String(String),
     Bool(bool),
     Null,
+    /// A time (microseconds since the epoch): a string where a time is expected, `now()`,
+    /// and either of them plus or minus a duration, resolved by the parser (SPEC §4 "Times").
+    Time(i64),
+    /// A duration in microseconds (`7d`); it only has a meaning added to or subtracted from
+    /// a time, where the parser folds it into a [`Expr::Time`].
+    Duration(i64),
+    /// A trace ID: a string or number compared with `trace_id`, resolved by the parser.
+    TraceId(u128),
     Neg(Box<Expr>),
     Not(Box<Expr>),
     Binary {
@@ -109,6 +117,11 @@ pub enum Expr {
     },
     /// `expr IS [NOT] NULL`
     IsNull {
+        expr: Box<Expr>,
+        negated: bool,
+    },
+    /// `expr IS [NOT] NAN`
+    IsNan {
         expr: Box<Expr>,
         negated: bool,
     },

@@ -13,11 +13,15 @@ mod lexer;
 pub mod metrics;
 mod output;
 mod parser;
+mod suggest;
+mod time;
 
 pub use error::{Error, Result};
 pub use exec::{Executor, JoinStrategy, Options};
 pub use output::{format_time, Cell, Table};
 pub use parser::parse;
+pub use suggest::nearest;
+pub use time::{parse_time, TIME_FORMS};
 
 use ast::Statement;
 use seamdb_storage::Snapshot;

@@ -4,11 +4,13 @@
 use crate::ast::{BinaryOp, ColumnRef, Expr, GroupKey, Item, Reference, Select, Statement};
 use crate::error::{Error, Result};
 use crate::lexer::{tokenize, Tok, Token};
+use crate::time::{now, parse_time, TIME_FORMS};
+use seamdb_storage::model::TraceId;
 
 /// Parses one SeamQL statement (an optional trailing `;` is allowed).
 pub fn parse(text: &str) -> Result<Statement> {
     let tokens = tokenize(text)?;
-    let mut p = Parser { text, tokens, pos: 0, depth: 0 };
+    let mut p = Parser { text, tokens, pos: 0, depth: 0, literal: None };
     let statement = p.statement()?;
     p.eat_sym(";");
     p.expect_end()?;
@@ -23,6 +25,26 @@ struct Parser<'a> {
     tokens: Vec<Token>,
     pos: usize,
     depth: usize,
+    /// What a literal means in the operand being read: a string compared with `time` is a
+    /// time and one compared with `trace_id` a trace ID, resolved here, where the error can
+    /// name its line and column, so that no such comparison runs with a string.
+    literal: Option<Literal>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Literal {
+    Time,
+    TraceId,
+}
+
+/// What literals compared with `e` mean: `time` and `trace_id` (of any component) are
+/// columns of every component (SPEC §2).
+fn literal_kind(e: &Expr) -> Option<Literal> {
+    match e {
+        Expr::Column(c) if c.field == "time" => Some(Literal::Time),
+        Expr::Column(c) if c.field == "trace_id" => Some(Literal::TraceId),
+        _ => None,
+    }
 }
 
 impl Parser<'_> {
@@ -164,9 +186,16 @@ impl Parser<'_> {
         }
         let as_of = if self.eat_keyword("as") {
             self.keyword("of")?;
-            match self.take(|t| if let Tok::Str(s) = t { Some(s.clone()) } else { None }) {
-                Some(s) => Some(s),
-                None => return self.error("a timestamp in quotes after AS OF"),
+            let at = self.peek().clone();
+            match self.within(Some(Literal::Time), |p| p.additive())? {
+                Expr::Time(t) => Some(t),
+                _ => {
+                    return Err(Error::Parse {
+                        line: at.line,
+                        column: at.column,
+                        message: format!("AS OF takes a time: {TIME_FORMS}, or now(), either plus or minus a duration"),
+                    })
+                }
             }
         } else {
             None
@@ -232,6 +261,14 @@ impl Parser<'_> {
         }
     }
 
+    /// Runs `f` with literals read as `literal` says.
+    fn within<T>(&mut self, literal: Option<Literal>, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        let outer = std::mem::replace(&mut self.literal, literal);
+        let result = f(self);
+        self.literal = outer;
+        result
+    }
+
     fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         if self.depth >= MAX_DEPTH {
             return self.error(&format!("at most {MAX_DEPTH} levels of nesting"));
@@ -271,10 +308,17 @@ impl Parser<'_> {
     }
 
     fn comparison(&mut self) -> Result<Expr> {
+        let start = self.pos;
         let lhs = self.additive()?;
+        let kind = literal_kind(&lhs);
         if self.eat_keyword("is") {
             let negated = self.eat_keyword("not");
-            self.keyword("null")?;
+            if self.eat_keyword("nan") {
+                return Ok(Expr::IsNan { expr: Box::new(lhs), negated });
+            }
+            if !self.eat_keyword("null") {
+                return self.error("NULL or NAN");
+            }
             return Ok(Expr::IsNull { expr: Box::new(lhs), negated });
         }
         let negated_in = self.is_keyword("not")
@@ -284,10 +328,13 @@ impl Parser<'_> {
         }
         if self.eat_keyword("in") {
             self.sym("(")?;
-            let mut list = vec![self.expr()?];
-            while self.eat_sym(",") {
-                list.push(self.expr()?);
-            }
+            let list = self.within(kind, |p| {
+                let mut list = vec![p.expr()?];
+                while p.eat_sym(",") {
+                    list.push(p.expr()?);
+                }
+                Ok(list)
+            })?;
             self.sym(")")?;
             return Ok(Expr::In { expr: Box::new(lhs), list, negated: negated_in });
         }
@@ -301,7 +348,19 @@ impl Parser<'_> {
             _ => return Ok(lhs),
         };
         self.next();
-        Ok(binary(op, lhs, self.additive()?))
+        if kind.is_some() {
+            return Ok(binary(op, lhs, self.within(kind, |p| p.additive())?));
+        }
+        let rhs = self.additive()?;
+        if let Some(kind) = literal_kind(&rhs) {
+            // `'2026-01-05' <= time`: the left side is read again, now knowing what it is.
+            let end = self.pos;
+            self.pos = start;
+            let lhs = self.within(Some(kind), |p| p.additive())?;
+            self.pos = end;
+            return Ok(binary(op, lhs, rhs));
+        }
+        Ok(binary(op, lhs, rhs))
     }
 
     fn additive(&mut self) -> Result<Expr> {
@@ -312,8 +371,15 @@ impl Parser<'_> {
                 Tok::Sym("-") => BinaryOp::Sub,
                 _ => return Ok(lhs),
             };
-            self.next();
-            lhs = binary(op, lhs, self.multiplicative()?);
+            let at = self.next();
+            lhs = match (op, lhs, self.multiplicative()?) {
+                // A time plus or minus a duration is a time: `now() - 7d`, `'2026-01-05' + 12h`.
+                (BinaryOp::Add, Expr::Time(t), Expr::Duration(d)) | (BinaryOp::Add, Expr::Duration(d), Expr::Time(t)) => {
+                    Expr::Time(t.checked_add(d).ok_or_else(|| overflow(&at))?)
+                }
+                (BinaryOp::Sub, Expr::Time(t), Expr::Duration(d)) => Expr::Time(t.checked_sub(d).ok_or_else(|| overflow(&at))?),
+                (op, lhs, rhs) => binary(op, lhs, rhs),
+            };
         }
     }
 
@@ -339,14 +405,23 @@ impl Parser<'_> {
 
     fn primary(&mut self) -> Result<Expr> {
         let t = self.peek().clone();
+        let (line, column) = (t.line, t.column);
         if !matches!(t.tok, Tok::End) {
             self.next();
         }
         match t.tok {
-            Tok::Number(n) => {
-                number(&n).ok_or_else(|| Error::Parse { line: t.line, column: t.column, message: format!("{n} is not a number") })
+            Tok::Str(s) => self.string(s, line, column),
+            Tok::Number(n) if self.literal == Some(Literal::TraceId) => self.string(n, line, column),
+            Tok::Number(n) if self.literal == Some(Literal::Time) => {
+                Err(Error::Parse { line, column, message: format!("{n} is not a time: write {TIME_FORMS}") })
             }
-            Tok::Str(s) => Ok(Expr::String(s)),
+            Tok::Number(n) => number(&n).ok_or_else(|| Error::Parse { line, column, message: format!("{n} is not a number") }),
+            Tok::Duration(d) => match duration_us(&d) {
+                Some(us) => Ok(Expr::Duration(us)),
+                None => {
+                    Err(Error::Parse { line, column, message: format!("{d} is not a duration (a positive number with s, m, h, d or w)") })
+                }
+            },
             Tok::Sym("(") => {
                 let e = self.expr()?;
                 self.sym(")")?;
@@ -365,7 +440,11 @@ impl Parser<'_> {
                         }
                         self.sym(")")?;
                     }
-                    return Ok(Expr::Call { name: name.to_ascii_lowercase(), args });
+                    let name = name.to_ascii_lowercase();
+                    if name == "now" && args.is_empty() {
+                        return Ok(Expr::Time(now()));
+                    }
+                    return Ok(Expr::Call { name, args });
                 }
                 if self.eat_sym(".") {
                     let field = self.ident("a field name after the dot")?;
@@ -406,6 +485,28 @@ const RESERVED: [&str; 20] = [
     "describe",
     "null",
 ];
+
+impl Parser<'_> {
+    /// A string literal (or, for a trace ID, a number) where `self.literal` says what it is.
+    fn string(&self, s: String, line: usize, column: usize) -> Result<Expr> {
+        let bad = |message: String| Err(Error::Parse { line, column, message });
+        match self.literal {
+            None => Ok(Expr::String(s)),
+            Some(Literal::Time) => match parse_time(&s) {
+                Some(us) => Ok(Expr::Time(us)),
+                None => bad(format!("'{s}' is not a time: write {TIME_FORMS}, or now(), either plus or minus a duration")),
+            },
+            Some(Literal::TraceId) => match TraceId::parse(&s) {
+                Ok(id) => Ok(Expr::TraceId(id.0)),
+                Err(e) => bad(e.to_string()),
+            },
+        }
+    }
+}
+
+fn overflow(at: &Token) -> Error {
+    Error::Parse { line: at.line, column: at.column, message: "the time is out of range".into() }
+}
 
 fn binary(op: BinaryOp, lhs: Expr, rhs: Expr) -> Expr {
     Expr::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) }

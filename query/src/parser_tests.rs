@@ -75,7 +75,7 @@ fn other_statements_parse() {
     assert!(matches!(parse("explain select count() from inference"), Ok(Statement::Explain(_))));
     let s =
         select("select count() from inference where country in ('US', 'DE') and not device is null as of '2026-01-06T00:00:00Z' limit 10");
-    assert_eq!(s.as_of.as_deref(), Some("2026-01-06T00:00:00Z"));
+    assert_eq!(s.as_of, Some(1_767_657_600_000_000)); // 2026-01-06T00:00:00Z
     assert_eq!(s.limit, Some(10));
     let s = select("SELECT mean(score) FROM inference AS OF '2026-01-06T00:00:00Z'");
     assert_eq!((s.items[0].alias.as_deref(), s.items[0].name()), (None, "mean(score)"), "AS OF is not an alias");

@@ -31,6 +31,7 @@ pub(crate) enum Func {
     Stddev,
     Quantile(f64),
     NullRate,
+    NanRate,
     Distinct,
     Share,
     Accuracy,
@@ -100,6 +101,7 @@ impl Aggregate {
             "max" => arity(1).map(|_| Func::Max)?,
             "stddev" => arity(1).map(|_| Func::Stddev)?,
             "null_rate" => arity(1).map(|_| Func::NullRate)?,
+            "nan_rate" => arity(1).map(|_| Func::NanRate)?,
             "distinct" => arity(1).map(|_| Func::Distinct)?,
             "share" => arity(0).map(|_| Func::Share)?,
             "quantile" => {
@@ -161,7 +163,7 @@ impl Aggregate {
                 };
                 return Ok(Aggregate { func: Func::Drift { kind, field, reference: 0 }, args: args[..1].to_vec() });
             }
-            other => return Err(Error::Name(format!("there is no function {other}()"))),
+            other => return Err(super::types::no_function(other)),
         };
         let evaluated = match func {
             Func::Quantile(_) => 1,
@@ -193,6 +195,14 @@ pub(crate) enum State {
     Categories(HashMap<Key, u64>),
 }
 
+impl Func {
+    /// Whether a NaN counts as a value here: only `count`, `null_rate` and `nan_rate` see
+    /// NaNs; every other function ignores them as it ignores nulls (SPEC §4).
+    fn sees_nan(&self) -> bool {
+        matches!(self, Func::CountRows | Func::Count | Func::NullRate | Func::NanRate | Func::Coverage | Func::Share)
+    }
+}
+
 impl State {
     pub fn new(func: &Func, references: &[RefData]) -> State {
         match func {
@@ -201,7 +211,7 @@ impl State {
                 State::Binned(references[*reference].bins.clone().expect("checked"), [0; 10])
             }
             Func::CountRows | Func::Share => State::Rows(0),
-            Func::Count | Func::NullRate | Func::Coverage => State::Counts(0, 0),
+            Func::Count | Func::NullRate | Func::NanRate | Func::Coverage => State::Counts(0, 0),
             Func::Sum | Func::Mean => State::Sum(0.0, 0, true),
             Func::Min | Func::Max => State::Extreme(None),
             Func::Stddev | Func::Quantile(_) => State::Numbers(Vec::new()),
@@ -214,14 +224,19 @@ impl State {
         }
     }
 
-    /// Adds one row's argument values (nulls are skipped as SPEC §4 says).
+    /// Adds one row's argument values (nulls, and NaNs where the function ignores them, are
+    /// skipped as SPEC §4 says).
     pub fn add(&mut self, func: &Func, args: &[Val<'_>]) {
-        let arg = |i: usize| args.get(i).copied().unwrap_or(Val::Null);
+        let sees_nan = func.sees_nan();
+        let arg = |i: usize| match args.get(i).copied() {
+            Some(v) if sees_nan || !v.is_nan() => v,
+            _ => Val::Null,
+        };
         match self {
             State::Rows(n) => *n += 1,
-            State::Counts(non_null, all) => {
+            State::Counts(counted, all) => {
                 *all += 1;
-                *non_null += (arg(0) != Val::Null) as u64;
+                *counted += if *func == Func::NanRate { arg(0).is_nan() } else { arg(0) != Val::Null } as u64;
             }
             State::Sum(sum, n, ints) => {
                 if let Some(x) = arg(0).num() {
@@ -329,6 +344,7 @@ impl State {
             (State::Rows(n), _) => Cell::Int(*n as i64),
             (State::Counts(non_null, _), Func::Count) => Cell::Int(*non_null as i64),
             (State::Counts(non_null, all), Func::Coverage) => float((*all > 0).then(|| *non_null as f64 / *all as f64)),
+            (State::Counts(nans, all), Func::NanRate) => float((*all > 0).then(|| *nans as f64 / *all as f64)),
             (State::Counts(non_null, all), _) => float((*all > 0).then(|| (*all - *non_null) as f64 / *all as f64)),
             (State::Sum(sum, n, ints), Func::Sum) if *n > 0 && *ints && sum.abs() < 9.0e15 => Cell::Int(*sum as i64),
             (State::Sum(sum, n, _), Func::Sum) => float((*n > 0).then_some(*sum)),
@@ -390,6 +406,8 @@ pub(crate) fn key_cell(k: Key) -> Cell {
         Key::Float(bits) => Cell::Float(f64::from_bits(bits)),
         Key::Str(s) => Cell::Text(s),
         Key::Time(t) => Cell::Time(t),
+        Key::Bool(b) => Cell::Bool(b),
+        Key::TraceId(id) => Cell::Text(seamdb_storage::model::TraceId(id).to_string()),
     }
 }
 
@@ -413,10 +431,18 @@ pub(crate) fn feed(states: &mut [State], func: &Func, groups: &[u32], args: &[&C
             }
         }),
         (Some(State::Counts(..)), [x]) if x.numeric() || x.is_class() || matches!(x.data, Data::Tag { .. }) => {
+            let floats = match &x.data {
+                Data::Float(v) if *func == Func::NanRate => Some(v),
+                _ => None,
+            };
             for (i, &g) in groups.iter().enumerate() {
-                if let State::Counts(non_null, all) = &mut states[g as usize] {
+                if let State::Counts(counted, all) = &mut states[g as usize] {
                     *all += 1;
-                    *non_null += present(x, i) as u64;
+                    *counted += match (floats, *func == Func::NanRate) {
+                        (Some(v), _) => present(x, i) && v[i].is_nan(),
+                        (None, true) => false,
+                        (None, false) => present(x, i),
+                    } as u64;
                 }
             }
         }
@@ -429,7 +455,8 @@ pub(crate) fn feed(states: &mut [State], func: &Func, groups: &[u32], args: &[&C
             while start < groups.len() {
                 let g = groups[start];
                 let end = start + groups[start..].iter().position(|&h| h != g).unwrap_or(groups.len() - start);
-                let run = (start..end).filter(|&i| present(x, i)).map(|i| values[i]);
+                // NaN is skipped like null here: no function fed this way sees NaNs.
+                let run = (start..end).filter(|&i| present(x, i) && !values[i].is_nan()).map(|i| values[i]);
                 match &mut states[g as usize] {
                     State::Sum(sum, n, all_ints) => {
                         for v in run {
@@ -441,10 +468,7 @@ pub(crate) fn feed(states: &mut [State], func: &Func, groups: &[u32], args: &[&C
                     State::Numbers(v) => v.extend(run),
                     State::Binned(bins, counts) => {
                         let bins = bins.clone();
-                        match &x.valid {
-                            None => values[start..end].iter().for_each(|&v| counts[bins.bin(v)] += 1),
-                            Some(_) => run.for_each(|v| counts[bins.bin(v)] += 1),
-                        }
+                        run.for_each(|v| counts[bins.bin(v)] += 1);
                     }
                     _ => {}
                 }

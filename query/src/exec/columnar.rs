@@ -224,26 +224,43 @@ fn select_rows<'e>(part: &Part<'_>, driving: &str, (lo, hi): (i64, i64), terms: 
     Ok((selection, residual))
 }
 
-/// The field and values of a `field = 'value'` or `field IN ('a', …)` condition on the
-/// driving component: what the slice index can answer if the field is a tag.
-pub(super) fn slice_term<'e>(term: &'e Expr, driving: &str) -> Option<(&'e str, Vec<&'e str>)> {
+/// The driving component's field and the literals of a `field = literal` or `field IN
+/// (literal, …)` condition.
+fn equality_term<'e>(term: &'e Expr, driving: &str, literal: fn(&Expr) -> bool) -> Option<(&'e str, Vec<&'e Expr>)> {
     let (column, values): (&Expr, Vec<&Expr>) = match term {
-        Expr::Binary { op: BinaryOp::Eq, lhs, rhs } if matches!(**rhs, Expr::String(_)) => (lhs, vec![&**rhs]),
-        Expr::Binary { op: BinaryOp::Eq, lhs, rhs } if matches!(**lhs, Expr::String(_)) => (rhs, vec![&**lhs]),
-        Expr::In { expr, list, negated: false } => (expr, list.iter().collect()),
+        Expr::Binary { op: BinaryOp::Eq, lhs, rhs } if literal(rhs) => (lhs, vec![&**rhs]),
+        Expr::Binary { op: BinaryOp::Eq, lhs, rhs } if literal(lhs) => (rhs, vec![&**lhs]),
+        Expr::In { expr, list, negated: false } if list.iter().all(literal) => (expr, list.iter().collect()),
         _ => return None,
     };
     let Expr::Column(c) = column else { return None };
     if c.component.as_deref().is_some_and(|name| name != driving) {
         return None;
     }
-    let values = values.into_iter().map(|v| if let Expr::String(s) = v { Some(s.as_str()) } else { None }).collect::<Option<_>>()?;
     Some((&c.field, values))
 }
 
+/// The field and values of a `field = 'value'` or `field IN ('a', …)` condition on the
+/// driving component: what the slice index can answer if the field is a tag.
+pub(super) fn slice_term<'e>(term: &'e Expr, driving: &str) -> Option<(&'e str, Vec<&'e str>)> {
+    let (field, values) = equality_term(term, driving, |e| matches!(e, Expr::String(_)))?;
+    Some((field, values.into_iter().filter_map(|v| if let Expr::String(s) = v { Some(s.as_str()) } else { None }).collect()))
+}
+
+/// The trace IDs of a `trace_id = 'id'` or `trace_id IN (…)` condition on the driving
+/// component: what the trace index answers.
+pub(super) fn trace_term(term: &Expr, driving: &str) -> Option<Vec<u128>> {
+    let (field, values) = equality_term(term, driving, |e| matches!(e, Expr::TraceId(_)))?;
+    (field == "trace_id").then(|| values.into_iter().filter_map(|v| if let Expr::TraceId(id) = v { Some(*id) } else { None }).collect())
+}
+
 /// The rows a slice condition (see [`slice_term`]) selects in a part whose field is a tag,
-/// from the slice index; `None` for any other condition.
+/// from the slice index, or a trace condition (see [`trace_term`]) from the trace index;
+/// `None` for any other condition.
 fn slice_rows(part: &Part<'_>, term: &Expr, driving: &str) -> Result<Option<RoaringBitmap>> {
+    if let Some(ids) = trace_term(term, driving) {
+        return Ok(Some(ids.into_iter().flat_map(|id| part.trace_rows(id)).collect()));
+    }
     let Some((field, values)) = slice_term(term, driving) else { return Ok(None) };
     if !matches!(part.field(field), Some(f) if matches!(f.values, Values::Tag { .. })) {
         return Ok(None);

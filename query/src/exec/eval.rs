@@ -33,10 +33,13 @@ pub(crate) fn eval<'a>(expr: &'a Expr, at: &Rows<'_, 'a>) -> Result<Vec<Val<'a>>
         Expr::Float(x) => vec![Val::Float(*x); rows.len()],
         Expr::String(s) => vec![Val::Str(s); rows.len()],
         Expr::Bool(b) => vec![Val::Bool(*b); rows.len()],
-        Expr::Null => vec![Val::Null; rows.len()],
+        Expr::Null | Expr::Duration(_) => vec![Val::Null; rows.len()],
+        Expr::Time(t) => vec![Val::Time(*t); rows.len()],
+        Expr::TraceId(id) => vec![Val::TraceId(*id); rows.len()],
         Expr::Neg(e) => eval(e, at)?.into_iter().map(neg).collect(),
         Expr::Not(e) => eval(e, at)?.into_iter().map(|v| truth(v).map_or(Val::Null, |b| Val::Bool(!b))).collect(),
         Expr::IsNull { expr, negated } => eval(expr, at)?.into_iter().map(|v| Val::Bool((v == Val::Null) != *negated)).collect(),
+        Expr::IsNan { expr, negated } => eval(expr, at)?.into_iter().map(|v| Val::Bool(v.is_nan() != *negated)).collect(),
         Expr::In { expr, list, negated } => {
             let values = eval(expr, at)?;
             let options = list.iter().map(|e| eval(e, at)).collect::<Result<Vec<_>>>()?;
@@ -56,9 +59,8 @@ pub(crate) fn eval<'a>(expr: &'a Expr, at: &Rows<'_, 'a>) -> Result<Vec<Val<'a>>
             let (a, b) = (eval(lhs, at)?, eval(rhs, at)?);
             a.into_iter().zip(b).map(|(a, b)| binary(*op, a, b)).collect()
         }
-        Expr::Call { name, .. } => {
-            return Err(Error::Unsupported(format!("{name}() is an aggregate; it cannot be used inside another expression")))
-        }
+        // The planner's type check refuses a call inside an expression.
+        Expr::Call { name, .. } => return Err(Error::Invalid(format!("{name}() cannot be used inside another expression"))),
     })
 }
 
@@ -73,8 +75,10 @@ fn column<'a>(c: &ColumnRef, at: &Rows<'_, 'a>) -> Vec<Val<'a>> {
 /// One field (or `time`) of one row of a part; null where the part lacks the field.
 fn value<'a>(part: &Part<'a>, field: &str, row: u32) -> Val<'a> {
     let r = row as usize;
-    if field == "time" {
-        return Val::Time(part.times()[r]);
+    match field {
+        "time" => return Val::Time(part.times()[r]),
+        "trace_id" => return Val::TraceId(part.trace_ids()[r]),
+        _ => {}
     }
     let Some(f) = part.field(field) else { return Val::Null };
     if !f.is_valid(r) {
@@ -106,22 +110,18 @@ pub(super) fn neg(v: Val<'_>) -> Val<'_> {
     }
 }
 
-/// Orders two values of comparable kinds; `None` if either is null or the kinds differ. A
-/// string meets a time as an RFC 3339 timestamp (`time >= '2026-01-05T00:00:00Z'`).
+/// Orders two values of comparable kinds; `None` if either is null or the kinds differ (the
+/// planner's type check refuses such comparisons; a string compared with a time was made a
+/// time by the parser).
 pub(crate) fn compare(a: Val<'_>, b: Val<'_>) -> Option<Ordering> {
     match (a, b) {
         (Val::Null, _) | (_, Val::Null) => None,
         (Val::Str(x), Val::Str(y)) => Some(x.cmp(y)),
         (Val::Time(x), Val::Time(y)) => Some(x.cmp(&y)),
-        (Val::Time(t), Val::Str(s)) => parse_time(s).map(|u| t.cmp(&u)),
-        (Val::Str(s), Val::Time(t)) => parse_time(s).map(|u| u.cmp(&t)),
-        (Val::Str(_), _) | (_, Val::Str(_)) => None,
+        (Val::TraceId(x), Val::TraceId(y)) => Some(x.cmp(&y)),
+        (Val::Str(_) | Val::Time(_) | Val::TraceId(_), _) | (_, Val::Str(_) | Val::Time(_) | Val::TraceId(_)) => None,
         (x, y) => x.num()?.partial_cmp(&y.num()?),
     }
-}
-
-pub(crate) fn parse_time(s: &str) -> Option<i64> {
-    s.parse::<jiff::Timestamp>().ok().map(|t| t.as_microsecond())
 }
 
 pub(super) fn binary<'a>(op: BinaryOp, a: Val<'a>, b: Val<'a>) -> Val<'a> {
@@ -163,7 +163,7 @@ fn arithmetic<'a>(op: BinaryOp, a: Val<'a>, b: Val<'a>) -> Val<'a> {
     if let (Val::Time(x), Val::Time(y), BinaryOp::Sub) = (a, b, op) {
         return Val::Float((x - y) as f64 / 1e6);
     }
-    if matches!(a, Val::Time(_) | Val::Str(_)) || matches!(b, Val::Time(_) | Val::Str(_)) {
+    if matches!(a, Val::Time(_) | Val::Str(_) | Val::TraceId(_)) || matches!(b, Val::Time(_) | Val::Str(_) | Val::TraceId(_)) {
         return Val::Null;
     }
     if let (Val::Int(x), Val::Int(y)) = (a, b) {

@@ -1,6 +1,6 @@
 //! `EXPLAIN`: what a `SELECT` would read and how, without running it.
 
-use super::columnar::{and_terms, slice_term};
+use super::columnar::{and_terms, slice_term, trace_term};
 use super::join;
 use super::plan::{plan, time_bounds, Plan};
 use crate::ast::{Expr, Select};
@@ -31,10 +31,12 @@ pub(crate) fn explain(s: &Select, snapshot: &Snapshot) -> Result<Table> {
         ),
     );
     if let Some(filter) = &s.filter {
-        let (times, slices, kernels) = split_filter(filter, &plan);
+        let (times, slices, traces, kernels) = split_filter(filter, &plan);
         step(
             "filter",
-            format!("{times} time bound(s) as row ranges, {slices} condition(s) from the slice index, {kernels} by column kernels"),
+            format!(
+                "{times} time bound(s) as row ranges, {slices} condition(s) from the slice index, {traces} from the trace index, {kernels} by column kernels"
+            ),
         );
     }
     for j in &plan.joins {
@@ -71,12 +73,14 @@ pub(crate) fn explain(s: &Select, snapshot: &Snapshot) -> Result<Table> {
 }
 
 /// How many top-level `AND` terms bound the driving time (a binary search of sorted
-/// segments), how many the slice index answers (a driving tag compared with strings), and how
-/// many are left to the column kernels (which also evaluate time bounds on unsealed rows).
-fn split_filter(filter: &Expr, plan: &Plan<'_>) -> (usize, usize, usize) {
+/// segments), how many the slice index answers (a driving tag compared with strings), how
+/// many the trace index answers (`trace_id` equality), and how many are left to the column
+/// kernels (which also evaluate time bounds on unsealed rows).
+fn split_filter(filter: &Expr, plan: &Plan<'_>) -> (usize, usize, usize, usize) {
     let all = and_terms(filter);
     let (times, terms): (Vec<&Expr>, Vec<&Expr>) = all.into_iter().partition(|t| time_bounds(t, &plan.select.from) != (i64::MIN, i64::MAX));
     let is_tag = |field: &str| plan.component.schema().field_type(field) == Some(FieldType::Tag);
     let sliced = terms.iter().filter(|t| slice_term(t, &plan.select.from).is_some_and(|(field, _)| is_tag(field))).count();
-    (times.len(), sliced, terms.len() - sliced)
+    let traced = terms.iter().filter(|t| trace_term(t, &plan.select.from).is_some()).count();
+    (times.len(), sliced, traced, terms.len() - sliced - traced)
 }

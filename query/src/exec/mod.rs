@@ -13,6 +13,7 @@ mod join;
 mod plan;
 mod reference;
 mod rows;
+mod types;
 mod value;
 mod vector;
 

@@ -2,9 +2,10 @@
 //! the reference data, and work out which driving parts can hold rows.
 
 use super::agg::{Aggregate, Drift, Func};
-use super::eval::{parse_time, Matches, Rows};
+use super::eval::{Matches, Rows};
 use super::join::Latest;
 use super::reference::{self, RefData};
+use super::types::{check_call, condition, type_of, Type};
 use crate::ast::{ColumnRef, Expr, GroupKey, Select};
 use crate::error::{Error, Result};
 use seamdb_storage::model::FieldType;
@@ -43,7 +44,7 @@ pub(super) fn plan<'a>(s: &'a Select, snapshot: &'a Snapshot) -> Result<Plan<'a>
         }
         joins.push(find(name)?);
     }
-    let check = |c: &ColumnRef| -> Result<()> {
+    let column_type = |c: &ColumnRef| -> Result<Type> {
         let owner = match c.component.as_deref() {
             None => &component,
             Some(name) if name == s.from => &component,
@@ -52,21 +53,23 @@ pub(super) fn plan<'a>(s: &'a Select, snapshot: &'a Snapshot) -> Result<Plan<'a>
                 .find(|j| j.name() == name)
                 .ok_or_else(|| Error::Name(format!("{name}.{}: {name} is neither the FROM nor a JOINed component", c.field)))?,
         };
-        if c.field != "time" && owner.schema().field_type(&c.field).is_none() {
-            return Err(Error::Name(format!("component {:?} has no field {:?}", owner.name(), c.field)));
-        }
-        Ok(())
+        field_type(owner, &c.field)
     };
-    let mut aggregates = s
-        .items
-        .iter()
-        .map(|item| match &item.expr {
-            Expr::Call { name, args } => Aggregate::plan(name, args, &s.joins),
-            _ => Err(Error::Unsupported(format!("{}: every item must be an aggregate such as count() or mean(x)", item.text))),
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let read = aggregates.iter().flat_map(|a| a.args.iter()).chain(s.filter.as_ref());
-    read.flat_map(columns).try_for_each(check)?;
+    let mut aggregates = Vec::new();
+    let mut arg_types = Vec::new();
+    for item in &s.items {
+        let Expr::Call { name, args } = &item.expr else {
+            return Err(Error::Unsupported(format!("{}: every item must be an aggregate such as count() or mean(x)", item.text)));
+        };
+        let aggregate = Aggregate::plan(name, args, &s.joins)?;
+        let types = aggregate.args.iter().map(|a| type_of(a, &column_type)).collect::<Result<Vec<_>>>()?;
+        check_call(name, &aggregate.args, &types)?;
+        aggregates.push(aggregate);
+        arg_types.push(types);
+    }
+    if let Some(f) = &s.filter {
+        condition("WHERE", f, type_of(f, &column_type)?)?;
+    }
     let filter_reads = s.filter.as_ref().map(columns).unwrap_or_default();
     let filter_joins = (0..joins.len()).filter(|&j| filter_reads.iter().any(|c| c.component.as_deref() == Some(joins[j].name()))).collect();
     let mut window_us = None;
@@ -75,16 +78,13 @@ pub(super) fn plan<'a>(s: &'a Select, snapshot: &'a Snapshot) -> Result<Plan<'a>
         match g {
             GroupKey::Window { width_us, .. } => window_us = Some(*width_us),
             GroupKey::Column(c) => {
-                check(c)?;
+                column_type(c)?;
                 keys.push(Expr::Column(c.clone()));
             }
         }
     }
-    let as_of = match &s.as_of {
-        Some(t) => Some(parse_time(t).ok_or_else(|| Error::Invalid(format!("AS OF {t:?} is not an RFC 3339 timestamp")))?),
-        None => None,
-    };
-    let references = references(s, snapshot, &mut aggregates, as_of)?;
+    let as_of = s.as_of;
+    let references = references(s, snapshot, &mut aggregates, &arg_types, as_of)?;
     let (lo, hi) = s.filter.as_ref().map_or((i64::MIN, i64::MAX), |f| time_bounds(f, &s.from));
     let time_bounds = (lo, hi.min(as_of.unwrap_or(i64::MAX)));
     let shares = (0..aggregates.len())
@@ -124,18 +124,26 @@ pub(super) fn overlaps(part: &Part<'_>, (lo, hi): (i64, i64)) -> bool {
 /// Loads the reference data each drift metric needs (one load per reference field) and
 /// points the metrics at it. Drift needs `REFERENCE`; the compared fields must exist there
 /// with a type the metric takes.
-fn references(s: &Select, snapshot: &Snapshot, aggregates: &mut [Aggregate], as_of: Option<i64>) -> Result<Vec<RefData>> {
+fn references(
+    s: &Select,
+    snapshot: &Snapshot,
+    aggregates: &mut [Aggregate],
+    arg_types: &[Vec<Type>],
+    as_of: Option<i64>,
+) -> Result<Vec<RefData>> {
     let mut loaded: Vec<(String, RefData)> = Vec::new();
-    for a in aggregates.iter_mut() {
+    for (a, types) in aggregates.iter_mut().zip(arg_types) {
         let Func::Drift { kind, field, reference } = &mut a.func else { continue };
         let r = s.reference.as_ref().ok_or_else(|| Error::Invalid(format!("{field}: drift metrics need a REFERENCE clause")))?;
         let component = snapshot.component(&r.component).ok_or_else(|| Error::Name(format!("there is no component {:?}", r.component)))?;
-        for c in r.filter.as_ref().map(columns).unwrap_or_default() {
-            if c.component.as_deref().is_some_and(|name| name != r.component)
-                || (c.field != "time" && component.schema().field_type(&c.field).is_none())
-            {
-                return Err(Error::Name(format!("the REFERENCE condition reads {:?}, which {:?} does not have", c.field, r.component)));
+        let column_type = |c: &ColumnRef| -> Result<Type> {
+            if c.component.as_deref().is_some_and(|name| name != r.component) {
+                return Err(Error::Name(format!("the REFERENCE condition can only read {:?}, not {:?}", r.component, c.component)));
             }
+            field_type(&component, &c.field)
+        };
+        if let Some(f) = &r.filter {
+            condition("the REFERENCE condition", f, type_of(f, &column_type)?)?;
         }
         let ty = component
             .schema()
@@ -144,6 +152,12 @@ fn references(s: &Select, snapshot: &Snapshot, aggregates: &mut [Aggregate], as_
         let numeric = matches!(ty, FieldType::Float | FieldType::Int);
         if numeric != !matches!(kind, Drift::Chi2 | Drift::Unseen) {
             return Err(Error::Invalid(format!("{kind:?} does not apply to {} field {field:?}", ty.name()).to_lowercase()));
+        }
+        // A tag window is not compared with a bool reference (nor a bool with a tag).
+        if !numeric && types[0] != Type::of(ty) {
+            return Err(Error::Invalid(
+                format!("{kind:?} compares like with like, but the reference's {field:?} is a {} field", ty.name()).to_lowercase(),
+            ));
         }
         *reference = match loaded.iter().position(|(f, _)| f == field) {
             Some(i) => i,
@@ -168,7 +182,7 @@ pub(super) fn time_bounds(e: &Expr, driving: &str) -> (i64, i64) {
         Expr::Binary { op, lhs, rhs } => {
             let is_time =
                 |e: &Expr| matches!(e, Expr::Column(c) if c.field == "time" && c.component.as_deref().is_none_or(|n| n == driving));
-            let at = |e: &Expr| if let Expr::String(s) = e { parse_time(s) } else { None };
+            let at = |e: &Expr| if let Expr::Time(t) = e { Some(*t) } else { None };
             let (op, t) = match (is_time(lhs), at(rhs), at(lhs), is_time(rhs)) {
                 (true, Some(t), _, _) => (*op, t),
                 // 'T' < time is time > 'T'
@@ -201,10 +215,31 @@ pub(super) fn time_bounds(e: &Expr, driving: &str) -> (i64, i64) {
 fn columns(e: &Expr) -> Vec<&ColumnRef> {
     match e {
         Expr::Column(c) => vec![c],
-        Expr::Neg(x) | Expr::Not(x) | Expr::IsNull { expr: x, .. } => columns(x),
+        Expr::Neg(x) | Expr::Not(x) | Expr::IsNull { expr: x, .. } | Expr::IsNan { expr: x, .. } => columns(x),
         Expr::Binary { lhs, rhs, .. } => [columns(lhs), columns(rhs)].concat(),
         Expr::In { expr, list, .. } => std::iter::once(&**expr).chain(list).flat_map(columns).collect(),
         Expr::Call { args, .. } => args.iter().flat_map(columns).collect(),
-        Expr::Int(_) | Expr::Float(_) | Expr::String(_) | Expr::Bool(_) | Expr::Null => Vec::new(),
+        Expr::Int(_)
+        | Expr::Float(_)
+        | Expr::String(_)
+        | Expr::Bool(_)
+        | Expr::Null
+        | Expr::Time(_)
+        | Expr::Duration(_)
+        | Expr::TraceId(_) => Vec::new(),
+    }
+}
+
+/// The type of a column of `component`: `time` and `trace_id` are columns of every component
+/// (SPEC §2); a missing field is an error that names the nearest one.
+fn field_type(component: &ComponentView<'_>, field: &str) -> Result<Type> {
+    match field {
+        "time" => Ok(Type::Time),
+        "trace_id" => Ok(Type::TraceId),
+        _ => component.schema().field_type(field).map(Type::of).ok_or_else(|| {
+            let names = component.schema().fields().iter().map(|(f, _)| f.as_str()).chain(["time", "trace_id"]);
+            let hint = crate::suggest::did_you_mean(field, names);
+            Error::Name(format!("component {:?} has no field {field:?}{hint}", component.name()))
+        }),
     }
 }

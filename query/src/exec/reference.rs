@@ -41,16 +41,17 @@ pub(crate) fn load(component: &ComponentView<'_>, reference: &Reference, field: 
     };
     scan.run(0..usize::MAX, |_, at| {
         let values = eval(&column, at)?;
-        if values.numeric() && !matches!(values.data, Data::Const(_)) {
+        // Bools are categories here (χ², unseen), not the numbers 0 and 1 they are to mean().
+        if matches!(values.data, Data::Float(_) | Data::Int(_)) {
             let numbers = values.f64s();
-            data.values.extend((0..at.rows.len()).filter(|&i| values.valid.as_ref().is_none_or(|v| v[i])).map(|i| numbers[i]));
+            let kept = (0..at.rows.len()).filter(|&i| values.is_valid(i) && !numbers[i].is_nan());
+            data.values.extend(kept.map(|i| numbers[i]));
             return Ok(());
         }
         for i in 0..at.rows.len() {
             match values.get(i) {
-                Val::Null => {}
                 v @ (Val::Str(_) | Val::Bool(_)) => *data.counts.entry(v.key()).or_default() += 1,
-                other => data.values.extend(other.num()),
+                other => data.values.extend(other.num().filter(|x| !x.is_nan())),
             }
         }
         Ok(())

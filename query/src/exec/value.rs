@@ -12,6 +12,7 @@ pub(crate) enum Val<'a> {
     Str(&'a str),
     /// Microseconds since the epoch.
     Time(i64),
+    TraceId(u128),
 }
 
 impl<'a> Val<'a> {
@@ -21,14 +22,21 @@ impl<'a> Val<'a> {
             Val::Int(i) | Val::Time(i) => Some(i as f64),
             Val::Float(x) => Some(x),
             Val::Bool(b) => Some(b as u8 as f64),
-            Val::Null | Val::Str(_) => None,
+            Val::Null | Val::Str(_) | Val::TraceId(_) => None,
         }
+    }
+
+    /// Whether this is a float NaN, which every function but `count`, `null_rate` and
+    /// `nan_rate` ignores as it ignores null (SPEC §4).
+    pub fn is_nan(self) -> bool {
+        matches!(self, Val::Float(x) if x.is_nan())
     }
 
     /// The owned form that keeps the value's type: for group keys and min / max.
     pub fn exact_key(self) -> Key {
         match self {
             Val::Float(x) => Key::Float(x.to_bits()),
+            Val::Bool(b) => Key::Bool(b),
             other => other.key(),
         }
     }
@@ -43,28 +51,33 @@ impl<'a> Val<'a> {
             Val::Bool(b) => Key::Int(b as i64),
             Val::Str(s) => Key::Str(s.to_string()),
             Val::Time(t) => Key::Time(t),
+            Val::TraceId(id) => Key::TraceId(id),
         }
     }
 }
 
-/// An owned, hashable value: a group key or a class. `true`/`false` are `Int(1)`/`Int(0)`, so
-/// a bool prediction meets an int label as SPEC §4 says; whole floats equal ints.
+/// An owned, hashable value: a group key or a class. As a class, `true`/`false` are
+/// `Int(1)`/`Int(0)`, so a bool prediction meets an int label as SPEC §4 says, and whole
+/// floats equal ints; as a group key or extreme a bool stays `Bool`, to print as one.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Key {
     Null,
     Int(i64),
     Float(u64),
+    Bool(bool),
     Str(String),
     Time(i64),
+    TraceId(u128),
 }
 
 impl Key {
     fn rank(&self) -> u8 {
         match self {
-            Key::Int(_) | Key::Float(_) => 0,
+            Key::Int(_) | Key::Float(_) | Key::Bool(_) => 0,
             Key::Time(_) => 1,
-            Key::Str(_) => 2,
-            Key::Null => 3,
+            Key::TraceId(_) => 2,
+            Key::Str(_) => 3,
+            Key::Null => 4,
         }
     }
 
@@ -72,6 +85,7 @@ impl Key {
         match self {
             Key::Int(i) | Key::Time(i) => *i as f64,
             Key::Float(b) => f64::from_bits(*b),
+            Key::Bool(b) => *b as u8 as f64,
             _ => 0.0,
         }
     }
@@ -83,6 +97,7 @@ impl Ord for Key {
         match (self, other) {
             (Key::Str(a), Key::Str(b)) => a.cmp(b),
             (Key::Time(a), Key::Time(b)) => a.cmp(b),
+            (Key::TraceId(a), Key::TraceId(b)) => a.cmp(b),
             (a, b) if a.rank() == 0 && b.rank() == 0 => a.num().total_cmp(&b.num()),
             (a, b) => a.rank().cmp(&b.rank()),
         }

@@ -4,7 +4,7 @@
 //! slices; anything else falls back to the row-at-a-time rules of `eval`, value by value, so
 //! both executors give the same answer by construction of the rules.
 
-use super::eval::{binary, compare, holds, logic as three_valued, parse_time, truth};
+use super::eval::{binary, compare, holds, logic as three_valued, truth};
 use super::join::Join;
 use super::value::Val;
 use crate::ast::{BinaryOp, ColumnRef, Expr};
@@ -118,6 +118,7 @@ pub(crate) enum Data<'a> {
     Bool(Cow<'a, [u8]>),
     /// Microseconds since the epoch.
     Time(Cow<'a, [i64]>),
+    TraceId(Cow<'a, [u128]>),
     Tag {
         codes: Vec<u32>,
         dict: Dict<'a>,
@@ -148,6 +149,7 @@ impl<'a> Column<'a> {
             Data::Int(v) => Val::Int(v[i]),
             Data::Bool(v) => Val::Bool(v[i] != 0),
             Data::Time(v) => Val::Time(v[i]),
+            Data::TraceId(v) => Val::TraceId(v[i]),
             Data::Tag { codes, dict } => Val::Str(dict.get(codes[i])),
             Data::Const(v) => *v,
             Data::Vals(v) => v[i],
@@ -182,6 +184,7 @@ impl<'a> Column<'a> {
             Data::Int(v) => Data::Int(Cow::Owned(v.into_owned())),
             Data::Bool(v) => Data::Bool(Cow::Owned(v.into_owned())),
             Data::Time(v) => Data::Time(Cow::Owned(v.into_owned())),
+            Data::TraceId(v) => Data::TraceId(Cow::Owned(v.into_owned())),
             _ => return None,
         };
         Some(Column { data, valid: self.valid })
@@ -194,6 +197,7 @@ impl<'a> Column<'a> {
             Data::Int(v) => Data::Int(rows.slice(v)),
             Data::Bool(v) => Data::Bool(rows.slice(v)),
             Data::Time(v) => Data::Time(rows.slice(v)),
+            Data::TraceId(v) => Data::TraceId(rows.slice(v)),
             _ => Data::Const(Val::Null),
         };
         Column { data, valid: self.valid.as_ref().map(|v| rows.slice(v).into_owned()) }
@@ -232,7 +236,9 @@ pub(crate) fn eval<'a>(expr: &'a Expr, at: &Chunk<'_, 'a>) -> Result<Column<'a>>
         Expr::Float(x) => Column::all(Data::Const(Val::Float(*x))),
         Expr::String(s) => Column::all(Data::Const(Val::Str(s))),
         Expr::Bool(b) => Column::all(Data::Const(Val::Bool(*b))),
-        Expr::Null => Column::all(Data::Const(Val::Null)),
+        Expr::Null | Expr::Duration(_) => Column::all(Data::Const(Val::Null)),
+        Expr::Time(t) => Column::all(Data::Const(Val::Time(*t))),
+        Expr::TraceId(id) => Column::all(Data::Const(Val::TraceId(*id))),
         Expr::Neg(e) => {
             let x = eval(e, at)?;
             match x.data {
@@ -255,6 +261,14 @@ pub(crate) fn eval<'a>(expr: &'a Expr, at: &Chunk<'_, 'a>) -> Result<Column<'a>>
             let data = if *negated { is_null.into_iter().map(|x| x ^ 1).collect() } else { is_null };
             Column::all(Data::Bool(Cow::Owned(data)))
         }
+        Expr::IsNan { expr, negated } => {
+            let x = eval(expr, at)?;
+            let data = match &x.data {
+                Data::Float(v) => (0..n).map(|i| ((x.is_valid(i) && v[i].is_nan()) != *negated) as u8).collect(),
+                _ => (0..n).map(|i| (x.get(i).is_nan() != *negated) as u8).collect(),
+            };
+            Column::all(Data::Bool(Cow::Owned(data)))
+        }
         Expr::In { expr, list, negated } => {
             let x = eval(expr, at)?;
             let options = list.iter().map(|e| eval(e, at)).collect::<Result<Vec<_>>>()?;
@@ -271,9 +285,8 @@ pub(crate) fn eval<'a>(expr: &'a Expr, at: &Chunk<'_, 'a>) -> Result<Column<'a>>
             let (a, b) = (eval(lhs, at)?, eval(rhs, at)?);
             binary_columns(*op, a, b, n)
         }
-        Expr::Call { name, .. } => {
-            return Err(Error::Unsupported(format!("{name}() is an aggregate; it cannot be used inside another expression")))
-        }
+        // The planner's type check refuses a call inside an expression.
+        Expr::Call { name, .. } => return Err(Error::Invalid(format!("{name}() cannot be used inside another expression"))),
     })
 }
 
@@ -338,11 +351,13 @@ fn comparison<'a>(op: BinaryOp, a: Column<'a>, b: Column<'a>, n: usize) -> Colum
             let data = codes.iter().map(|&c| table.get(c as usize).copied().unwrap_or(0)).collect();
             Column { data: Data::Bool(Cow::Owned(data)), valid }
         }
-        // A time against a timestamp string.
-        (Data::Time(t), Data::Const(Val::Str(s))) => match parse_time(s) {
-            Some(u) => Column { data: Data::Bool(Cow::Owned(t.iter().map(|&x| holds(op, x.cmp(&u)) as u8).collect())), valid },
-            None => Column::all(Data::Const(Val::Null)),
-        },
+        // A time against a time (the parser made a time of the string), a trace against a trace.
+        (Data::Time(t), Data::Const(Val::Time(u))) => {
+            Column { data: Data::Bool(Cow::Owned(t.iter().map(|x| holds(op, x.cmp(u)) as u8).collect())), valid }
+        }
+        (Data::TraceId(t), Data::Const(Val::TraceId(u))) => {
+            Column { data: Data::Bool(Cow::Owned(t.iter().map(|x| holds(op, x.cmp(u)) as u8).collect())), valid }
+        }
         (Data::Const(Val::Null), _) | (_, Data::Const(Val::Null)) => Column::all(Data::Const(Val::Null)),
         _ if a.numeric() && b.numeric() && !matches!(a.data, Data::Time(_)) && !matches!(b.data, Data::Time(_)) => {
             // Numbers compare as floats; NaN compares with nothing (null).
@@ -430,8 +445,10 @@ fn column<'a>(c: &ColumnRef, at: &Chunk<'_, 'a>) -> Column<'a> {
 /// A driving part's field for the selected rows: borrowed straight from the part for a
 /// range, gathered for a list.
 fn driving_column<'a>(part: &Part<'a>, field: &str, rows: &Sel<'_>) -> Column<'a> {
-    if field == "time" {
-        return Column::all(Data::Time(rows.slice(part.times())));
+    match field {
+        "time" => return Column::all(Data::Time(rows.slice(part.times()))),
+        "trace_id" => return Column::all(Data::TraceId(rows.slice(part.trace_ids()))),
+        _ => {}
     }
     let Some(FieldView { values, validity }) = part.field(field) else { return Column::all(Data::Const(Val::Null)) };
     let valid = validity.map(|w| {
@@ -475,6 +492,18 @@ pub(crate) fn joined_column<'a>(parts: &[Part<'a>], locs: &[Loc], field: &str) -
             }
         }
         return Column { data: Data::Time(Cow::Owned(out)), valid: Some(valid) };
+    }
+    if field == "trace_id" {
+        let ids: Vec<&[u128]> = parts.iter().map(|p| p.trace_ids()).collect();
+        let mut out = vec![0u128; n];
+        for (i, &loc) in locs.iter().enumerate() {
+            if loc != NO_MATCH {
+                let (p, r) = split(loc);
+                out[i] = ids[p][r];
+                valid[i] = true;
+            }
+        }
+        return Column { data: Data::TraceId(Cow::Owned(out)), valid: Some(valid) };
     }
     let views: Vec<Option<FieldView<'a>>> = parts.iter().map(|p| p.field(field)).collect();
     macro_rules! typed {

@@ -121,16 +121,19 @@ fn walk_cdfs(a: &[f64], b: &[f64]) -> Option<Vec<Step>> {
 
 /// χ² goodness of fit: Σ over the reference's categories c of (O_c − E_c)²/E_c, with O_c the
 /// window's count and E_c = window total × reference share of c. `None` when the window holds
-/// a category the reference lacks, or either side is empty.
-pub fn chi2<T: Eq + Hash>(window: &HashMap<T, u64>, reference: &HashMap<T, u64>) -> Option<f64> {
+/// a category the reference lacks, or either side is empty. The terms are added in the
+/// categories' order, so that the same data gives the same bits on every run.
+pub fn chi2<T: Eq + Hash + Ord>(window: &HashMap<T, u64>, reference: &HashMap<T, u64>) -> Option<f64> {
     let total: u64 = window.values().sum();
     let ref_total: u64 = reference.values().sum();
     if total == 0 || ref_total == 0 || window.keys().any(|c| !reference.contains_key(c)) {
         return None;
     }
+    let mut categories: Vec<(&T, &u64)> = reference.iter().collect();
+    categories.sort_unstable_by_key(|(c, _)| *c);
     Some(
-        reference
-            .iter()
+        categories
+            .into_iter()
             .map(|(c, &r)| {
                 let expected = total as f64 * r as f64 / ref_total as f64;
                 let observed = window.get(c).copied().unwrap_or(0) as f64;

@@ -30,6 +30,10 @@ categories = ["US", "DE", "IN", "BR"]
 window_cats = rng.choice(categories, 250, p=[0.5, 0.2, 0.2, 0.1])
 reference_cats = rng.choice(categories, 300, p=[0.4, 0.3, 0.2, 0.1])
 window_cats_unseen = np.concatenate([window_cats, ["JP"] * 7])
+# A bool feature: chi2 and unseen take bools as categories (drawn last, so that the draws
+# above are the same as before these were added).
+window_flags = rng.uniform(0, 1, 240) < 0.35
+reference_flags = rng.uniform(0, 1, 260) < 0.5
 
 pred = (score >= 0.5).astype(int)
 edges = np.quantile(reference, [j / 10 for j in range(1, 10)])
@@ -49,7 +53,10 @@ dataset = {
     "y_true": y_true.tolist(), "y_pred": y_pred.tolist(), "window": window.tolist(), "reference": reference.tolist(),
     "window_cats": window_cats.tolist(), "reference_cats": reference_cats.tolist(), "window_cats_unseen": window_cats_unseen.tolist(),
     "quantiles": quantiles,
+    "window_flags": window_flags.tolist(), "reference_flags": reference_flags.tolist(),
 }
+flag_observed = np.array([(window_flags == v).sum() for v in (False, True)], dtype=float)
+flag_expected = flag_observed.sum() * np.array([(reference_flags == v).sum() for v in (False, True)]) / len(reference_flags)
 expected = {
     "versions": {"numpy": np.__version__, "scipy": scipy.__version__, "scikit-learn": sklearn.__version__},
     "accuracy_multiclass": m.accuracy_score(label_class, pred_class),
@@ -73,6 +80,7 @@ expected = {
     "wasserstein": float(wasserstein_distance(window, reference)),
     "chi2": float(chisquare(observed, expected_counts).statistic),
     "unseen": 7,
+    "chi2_bool": float(chisquare(flag_observed, flag_expected).statistic),
 }
 here = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(here, "dataset.json"), "w") as f:
