@@ -8,6 +8,12 @@
 //!
 //! See `docs/ARCHITECTURE.md` for the design and `docs/FORMAT.md` for every byte on disk.
 
+// Segments are read zero-copy: mapped bytes are cast straight to `&[u64]`, `&[f64]`, … and
+// every integer on disk is little-endian (docs/FORMAT.md), so a big-endian build would read
+// every number wrong. Refuse to build rather than do that.
+#[cfg(not(target_endian = "little"))]
+compile_error!("SeamDB's on-disk format is little-endian and read zero-copy: it builds only for little-endian targets");
+
 mod check;
 mod codec;
 mod db;
