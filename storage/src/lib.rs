@@ -9,7 +9,7 @@
 //! See `docs/ARCHITECTURE.md` for the design and `docs/FORMAT.md` for every byte on disk.
 
 mod check;
-mod codec;
+pub mod codec;
 mod db;
 mod error;
 mod fs;
