@@ -6,7 +6,7 @@ use crate::support::{open, small_options, temp};
 use seamdb::query::Cell;
 use seamdb_server::frame::Frame;
 use seamdb_server::protocol::{kind, ErrorCode, Reply, Request, VERSION};
-use seamdb_server::{Client, ClientError, Config, Server};
+use seamdb_server::{Client, Config, Error, Server};
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
@@ -16,7 +16,7 @@ use std::time::Duration;
 struct Running {
     addr: SocketAddr,
     stopper: seamdb_server::Stopper,
-    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+    thread: Option<std::thread::JoinHandle<seamdb_server::Result<()>>>,
     _dir: tempfile::TempDir,
 }
 
@@ -78,14 +78,14 @@ fn every_request_works_through_a_live_server() {
     c.flush().unwrap();
     // A query error is an error frame, and the connection goes on.
     match c.query("SELEC nonsense") {
-        Err(ClientError::Server { code: ErrorCode::Query, message }) => assert!(message.contains("line 1"), "{message}"),
+        Err(Error::Server { code: ErrorCode::Query, message }) => assert!(message.contains("line 1"), "{message}"),
         other => panic!("{other:?}"),
     }
     // So is a bad row, with its line; nothing of that batch is stored.
     let mut bad = rows(10..12);
     bad.extend_from_slice(b"{\"trace_id\": 99, \"time\": \"yesterday\"}\n");
     match c.append_json("inference", &bad) {
-        Err(ClientError::Server { code: ErrorCode::Append, message }) => assert!(message.contains("line 3"), "{message}"),
+        Err(Error::Server { code: ErrorCode::Append, message }) => assert!(message.contains("line 3"), "{message}"),
         other => panic!("{other:?}"),
     }
     assert_eq!(count(&mut c), 60);
@@ -173,7 +173,7 @@ fn a_token_guards_everything_but_hello_and_auth() {
     assert_eq!(replies[0], Reply::Ready { version: VERSION, auth_required: true });
     assert_eq!(code(&replies[1]), Some(ErrorCode::AuthRequired));
     match Client::connect(server.addr, Some(b"guess")) {
-        Err(ClientError::Server { code: ErrorCode::AuthFailed, .. }) => {}
+        Err(Error::Server { code: ErrorCode::AuthFailed, .. }) => {}
         other => panic!("{other:?}"),
     }
     let mut c = Client::connect(server.addr, Some(b"s3cret")).unwrap();
@@ -369,7 +369,7 @@ fn slow_and_surplus_clients_are_turned_away_while_others_are_served() {
     let mut b = Client::connect(server.addr, None).unwrap();
     let _c = Client::connect(server.addr, None).unwrap();
     match Client::connect(server.addr, None) {
-        Err(ClientError::Server { code: ErrorCode::Busy, .. }) => {}
+        Err(Error::Server { code: ErrorCode::Busy, .. }) => {}
         other => panic!("{other:?}"),
     }
     a.ping().unwrap();
@@ -391,11 +391,43 @@ fn a_storage_failure_is_a_storage_error_frame() {
     assert_eq!(c.append_json("inference", &rows(0..10)).unwrap(), 10);
     std::fs::remove_dir_all(&path).unwrap();
     match c.flush() {
-        Err(ClientError::Server { code: ErrorCode::Storage, message }) => assert!(!message.is_empty()),
+        Err(Error::Server { code: ErrorCode::Storage, message }) => assert!(!message.is_empty()),
         other => panic!("{other:?}"),
     }
     c.ping().unwrap();
     stopper.stop();
     // The stop's own flush fails the same way, and says so.
     assert!(serving.join().unwrap().is_err());
+}
+
+/// Error codes say whose fault it was, as docs/PROTOCOL.md promises: a field type conflict
+/// in APPEND_COLUMNS is `Append` (it was `Storage`), damage a query meets is `Storage` (it was
+/// `Query`); the connection serves on after both.
+#[test]
+fn error_codes_say_whose_fault_it_was() {
+    let server = Running::start(Config::default());
+    let mut c = Client::connect(server.addr, None).unwrap();
+    assert_eq!(c.append_json("inference", &rows(0..100)).unwrap(), 100);
+    let mut b = seamdb::BatchBuilder::new();
+    b.push(7, 0, &[("score", seamdb::Value::Tag("high".into()))]).unwrap();
+    match c.append_batch("inference", &b.finish().unwrap()) {
+        Err(Error::Server { code: ErrorCode::Append, message }) => assert!(message.contains("\"score\""), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    c.flush().unwrap();
+    // Damage the slice bitmap of country = 'US' in the sealed segment: a serialized roaring
+    // bitmap starts with its cookie (12346 or 12347 as a little-endian u32).
+    let segments = server._dir.path().join("segments");
+    let seg = std::fs::read_dir(&segments).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "seg")).unwrap();
+    let bytes = std::fs::read(&seg).unwrap();
+    let at = bytes.windows(4).position(|w| w == [0x3a, 0x30, 0, 0] || w == [0x3b, 0x30, 0, 0]).expect("a roaring bitmap");
+    let mut file = std::fs::OpenOptions::new().write(true).open(&seg).unwrap();
+    std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(at as u64)).unwrap();
+    file.write_all(&[0xff; 4]).unwrap();
+    drop(file);
+    match c.query("SELECT count() AS n FROM inference WHERE country = 'US'") {
+        Err(Error::Server { code: ErrorCode::Storage, message }) => assert!(message.contains(".seg"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    c.ping().unwrap();
 }
