@@ -431,3 +431,91 @@ fn error_codes_say_whose_fault_it_was() {
     }
     c.ping().unwrap();
 }
+
+fn write_file(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// `seam ingest --remote` sends a file to a running server, whole or not at all; a file too
+/// large for one request is refused with a clear error and stores nothing; while the server
+/// holds the database, the local commands say so and name --remote where they have it.
+#[test]
+fn ingest_remote_stores_a_file_whole_or_not_at_all() {
+    let dir = temp();
+    let db = dir.path().join("db");
+    let (mut child, addr, mut client) = serve_process_with(&db, &["--max-frame-mib", "1"]);
+    let addr = addr.to_string();
+    let good =
+        write_file(dir.path(), "good.csv", "trace_id,time,score,country\n1,2026-01-05T00:00:00Z,0.5,US\n2,2026-01-05T00:00:01Z,0.25,DE\n");
+    let out = crate::support::seam().args(["ingest", "-", "-c", "inference", "--remote", &addr, good.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(count(&mut client), 2);
+    // The second file's types are read as the server's schema has them: "7" is a tag here.
+    let tags = write_file(dir.path(), "tags.jsonl", "{\"trace_id\": 3, \"time\": \"2026-01-05T00:00:02Z\", \"country\": \"7\"}\n");
+    let out = crate::support::seam().args(["ingest", "-", "-c", "inference", "--remote", &addr, tags.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(count(&mut client), 3);
+    // A bad row in the middle: an error with its line, and nothing of the file stored.
+    let bad =
+        write_file(dir.path(), "bad.csv", "trace_id,time,score\n4,2026-01-05T00:00:03Z,0.5\n5,yesterday,0.5\n6,2026-01-05T00:00:04Z,0.5\n");
+    let out = crate::support::seam().args(["ingest", "-", "-c", "inference", "--remote", &addr, bad.to_str().unwrap()]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(stderr_of(&out).contains("line 3") && stderr_of(&out).contains("nothing was stored"), "{}", stderr_of(&out));
+    assert_eq!(count(&mut client), 3);
+    // Over the server's frame limit (1 MiB here): refused as a whole, saying why.
+    let big: String = std::iter::once("trace_id,time,note\n".to_string())
+        .chain((0..60_000).map(|i| format!("{},2026-01-05T00:00:00Z,n{i}\n", 100 + i)))
+        .collect();
+    let big = write_file(dir.path(), "big.csv", &big);
+    let out = crate::support::seam().args(["ingest", "-", "-c", "inference", "--remote", &addr, big.to_str().unwrap()]).output().unwrap();
+    assert!(!out.status.success());
+    let err = stderr_of(&out);
+    assert!(err.contains("too large") && err.contains("nothing was stored") && err.contains("--max-frame-mib"), "{err}");
+    assert_eq!(count(&mut client), 3);
+    // The locked database: the message names the likely holder, and --remote where the
+    // command has it.
+    let out = crate::support::seam().args(["query", db.to_str().unwrap(), "SHOW COMPONENTS"]).output().unwrap();
+    let err = stderr_of(&out);
+    assert!(!out.status.success() && err.contains("seam serve") && err.contains("--remote ADDR"), "{err}");
+    let out = crate::support::seam().args(["ingest", db.to_str().unwrap(), "-c", "inference", good.to_str().unwrap()]).output().unwrap();
+    assert!(stderr_of(&out).contains("--remote ADDR"), "{}", stderr_of(&out));
+    let out = crate::support::seam().args(["stats", db.to_str().unwrap()]).output().unwrap();
+    let err = stderr_of(&out);
+    assert!(!out.status.success() && err.contains("seam serve") && !err.contains("--remote"), "{err}");
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// A cause is printed once ("Connection refused (os error 111): Connection refused (os error
+/// 111)" was printed twice), and an error from the server names no option of `seam ingest`
+/// that its clients do not have.
+#[test]
+fn errors_print_their_cause_once_and_hints_are_true_where_they_are_printed() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let out = crate::support::seam().args(["query", "-", "SHOW COMPONENTS", "--remote", &format!("127.0.0.1:{port}")]).output().unwrap();
+    let err = stderr_of(&out);
+    assert!(!out.status.success());
+    assert_eq!(err.matches("os error").count(), 1, "{err}");
+    let server = Running::start(Config::default());
+    let mut c = Client::connect(server.addr, None).unwrap();
+    match c.append_json("inference", b"{\"trace_id\": \"req-17\", \"time\": \"2026-01-05T00:00:00Z\"}\n") {
+        Err(Error::Server { code: ErrorCode::Append, message }) => {
+            assert!(message.contains("not a trace ID") && !message.contains("--hash-trace-ids"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // `seam ingest` has the option, so it names it.
+    let dir = temp();
+    let file = write_file(dir.path(), "ids.csv", "trace_id,time\nreq-17,2026-01-05T00:00:00Z\n");
+    let out = crate::support::seam()
+        .args(["ingest", dir.path().join("db").to_str().unwrap(), "-c", "c", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(stderr_of(&out).contains("--hash-trace-ids"), "{}", stderr_of(&out));
+}
