@@ -1,4 +1,5 @@
-//! The embedded facade's error type: storage errors, plus bad input pinned to a place.
+//! The embedded facade's error type: storage and query errors kept whole, plus bad input
+//! pinned to a place.
 
 /// Where in a text input something went wrong. Lines and columns count from 1.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,6 +18,8 @@ impl std::fmt::Display for Place {
     }
 }
 
+/// Everything the facade can fail with. Each message is whole: a wrapped error is printed in
+/// it (or is it, for `transparent`) and never also its `source()`, so a chain says it once.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A value, row or header that cannot be stored; nothing of the input was stored.
@@ -26,8 +29,18 @@ pub enum Error {
     #[error(transparent)]
     Storage(#[from] seamdb_storage::Error),
 
+    #[error(transparent)]
+    Query(#[from] seamdb_query::Error),
+
+    /// The input could not be read.
     #[error("reading input: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Error {
+        Error::Io(e)
+    }
 }
 
 impl Error {

@@ -6,7 +6,7 @@ use crate::support::{open, small_options, temp};
 use seamdb::query::Cell;
 use seamdb_server::frame::Frame;
 use seamdb_server::protocol::{kind, ErrorCode, Reply, Request, VERSION};
-use seamdb_server::{Client, ClientError, Config, Server};
+use seamdb_server::{Client, Config, Error, Server};
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
@@ -16,7 +16,7 @@ use std::time::Duration;
 struct Running {
     addr: SocketAddr,
     stopper: seamdb_server::Stopper,
-    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+    thread: Option<std::thread::JoinHandle<seamdb_server::Result<()>>>,
     _dir: tempfile::TempDir,
 }
 
@@ -78,14 +78,14 @@ fn every_request_works_through_a_live_server() {
     c.flush().unwrap();
     // A query error is an error frame, and the connection goes on.
     match c.query("SELEC nonsense") {
-        Err(ClientError::Server { code: ErrorCode::Query, message }) => assert!(message.contains("line 1"), "{message}"),
+        Err(Error::Server { code: ErrorCode::Query, message }) => assert!(message.contains("line 1"), "{message}"),
         other => panic!("{other:?}"),
     }
     // So is a bad row, with its line; nothing of that batch is stored.
     let mut bad = rows(10..12);
     bad.extend_from_slice(b"{\"trace_id\": 99, \"time\": \"yesterday\"}\n");
     match c.append_json("inference", &bad) {
-        Err(ClientError::Server { code: ErrorCode::Append, message }) => assert!(message.contains("line 3"), "{message}"),
+        Err(Error::Server { code: ErrorCode::Append, message }) => assert!(message.contains("line 3"), "{message}"),
         other => panic!("{other:?}"),
     }
     assert_eq!(count(&mut c), 60);
@@ -173,7 +173,7 @@ fn a_token_guards_everything_but_hello_and_auth() {
     assert_eq!(replies[0], Reply::Ready { version: VERSION, auth_required: true });
     assert_eq!(code(&replies[1]), Some(ErrorCode::AuthRequired));
     match Client::connect(server.addr, Some(b"guess")) {
-        Err(ClientError::Server { code: ErrorCode::AuthFailed, .. }) => {}
+        Err(Error::Server { code: ErrorCode::AuthFailed, .. }) => {}
         other => panic!("{other:?}"),
     }
     let mut c = Client::connect(server.addr, Some(b"s3cret")).unwrap();
@@ -369,7 +369,7 @@ fn slow_and_surplus_clients_are_turned_away_while_others_are_served() {
     let mut b = Client::connect(server.addr, None).unwrap();
     let _c = Client::connect(server.addr, None).unwrap();
     match Client::connect(server.addr, None) {
-        Err(ClientError::Server { code: ErrorCode::Busy, .. }) => {}
+        Err(Error::Server { code: ErrorCode::Busy, .. }) => {}
         other => panic!("{other:?}"),
     }
     a.ping().unwrap();
@@ -391,11 +391,131 @@ fn a_storage_failure_is_a_storage_error_frame() {
     assert_eq!(c.append_json("inference", &rows(0..10)).unwrap(), 10);
     std::fs::remove_dir_all(&path).unwrap();
     match c.flush() {
-        Err(ClientError::Server { code: ErrorCode::Storage, message }) => assert!(!message.is_empty()),
+        Err(Error::Server { code: ErrorCode::Storage, message }) => assert!(!message.is_empty()),
         other => panic!("{other:?}"),
     }
     c.ping().unwrap();
     stopper.stop();
     // The stop's own flush fails the same way, and says so.
     assert!(serving.join().unwrap().is_err());
+}
+
+/// Error codes say whose fault it was, as docs/PROTOCOL.md promises: a field type conflict
+/// in APPEND_COLUMNS is `Append` (it was `Storage`), damage a query meets is `Storage` (it was
+/// `Query`); the connection serves on after both.
+#[test]
+fn error_codes_say_whose_fault_it_was() {
+    let server = Running::start(Config::default());
+    let mut c = Client::connect(server.addr, None).unwrap();
+    assert_eq!(c.append_json("inference", &rows(0..100)).unwrap(), 100);
+    let mut b = seamdb::BatchBuilder::new();
+    b.push(7, 0, &[("score", seamdb::Value::Tag("high".into()))]).unwrap();
+    match c.append_batch("inference", &b.finish().unwrap()) {
+        Err(Error::Server { code: ErrorCode::Append, message }) => assert!(message.contains("\"score\""), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    c.flush().unwrap();
+    // Damage the slice bitmap of country = 'US' in the sealed segment: a serialized roaring
+    // bitmap starts with its cookie (12346 or 12347 as a little-endian u32).
+    let segments = server._dir.path().join("segments");
+    let seg = std::fs::read_dir(&segments).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "seg")).unwrap();
+    let bytes = std::fs::read(&seg).unwrap();
+    let at = bytes.windows(4).position(|w| w == [0x3a, 0x30, 0, 0] || w == [0x3b, 0x30, 0, 0]).expect("a roaring bitmap");
+    let mut file = std::fs::OpenOptions::new().write(true).open(&seg).unwrap();
+    std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(at as u64)).unwrap();
+    file.write_all(&[0xff; 4]).unwrap();
+    drop(file);
+    match c.query("SELECT count() AS n FROM inference WHERE country = 'US'") {
+        Err(Error::Server { code: ErrorCode::Storage, message }) => assert!(message.contains(".seg"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    c.ping().unwrap();
+}
+
+fn write_file(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// `seam ingest --remote` sends a file to a running server, whole or not at all; a file too
+/// large for one request is refused with a clear error and stores nothing; while the server
+/// holds the database, the local commands say so and name --remote where they have it.
+#[test]
+fn ingest_remote_stores_a_file_whole_or_not_at_all() {
+    let dir = temp();
+    let db = dir.path().join("db");
+    let (mut child, addr, mut client) = serve_process_with(&db, &["--max-frame-mib", "1"]);
+    let addr = addr.to_string();
+    let good =
+        write_file(dir.path(), "good.csv", "trace_id,time,score,country\n1,2026-01-05T00:00:00Z,0.5,US\n2,2026-01-05T00:00:01Z,0.25,DE\n");
+    let out = crate::support::seam().args(["ingest", "-", "-c", "inference", "--remote", &addr, good.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(count(&mut client), 2);
+    // The second file's types are read as the server's schema has them: "7" is a tag here.
+    let tags = write_file(dir.path(), "tags.jsonl", "{\"trace_id\": 3, \"time\": \"2026-01-05T00:00:02Z\", \"country\": \"7\"}\n");
+    let out = crate::support::seam().args(["ingest", "-", "-c", "inference", "--remote", &addr, tags.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(count(&mut client), 3);
+    // A bad row in the middle: an error with its line, and nothing of the file stored.
+    let bad =
+        write_file(dir.path(), "bad.csv", "trace_id,time,score\n4,2026-01-05T00:00:03Z,0.5\n5,yesterday,0.5\n6,2026-01-05T00:00:04Z,0.5\n");
+    let out = crate::support::seam().args(["ingest", "-", "-c", "inference", "--remote", &addr, bad.to_str().unwrap()]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(stderr_of(&out).contains("line 3") && stderr_of(&out).contains("nothing was stored"), "{}", stderr_of(&out));
+    assert_eq!(count(&mut client), 3);
+    // Over the server's frame limit (1 MiB here): refused as a whole, saying why.
+    let big: String = std::iter::once("trace_id,time,note\n".to_string())
+        .chain((0..60_000).map(|i| format!("{},2026-01-05T00:00:00Z,n{i}\n", 100 + i)))
+        .collect();
+    let big = write_file(dir.path(), "big.csv", &big);
+    let out = crate::support::seam().args(["ingest", "-", "-c", "inference", "--remote", &addr, big.to_str().unwrap()]).output().unwrap();
+    assert!(!out.status.success());
+    let err = stderr_of(&out);
+    assert!(err.contains("too large") && err.contains("nothing was stored") && err.contains("--max-frame-mib"), "{err}");
+    assert_eq!(count(&mut client), 3);
+    // The locked database: the message names the likely holder, and --remote where the
+    // command has it.
+    let out = crate::support::seam().args(["query", db.to_str().unwrap(), "SHOW COMPONENTS"]).output().unwrap();
+    let err = stderr_of(&out);
+    assert!(!out.status.success() && err.contains("seam serve") && err.contains("--remote ADDR"), "{err}");
+    let out = crate::support::seam().args(["ingest", db.to_str().unwrap(), "-c", "inference", good.to_str().unwrap()]).output().unwrap();
+    assert!(stderr_of(&out).contains("--remote ADDR"), "{}", stderr_of(&out));
+    let out = crate::support::seam().args(["stats", db.to_str().unwrap()]).output().unwrap();
+    let err = stderr_of(&out);
+    assert!(!out.status.success() && err.contains("seam serve") && !err.contains("--remote"), "{err}");
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// A cause is printed once ("Connection refused (os error 111): Connection refused (os error
+/// 111)" was printed twice), and an error from the server names no option of `seam ingest`
+/// that its clients do not have.
+#[test]
+fn errors_print_their_cause_once_and_hints_are_true_where_they_are_printed() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let out = crate::support::seam().args(["query", "-", "SHOW COMPONENTS", "--remote", &format!("127.0.0.1:{port}")]).output().unwrap();
+    let err = stderr_of(&out);
+    assert!(!out.status.success());
+    assert_eq!(err.matches("os error").count(), 1, "{err}");
+    let server = Running::start(Config::default());
+    let mut c = Client::connect(server.addr, None).unwrap();
+    match c.append_json("inference", b"{\"trace_id\": \"req-17\", \"time\": \"2026-01-05T00:00:00Z\"}\n") {
+        Err(Error::Server { code: ErrorCode::Append, message }) => {
+            assert!(message.contains("not a trace ID") && !message.contains("--hash-trace-ids"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // `seam ingest` has the option, so it names it.
+    let dir = temp();
+    let file = write_file(dir.path(), "ids.csv", "trace_id,time\nreq-17,2026-01-05T00:00:00Z\n");
+    let out = crate::support::seam()
+        .args(["ingest", dir.path().join("db").to_str().unwrap(), "-c", "c", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(stderr_of(&out).contains("--hash-trace-ids"), "{}", stderr_of(&out));
 }

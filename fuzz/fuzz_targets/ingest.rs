@@ -15,6 +15,7 @@ fuzz_target!(|data: &[u8]| {
         trace_ids: if knobs & 4 == 0 { TraceIdMode::Strict } else { TraceIdMode::Hash },
         skip_bad_rows: knobs & 8 != 0,
         chunk_bytes: if knobs & 16 == 0 { 4 << 20 } else { 7 },
+        hash_hint: None,
     };
     seamdb_fuzz::with_shared_db(|db| {
         let rows = || db.snapshot().component("c").map_or(0, |c| c.rows());

@@ -20,9 +20,17 @@ pub enum Error {
     Unsupported(String),
 
     /// The database could not be read (a damaged slice index, say): the storage error, with
-    /// its file and offset, kept whole so that callers can tell damage from a bad query.
+    /// its file and offset, kept whole so that callers can tell damage from a bad query. Its
+    /// message is part of this one, so it is not also the `source()` (which would print it
+    /// twice in a chain).
     #[error("reading the database: {0}")]
-    Storage(#[from] seamdb_storage::Error),
+    Storage(seamdb_storage::Error),
+}
+
+impl From<seamdb_storage::Error> for Error {
+    fn from(e: seamdb_storage::Error) -> Error {
+        Error::Storage(e)
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,28 +1,11 @@
 //! The Rust client: one connection, one request at a time.
 
-use crate::frame::{Frame, FrameError};
-use crate::protocol::{ErrorCode, Malformed, Reply, Request, VERSION};
+use crate::error::{Error, Result};
+use crate::frame::Frame;
+use crate::protocol::{Reply, Request, VERSION};
 use seamdb::query::Table;
 use std::io::{BufReader, BufWriter};
 use std::net::{TcpStream, ToSocketAddrs};
-
-/// What can go wrong talking to a server.
-#[derive(Debug, thiserror::Error)]
-pub enum ClientError {
-    #[error("connection: {0}")]
-    Io(#[from] std::io::Error),
-    #[error("frame: {0}")]
-    Frame(#[from] FrameError),
-    #[error("reply: {0}")]
-    Malformed(#[from] Malformed),
-    /// The server's error frame.
-    #[error("server error {code:?}: {message}")]
-    Server { code: ErrorCode, message: String },
-    #[error("the server closed the connection")]
-    Closed,
-    #[error("unexpected reply {0:?}")]
-    Unexpected(Box<Reply>),
-}
 
 /// A connection to `seam serve`.
 #[derive(Debug)]
@@ -36,13 +19,13 @@ const MAX_REPLY: u64 = 1 << 30;
 
 impl Client {
     /// Connects, says HELLO, and presents `token` if given.
-    pub fn connect(addr: impl ToSocketAddrs, token: Option<&[u8]>) -> Result<Client, ClientError> {
+    pub fn connect(addr: impl ToSocketAddrs, token: Option<&[u8]>) -> Result<Client> {
         let stream = TcpStream::connect(addr)?;
         stream.set_nodelay(true)?;
         let mut client = Client { reader: BufReader::new(stream.try_clone()?), writer: BufWriter::new(stream) };
         match client.call(&Request::Hello { version: VERSION })? {
             Reply::Ready { .. } => {}
-            other => return Err(ClientError::Unexpected(Box::new(other))),
+            other => return Err(Error::Unexpected(Box::new(other))),
         }
         if let Some(token) = token {
             client.expect_ok(&Request::Auth { token: token.to_vec() })?;
@@ -50,67 +33,74 @@ impl Client {
         Ok(client)
     }
 
-    /// Sends one request and reads its reply; an error frame becomes `ClientError::Server`.
-    pub fn call(&mut self, request: &Request) -> Result<Reply, ClientError> {
+    /// Sends one request and reads its reply; an error frame becomes [`Error::Server`].
+    pub fn call(&mut self, request: &Request) -> Result<Reply> {
         self.send(&request.to_frame())
     }
 
-    fn send(&mut self, frame: &Frame) -> Result<Reply, ClientError> {
-        frame.write_to(&mut self.writer)?;
-        let frame = Frame::read_from(&mut self.reader, MAX_REPLY)?.ok_or(ClientError::Closed)?;
+    fn send(&mut self, frame: &Frame) -> Result<Reply> {
+        // A server that refuses a request before reading all of it (a frame over its limit)
+        // answers and closes, so the write may fail; the reply, if it came, says why.
+        let written = frame.write_to(&mut self.writer);
+        let frame = match (written, Frame::read_from(&mut self.reader, MAX_REPLY)) {
+            (_, Ok(Some(frame))) => frame,
+            (Err(e), _) => return Err(e.into()),
+            (Ok(()), Ok(None)) => return Err(Error::Closed),
+            (Ok(()), Err(e)) => return Err(e),
+        };
         match Reply::from_frame(&frame)? {
-            Reply::Error { code, message } => Err(ClientError::Server { code, message }),
+            Reply::Error { code, message } => Err(Error::Server { code, message }),
             reply => Ok(reply),
         }
     }
 
-    fn expect_ok(&mut self, request: &Request) -> Result<(), ClientError> {
+    fn expect_ok(&mut self, request: &Request) -> Result<()> {
         match self.call(request)? {
             Reply::Ok => Ok(()),
-            other => Err(ClientError::Unexpected(Box::new(other))),
+            other => Err(Error::Unexpected(Box::new(other))),
         }
     }
 
-    pub fn ping(&mut self) -> Result<(), ClientError> {
+    pub fn ping(&mut self) -> Result<()> {
         match self.call(&Request::Ping)? {
             Reply::Pong => Ok(()),
-            other => Err(ClientError::Unexpected(Box::new(other))),
+            other => Err(Error::Unexpected(Box::new(other))),
         }
     }
 
     /// Runs a SeamQL statement.
-    pub fn query(&mut self, text: &str) -> Result<Table, ClientError> {
+    pub fn query(&mut self, text: &str) -> Result<Table> {
         self.table(&Request::Query(text.to_owned()))
     }
 
-    pub fn trace(&mut self, trace_id: &str) -> Result<Table, ClientError> {
+    pub fn trace(&mut self, trace_id: &str) -> Result<Table> {
         self.table(&Request::Trace(trace_id.to_owned()))
     }
 
-    fn table(&mut self, request: &Request) -> Result<Table, ClientError> {
+    fn table(&mut self, request: &Request) -> Result<Table> {
         match self.call(request)? {
             Reply::Table(t) => Ok(t),
-            other => Err(ClientError::Unexpected(Box::new(other))),
+            other => Err(Error::Unexpected(Box::new(other))),
         }
     }
 
     /// Appends JSON Lines to `component`; returns when the rows are durable.
-    pub fn append_json(&mut self, component: &str, rows: &[u8]) -> Result<u64, ClientError> {
+    pub fn append_json(&mut self, component: &str, rows: &[u8]) -> Result<u64> {
         match self.call(&Request::AppendJson { component: component.to_owned(), rows: rows.to_vec() })? {
             Reply::Appended(n) => Ok(n),
-            other => Err(ClientError::Unexpected(Box::new(other))),
+            other => Err(Error::Unexpected(Box::new(other))),
         }
     }
 
     /// Appends a batch of columns to `component` (the fast path); returns when durable.
-    pub fn append_batch(&mut self, component: &str, batch: &seamdb::Batch) -> Result<u64, ClientError> {
+    pub fn append_batch(&mut self, component: &str, batch: &seamdb::Batch) -> Result<u64> {
         match self.send(&Request::append_columns(component, batch))? {
             Reply::Appended(n) => Ok(n),
-            other => Err(ClientError::Unexpected(Box::new(other))),
+            other => Err(Error::Unexpected(Box::new(other))),
         }
     }
 
-    pub fn flush(&mut self) -> Result<(), ClientError> {
+    pub fn flush(&mut self) -> Result<()> {
         self.expect_ok(&Request::Flush)
     }
 }

@@ -8,6 +8,7 @@
 //!
 //! A reader never allocates more than the length it has checked against its limit.
 
+use crate::error::{Error, Result};
 use std::io::{self, Read, Write};
 
 /// One frame: a kind and its payload.
@@ -15,23 +16,6 @@ use std::io::{self, Read, Write};
 pub struct Frame {
     pub kind: u8,
     pub payload: Vec<u8>,
-}
-
-/// Why bytes are not a frame.
-#[derive(Debug, thiserror::Error)]
-pub enum FrameError {
-    #[error("frame of {length} bytes is over the limit of {limit}")]
-    TooLarge { length: u64, limit: u64 },
-    #[error("empty frame (a frame holds at least its kind byte)")]
-    Empty,
-    #[error("connection closed in the middle of a frame")]
-    Truncated,
-    /// The reader's `admit` refused the length (the server's budget of buffered request
-    /// bytes is spent).
-    #[error("the server holds too many request bytes to take a frame of {length} more; retry later")]
-    NotAdmitted { length: u64 },
-    #[error(transparent)]
-    Io(#[from] io::Error),
 }
 
 impl Frame {
@@ -54,32 +38,32 @@ impl Frame {
     }
 
     /// Reads one frame; `Ok(None)` at a clean end of stream (between frames).
-    pub fn read_from(r: &mut impl Read, limit: u64) -> Result<Option<Frame>, FrameError> {
+    pub fn read_from(r: &mut impl Read, limit: u64) -> Result<Option<Frame>> {
         Frame::read_admitted(r, limit, |_| true)
     }
 
     /// [`Frame::read_from`], asking `admit(length)` after the length passed the limit and
-    /// before the body is allocated; a refusal is [`FrameError::NotAdmitted`].
-    pub fn read_admitted(r: &mut impl Read, limit: u64, admit: impl FnOnce(u64) -> bool) -> Result<Option<Frame>, FrameError> {
+    /// before the body is allocated; a refusal is [`Error::NotAdmitted`].
+    pub fn read_admitted(r: &mut impl Read, limit: u64, admit: impl FnOnce(u64) -> bool) -> Result<Option<Frame>> {
         let mut header = [0u8; 4];
         match read_full(r, &mut header)? {
             0 => return Ok(None),
             4 => {}
-            _ => return Err(FrameError::Truncated),
+            _ => return Err(Error::Truncated),
         }
         let length = u32::from_le_bytes(header) as u64;
         if length == 0 {
-            return Err(FrameError::Empty);
+            return Err(Error::EmptyFrame);
         }
         if length > limit {
-            return Err(FrameError::TooLarge { length, limit });
+            return Err(Error::TooLarge { length, limit });
         }
         if !admit(length) {
-            return Err(FrameError::NotAdmitted { length });
+            return Err(Error::NotAdmitted { length });
         }
         let mut body = vec![0u8; length as usize];
         if read_full(r, &mut body)? != body.len() {
-            return Err(FrameError::Truncated);
+            return Err(Error::Truncated);
         }
         let kind = body.remove(0);
         Ok(Some(Frame { kind, payload: body }))
@@ -87,14 +71,14 @@ impl Frame {
 
     /// Decodes one frame from the front of `bytes`: the frame and the bytes it took, `None`
     /// if more bytes are needed.
-    pub fn decode(bytes: &[u8], limit: u64) -> Result<Option<(Frame, usize)>, FrameError> {
+    pub fn decode(bytes: &[u8], limit: u64) -> Result<Option<(Frame, usize)>> {
         let Some(header) = bytes.get(..4) else { return Ok(None) };
         let length = u32::from_le_bytes(header.try_into().expect("4 bytes")) as u64;
         if length == 0 {
-            return Err(FrameError::Empty);
+            return Err(Error::EmptyFrame);
         }
         if length > limit {
-            return Err(FrameError::TooLarge { length, limit });
+            return Err(Error::TooLarge { length, limit });
         }
         let end = 4 + length as usize;
         Ok(bytes.get(4..end).map(|body| (Frame { kind: body[0], payload: body[1..].to_vec() }, end)))
@@ -127,9 +111,9 @@ mod tests {
         assert_eq!(Frame::read_from(&mut &bytes[..], 1 << 20).unwrap(), Some(f.clone()));
         assert_eq!(Frame::decode(&bytes, 1 << 20).unwrap(), Some((f, bytes.len())));
         assert_eq!(Frame::decode(&bytes[..7], 1 << 20).unwrap(), None);
-        assert!(matches!(Frame::read_from(&mut &bytes[..7], 1 << 20), Err(FrameError::Truncated)));
-        assert!(matches!(Frame::read_from(&mut &bytes[..], 4), Err(FrameError::TooLarge { length: 6, limit: 4 })));
-        assert!(matches!(Frame::read_from(&mut &[0u8, 0, 0, 0][..], 16), Err(FrameError::Empty)));
+        assert!(matches!(Frame::read_from(&mut &bytes[..7], 1 << 20), Err(Error::Truncated)));
+        assert!(matches!(Frame::read_from(&mut &bytes[..], 4), Err(Error::TooLarge { length: 6, limit: 4 })));
+        assert!(matches!(Frame::read_from(&mut &[0u8, 0, 0, 0][..], 16), Err(Error::EmptyFrame)));
         assert_eq!(Frame::read_from(&mut &[][..], 16).unwrap(), None);
     }
 }

@@ -1,13 +1,19 @@
 //! Requests and replies: each frame kind's payload (docs/PROTOCOL.md §Messages). Integers are
-//! little-endian; strings are UTF-8 with a length prefix where more follows them.
+//! little-endian; strings are UTF-8 with a length prefix where more follows them. Payloads
+//! are read with the storage engine's byte [`Reader`], and APPEND_COLUMNS carries a batch in
+//! the storage engine's own [`batch_codec`].
 
+use crate::error::{Error, Result};
 use crate::frame::Frame;
 use seamdb::query::{Cell, Table};
-use seamdb::storage::{Column, ColumnData, Validity};
-use seamdb::Batch;
+use seamdb::storage::codec::Reader;
+use seamdb::storage::model::batch_codec;
+use seamdb::{Batch, FieldType};
 
-/// The protocol version this build speaks.
-pub const VERSION: u16 = 1;
+/// The protocol version this build speaks. Version 2 (this one) carries APPEND_COLUMNS in the
+/// WAL's batch layout and numbers TABLE column types as field types are numbered (float 1,
+/// int 2); version 1 had a layout of its own and int 1, float 2 in TABLE.
+pub const VERSION: u16 = 2;
 
 /// Frame kinds. Requests are below 0x80, replies at or above.
 pub mod kind {
@@ -110,62 +116,6 @@ impl ErrorCode {
     }
 }
 
-/// A payload that does not match its kind.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Malformed(pub String);
-
-fn bad(what: impl Into<String>) -> Malformed {
-    Malformed(what.into())
-}
-
-/// Reads a payload front to back.
-struct Cursor<'a>(&'a [u8]);
-
-impl<'a> Cursor<'a> {
-    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], Malformed> {
-        if self.0.len() < n {
-            return Err(bad(format!("payload ends inside {what}")));
-        }
-        let (head, rest) = self.0.split_at(n);
-        self.0 = rest;
-        Ok(head)
-    }
-
-    fn u8(&mut self, what: &str) -> Result<u8, Malformed> {
-        Ok(self.take(1, what)?[0])
-    }
-
-    fn u16(&mut self, what: &str) -> Result<u16, Malformed> {
-        Ok(u16::from_le_bytes(self.take(2, what)?.try_into().expect("2 bytes")))
-    }
-
-    fn u32(&mut self, what: &str) -> Result<u32, Malformed> {
-        Ok(u32::from_le_bytes(self.take(4, what)?.try_into().expect("4 bytes")))
-    }
-
-    fn u64(&mut self, what: &str) -> Result<u64, Malformed> {
-        Ok(u64::from_le_bytes(self.take(8, what)?.try_into().expect("8 bytes")))
-    }
-
-    fn str(&mut self, n: usize, what: &str) -> Result<&'a str, Malformed> {
-        std::str::from_utf8(self.take(n, what)?).map_err(|_| bad(format!("{what} is not UTF-8")))
-    }
-
-    fn rest_str(&mut self, what: &str) -> Result<&'a str, Malformed> {
-        let n = self.0.len();
-        self.str(n, what)
-    }
-
-    fn end(&self, what: &str) -> Result<(), Malformed> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(bad(format!("{} bytes after the end of {what}", self.0.len())))
-        }
-    }
-}
-
 impl Request {
     pub fn to_frame(&self) -> Frame {
         match self {
@@ -187,168 +137,55 @@ impl Request {
 
     /// An APPEND_COLUMNS frame straight from a borrowed batch (no copy of the batch).
     pub fn append_columns(component: &str, batch: &Batch) -> Frame {
-        Frame::new(kind::APPEND_COLUMNS, encode_batch(component, batch))
+        let mut payload = Vec::with_capacity(32 + batch.rows() * 24);
+        batch_codec::encode(&mut payload, component, batch);
+        Frame::new(kind::APPEND_COLUMNS, payload)
     }
 
     /// The request a frame holds; `Ok(None)` for a kind this version does not know.
-    pub fn from_frame(f: &Frame) -> Result<Option<Request>, Malformed> {
-        let mut c = Cursor(&f.payload);
+    pub fn from_frame(f: &Frame) -> Result<Option<Request>> {
+        Request::decode(f).map_err(Error::malformed)
+    }
+
+    fn decode(f: &Frame) -> seamdb::storage::Result<Option<Request>> {
+        let mut r = Reader::payload(&f.payload);
         let request = match f.kind {
-            kind::HELLO => Request::Hello { version: c.u16("HELLO's version")? },
-            kind::AUTH => return Ok(Some(Request::Auth { token: f.payload.clone() })),
+            kind::HELLO => Request::Hello { version: r.u16("HELLO's version")? },
+            kind::AUTH => Request::Auth { token: r.rest().to_vec() },
             kind::PING => Request::Ping,
-            kind::QUERY => Request::Query(c.rest_str("the query")?.to_owned()),
-            kind::TRACE => Request::Trace(c.rest_str("the trace ID")?.to_owned()),
+            kind::QUERY => Request::Query(rest_str(&mut r, "the query")?.to_owned()),
+            kind::TRACE => Request::Trace(rest_str(&mut r, "the trace ID")?.to_owned()),
             kind::APPEND_JSON => {
-                let n = c.u16("the component name's length")? as usize;
-                let component = c.str(n, "the component name")?.to_owned();
-                return Ok(Some(Request::AppendJson { component, rows: c.0.to_vec() }));
+                let component = r.str16("the component name")?.to_owned();
+                Request::AppendJson { component, rows: r.rest().to_vec() }
             }
             kind::FLUSH => Request::Flush,
+            // The batch codec reads to the end of the payload.
             kind::APPEND_COLUMNS => {
-                let (component, batch) = decode_batch(&mut c)?;
+                let (component, batch) = batch_codec::decode(&mut r)?;
                 Request::AppendColumns { component, batch }
             }
             _ => return Ok(None),
         };
-        c.end("the request")?;
+        r.finish("the request")?;
         Ok(Some(request))
     }
 }
 
-/// Field types of an APPEND_COLUMNS batch.
-mod field {
-    pub const FLOAT: u8 = 1;
-    pub const INT: u8 = 2;
-    pub const BOOL: u8 = 3;
-    pub const TAG: u8 = 4;
+/// The rest of a payload, as UTF-8.
+fn rest_str<'a>(r: &mut Reader<'a>, what: &str) -> seamdb::storage::Result<&'a str> {
+    let n = r.remaining();
+    r.str(n, what)
 }
 
-/// `u16` component length, component, `u32` rows, `u8` trace-ID width (8 or 16 bytes), the
-/// IDs, `i64` times (µs), `u16` fields, and per field: `u16` name length, name, `u8` type,
-/// `u8` 1 if a validity follows (`ceil(rows / 64)` `u64` words, bit set = present), then
-/// the values (`f64`, `i64` or a `u8` per row; for tags a `u32` dictionary size, each value
-/// as `u16` length and bytes, then a `u32` code per row).
-fn encode_batch(component: &str, batch: &Batch) -> Vec<u8> {
-    let rows = batch.rows();
-    let wide = batch.trace_ids().iter().any(|&id| id >> 64 != 0);
-    let mut out = Vec::with_capacity(32 + rows * 40);
-    out.extend_from_slice(&(component.len() as u16).to_le_bytes());
-    out.extend_from_slice(component.as_bytes());
-    out.extend_from_slice(&(rows as u32).to_le_bytes());
-    out.push(if wide { 16 } else { 8 });
-    for &id in batch.trace_ids() {
-        if wide {
-            out.extend_from_slice(&id.to_le_bytes());
-        } else {
-            out.extend_from_slice(&(id as u64).to_le_bytes());
-        }
-    }
-    batch.times().iter().for_each(|t| out.extend_from_slice(&t.to_le_bytes()));
-    out.extend_from_slice(&(batch.fields().len() as u16).to_le_bytes());
-    for (name, column) in batch.fields() {
-        out.extend_from_slice(&(name.len() as u16).to_le_bytes());
-        out.extend_from_slice(name.as_bytes());
-        out.push(match column.data {
-            ColumnData::Float(_) => field::FLOAT,
-            ColumnData::Int(_) => field::INT,
-            ColumnData::Bool(_) => field::BOOL,
-            ColumnData::Tag { .. } => field::TAG,
-        });
-        match &column.validity {
-            Some(v) => {
-                out.push(1);
-                v.words().iter().for_each(|w| out.extend_from_slice(&w.to_le_bytes()));
-            }
-            None => out.push(0),
-        }
-        match &column.data {
-            ColumnData::Float(v) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
-            ColumnData::Int(v) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
-            ColumnData::Bool(v) => out.extend_from_slice(v),
-            ColumnData::Tag { dict, codes } => {
-                out.extend_from_slice(&(dict.len() as u32).to_le_bytes());
-                for value in dict {
-                    out.extend_from_slice(&(value.len() as u16).to_le_bytes());
-                    out.extend_from_slice(value.as_bytes());
-                }
-                codes.iter().for_each(|c| out.extend_from_slice(&c.to_le_bytes()));
-            }
-        }
-    }
-    out
-}
-
-fn decode_batch(c: &mut Cursor<'_>) -> Result<(String, Batch), Malformed> {
-    let n = c.u16("the component name's length")? as usize;
-    let component = c.str(n, "the component name")?.to_owned();
-    let rows = c.u32("the row count")? as usize;
-    let width = c.u8("the trace-ID width")?;
-    let ids: Vec<u128> = match width {
-        8 => c
-            .take(rows.saturating_mul(8), "the trace IDs")?
-            .chunks_exact(8)
-            .map(|b| u64::from_le_bytes(b.try_into().expect("8")) as u128)
-            .collect(),
-        16 => c
-            .take(rows.saturating_mul(16), "the trace IDs")?
-            .chunks_exact(16)
-            .map(|b| u128::from_le_bytes(b.try_into().expect("16")))
-            .collect(),
-        other => return Err(bad(format!("trace-ID width {other} (8 or 16)"))),
-    };
-    let times: Vec<i64> = words(c.take(rows.saturating_mul(8), "the times")?).into_iter().map(|w| w as i64).collect();
-    let fields = c.u16("the field count")? as usize;
-    let mut columns = Vec::with_capacity(fields.min(1024));
-    for _ in 0..fields {
-        let n = c.u16("a field name's length")? as usize;
-        let name = c.str(n, "a field name")?.to_owned();
-        let ty = c.u8("a field type")?;
-        let validity = match c.u8("a validity flag")? {
-            0 => None,
-            1 => Some(Validity::from_words(words(c.take(rows.div_ceil(64) * 8, "a validity")?), rows)),
-            other => return Err(bad(format!("validity flag {other}"))),
-        };
-        let data = match ty {
-            field::FLOAT => {
-                ColumnData::Float(words(c.take(rows.saturating_mul(8), "float values")?).into_iter().map(f64::from_bits).collect())
-            }
-            field::INT => ColumnData::Int(words(c.take(rows.saturating_mul(8), "int values")?).into_iter().map(|w| w as i64).collect()),
-            field::BOOL => ColumnData::Bool(c.take(rows, "bool values")?.to_vec()),
-            field::TAG => {
-                let size = c.u32("a dictionary size")? as usize;
-                let mut dict = Vec::with_capacity(size.min(c.0.len() / 2));
-                for _ in 0..size {
-                    let n = c.u16("a tag value's length")? as usize;
-                    dict.push(c.str(n, "a tag value")?.to_owned());
-                }
-                let codes = c
-                    .take(rows.saturating_mul(4), "tag codes")?
-                    .chunks_exact(4)
-                    .map(|b| u32::from_le_bytes(b.try_into().expect("4")))
-                    .collect();
-                ColumnData::Tag { dict, codes }
-            }
-            other => return Err(bad(format!("field type {other}"))),
-        };
-        columns.push((name, Column::new(data, validity)));
-    }
-    c.end("the batch")?;
-    let batch = Batch::new(ids, times, columns).map_err(|e| bad(e.to_string()))?;
-    Ok((component, batch))
-}
-
-/// Little-endian 8-byte words.
-fn words(bytes: &[u8]) -> Vec<u64> {
-    bytes.chunks_exact(8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes"))).collect()
-}
-
-/// Column types of a TABLE reply.
+/// Column types of a TABLE reply: numbered as field types are (docs/FORMAT.md §Types), text
+/// in the place of tags, and time after them.
 mod column {
-    pub const INT: u8 = 1;
-    pub const FLOAT: u8 = 2;
-    pub const BOOL: u8 = 3;
-    pub const TEXT: u8 = 4;
+    use super::FieldType;
+    pub const FLOAT: u8 = FieldType::Float as u8;
+    pub const INT: u8 = FieldType::Int as u8;
+    pub const BOOL: u8 = FieldType::Bool as u8;
+    pub const TEXT: u8 = FieldType::Tag as u8;
     pub const TIME: u8 = 5;
 }
 
@@ -372,22 +209,26 @@ impl Reply {
         }
     }
 
-    pub fn from_frame(f: &Frame) -> Result<Reply, Malformed> {
-        let mut c = Cursor(&f.payload);
+    pub fn from_frame(f: &Frame) -> Result<Reply> {
+        Reply::decode(f).map_err(Error::malformed)
+    }
+
+    fn decode(f: &Frame) -> seamdb::storage::Result<Reply> {
+        let mut r = Reader::payload(&f.payload);
         let reply = match f.kind {
-            kind::READY => Reply::Ready { version: c.u16("READY's version")?, auth_required: c.u8("READY's auth flag")? != 0 },
+            kind::READY => Reply::Ready { version: r.u16("READY's version")?, auth_required: r.u8("READY's auth flag")? != 0 },
             kind::OK => Reply::Ok,
             kind::PONG => Reply::Pong,
-            kind::TABLE => Reply::Table(decode_table(&mut c)?),
-            kind::APPENDED => Reply::Appended(c.u64("APPENDED's row count")?),
+            kind::TABLE => Reply::Table(decode_table(&mut r)?),
+            kind::APPENDED => Reply::Appended(r.u64("APPENDED's row count")?),
             kind::ERROR => {
-                let code = c.u16("the error code")?;
-                let code = ErrorCode::from_u16(code).ok_or_else(|| bad(format!("unknown error code {code}")))?;
-                Reply::Error { code, message: c.rest_str("the error message")?.to_owned() }
+                let code = r.u16("the error code")?;
+                let code = ErrorCode::from_u16(code).ok_or_else(|| r.corrupt(format!("unknown error code {code}")))?;
+                Reply::Error { code, message: rest_str(&mut r, "the error message")?.to_owned() }
             }
-            other => return Err(bad(format!("unknown reply kind 0x{other:02x}"))),
+            other => return Err(r.corrupt(format!("unknown reply kind 0x{other:02x}"))),
         };
-        c.end("the reply")?;
+        r.finish("the reply")?;
         Ok(reply)
     }
 }
@@ -465,19 +306,18 @@ fn column_type(cells: &[&Cell]) -> u8 {
     ty.unwrap_or(column::INT)
 }
 
-fn decode_table(c: &mut Cursor<'_>) -> Result<Table, Malformed> {
+fn decode_table(c: &mut Reader<'_>) -> seamdb::storage::Result<Table> {
     let columns = c.u32("the column count")? as usize;
     let rows = c.u32("the row count")? as usize;
     // Every row takes at least one bit per column: refuse counts the payload cannot hold
     // (and rows without columns, which nothing bounds).
-    if columns.saturating_mul(rows.div_ceil(8)) > c.0.len() || columns > c.0.len() || (columns == 0 && rows > 0) {
-        return Err(bad("the table's counts exceed its payload"));
+    if columns.saturating_mul(rows.div_ceil(8)) > c.remaining() || columns > c.remaining() || (columns == 0 && rows > 0) {
+        return Err(c.corrupt("the table's counts exceed its payload"));
     }
     let mut names = Vec::with_capacity(columns);
     let mut data: Vec<Vec<Cell>> = Vec::with_capacity(columns);
     for _ in 0..columns {
-        let n = c.u16("a column name's length")? as usize;
-        names.push(c.str(n, "a column name")?.to_owned());
+        names.push(c.str16("a column name")?.to_owned());
         let ty = c.u8("a column type")?;
         let validity = c.take(rows.div_ceil(8), "a column's validity")?;
         let valid = |r: usize| validity[r / 8] & (1 << (r % 8)) != 0;
@@ -489,7 +329,7 @@ fn decode_table(c: &mut Cursor<'_>) -> Result<Table, Malformed> {
                 let bytes = c.str(total, "a text column")?;
                 for r in 0..rows {
                     let (a, b) = (offsets[r], offsets[r + 1]);
-                    let text = bytes.get(a..b).ok_or_else(|| bad("text offsets out of order"))?;
+                    let text = bytes.get(a..b).ok_or_else(|| c.corrupt("text offsets out of order"))?;
                     cells.push(if valid(r) { Cell::Text(text.to_owned()) } else { Cell::Null });
                 }
             }
@@ -510,7 +350,7 @@ fn decode_table(c: &mut Cursor<'_>) -> Result<Table, Malformed> {
                     });
                 }
             }
-            other => return Err(bad(format!("unknown column type {other}"))),
+            other => return Err(c.corrupt(format!("unknown column type {other}"))),
         }
         data.push(cells);
     }
@@ -584,6 +424,25 @@ mod tests {
                 assert!(Request::from_frame(&Frame::new(kind::APPEND_COLUMNS, frame.payload[..cut].to_vec())).is_err(), "cut at {cut}");
             }
         }
+    }
+
+    /// TABLE column types and APPEND_COLUMNS field types are one numbering: float 1, int 2
+    /// (version 1 had int 1, float 2 in TABLE).
+    #[test]
+    fn one_type_numbering_for_tables_and_batches() {
+        let table = Table { columns: vec!["x".into(), "n".into()], rows: vec![vec![Cell::Float(0.5), Cell::Int(2)]] };
+        let p = Reply::Table(table).to_frame().payload;
+        // u32 columns, u32 rows; then per column a u16 name length, the name, the type, one
+        // byte of validity and an 8-byte value.
+        let (first, second) = (8 + 2 + 1, 8 + 2 + 1 + 1 + 1 + 8 + 2 + 1);
+        assert_eq!((p[first], p[second]), (FieldType::Float as u8, FieldType::Int as u8));
+        let mut b = seamdb::BatchBuilder::new();
+        b.push(1, 0, &[("x", seamdb::Value::Float(0.5)), ("n", seamdb::Value::Int(2))]).unwrap();
+        let Some(Request::AppendColumns { batch, .. }) = Request::from_frame(&Request::append_columns("c", &b.finish().unwrap())).unwrap()
+        else {
+            panic!("not APPEND_COLUMNS")
+        };
+        assert_eq!(batch.fields().iter().map(|(_, c)| c.data.field_type()).collect::<Vec<_>>(), [FieldType::Float, FieldType::Int]);
     }
 
     #[test]

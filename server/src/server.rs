@@ -3,7 +3,8 @@
 //! `Db::append` returns — that is, once the batch is durable under the database's
 //! durability mode. Queries run on snapshots, so they never wait for appends.
 
-use crate::frame::{Frame, FrameError};
+use crate::error::Result;
+use crate::frame::Frame;
 use crate::protocol::{ErrorCode, Reply, Request, VERSION};
 use seamdb::ingest::{json_batch, IngestOptions};
 use seamdb::query::ast::Statement;
@@ -99,8 +100,8 @@ impl Server {
     }
 
     /// Serves until stopped; then waits for open connections to finish their current
-    /// request and flushes the database.
-    pub fn run(self) -> io::Result<()> {
+    /// request and flushes the database (whose failure is the error).
+    pub fn run(self) -> Result<()> {
         let active = Arc::new(AtomicUsize::new(0));
         let buffered = Budget { held: AtomicU64::new(0), max: self.config.max_buffered };
         let mut next_id = 0u64;
@@ -129,7 +130,7 @@ impl Server {
                 });
             }
         });
-        self.db.flush().map_err(io::Error::other)
+        Ok(self.db.flush()?)
     }
 }
 
@@ -198,15 +199,13 @@ impl Connection<'_> {
                 Ok(Some(frame)) => frame,
                 Ok(None) => return Ok(()),
                 Err(e) => {
-                    let (code, message) = match &e {
-                        FrameError::TooLarge { .. } => (ErrorCode::TooLarge, e.to_string()),
-                        FrameError::NotAdmitted { .. } => (ErrorCode::Busy, e.to_string()),
-                        FrameError::Io(io) if matches!(io.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
-                            (ErrorCode::Timeout, format!("no complete request within {:?}", self.config.idle_timeout))
+                    let reply = match e.code() {
+                        ErrorCode::Timeout => {
+                            error(ErrorCode::Timeout, format!("no complete request within {:?}", self.config.idle_timeout))
                         }
-                        _ => (ErrorCode::Malformed, e.to_string()),
+                        _ => e.reply(),
                     };
-                    let _ = Reply::Error { code, message }.to_frame().write_to(&mut writer);
+                    let _ = reply.to_frame().write_to(&mut writer);
                     return Ok(());
                 }
             };
@@ -218,7 +217,7 @@ impl Connection<'_> {
                     continue;
                 }
                 Err(e) => {
-                    Reply::Error { code: ErrorCode::Malformed, message: e.to_string() }.to_frame().write_to(&mut writer)?;
+                    e.reply().to_frame().write_to(&mut writer)?;
                     return Ok(());
                 }
             };
@@ -246,7 +245,7 @@ impl Connection<'_> {
                     None => (Reply::Ok, false),
                 },
                 (_, true, false) => (error(ErrorCode::AuthRequired, "this server needs AUTH with its token first".into()), true),
-                (request, true, true) => (self.answer(request), false),
+                (request, true, true) => (self.answer(request).unwrap_or_else(|e| e.reply()), false),
             };
             reply.to_frame().write_to(&mut writer)?;
             if close {
@@ -255,40 +254,31 @@ impl Connection<'_> {
         }
     }
 
-    fn answer(&self, request: Request) -> Reply {
-        match request {
+    /// The reply to a request after the handshake; an error becomes its ERROR frame in one
+    /// place, [`Error::code`](crate::Error::code).
+    fn answer(&self, request: Request) -> Result<Reply> {
+        Ok(match request {
             Request::Ping => Reply::Pong,
-            Request::Query(text) => match seamdb::query::query(&text, &self.db.snapshot()) {
-                Ok(table) => Reply::Table(table),
-                Err(e) => error(ErrorCode::Query, e.to_string()),
-            },
-            Request::Trace(id) => match seamdb::query::execute(&Statement::Trace(id), &self.db.snapshot()) {
-                Ok(table) => Reply::Table(table),
-                Err(e) => error(ErrorCode::Query, e.to_string()),
-            },
-            Request::AppendJson { component, rows } => match json_batch(self.db, &component, &rows, &IngestOptions::default()) {
-                Ok(batch) => self.append(&component, batch),
-                Err(e) => error(ErrorCode::Append, e.to_string()),
-            },
-            Request::AppendColumns { component, batch } => self.append(&component, batch),
-            Request::Flush => match self.db.flush() {
-                Ok(()) => Reply::Ok,
-                Err(e) => error(ErrorCode::Storage, e.to_string()),
-            },
+            Request::Query(text) => Reply::Table(seamdb::query::query(&text, &self.db.snapshot())?),
+            Request::Trace(id) => Reply::Table(seamdb::query::execute(&Statement::Trace(id), &self.db.snapshot())?),
+            Request::AppendJson { component, rows } => {
+                let batch = json_batch(self.db, &component, &rows, &IngestOptions::default())?;
+                self.append(&component, batch)?
+            }
+            Request::AppendColumns { component, batch } => self.append(&component, batch)?,
+            Request::Flush => {
+                self.db.flush()?;
+                Reply::Ok
+            }
             Request::Hello { .. } | Request::Auth { .. } => error(ErrorCode::Sequence, "out of sequence".into()),
-        }
+        })
     }
-}
 
-impl Connection<'_> {
     /// Appends and answers once the batch is durable.
-    fn append(&self, component: &str, batch: seamdb::Batch) -> Reply {
+    fn append(&self, component: &str, batch: seamdb::Batch) -> Result<Reply> {
         let n = batch.rows() as u64;
-        match self.db.append(component, batch) {
-            Ok(()) => Reply::Appended(n),
-            Err(e @ seamdb::storage::Error::Invalid(_)) => error(ErrorCode::Append, e.to_string()),
-            Err(e) => error(ErrorCode::Storage, e.to_string()),
-        }
+        self.db.append(component, batch)?;
+        Ok(Reply::Appended(n))
     }
 }
 

@@ -7,7 +7,7 @@
 //! new fields; the others are parsed on two worker threads while this thread reads ahead and
 //! hands the finished batches, in input order, to the bulk load.
 
-use super::text::{infer_type, looks_like_int, parse_bool, parse_number, parse_time, parse_trace_id};
+use super::text::{infer_type, looks_like_int, parse_bool, parse_number, parse_time, read_trace_id};
 use super::{conflict, IngestOptions, Sink};
 use crate::error::{Error, Result};
 use seamdb_storage::model::{valid_field_name, ColumnBuilder};
@@ -332,7 +332,7 @@ fn row(
     if record.len() != h.width {
         return Err((None, format!("expected {} fields, found {}", h.width, record.len())));
     }
-    let trace_id = parse_trace_id(&record[h.trace_id], o.trace_ids).map_err(|e| (Some(h.trace_id + 1), e))?;
+    let trace_id = read_trace_id(&record[h.trace_id], o).map_err(|e| (Some(h.trace_id + 1), e))?;
     let time = parse_time(&record[h.time], o.time_unit).map_err(|e| (Some(h.time + 1), e))?;
     for ((col, name), builder) in h.fields.iter().zip(builders.iter_mut()) {
         let cell = &record[*col];

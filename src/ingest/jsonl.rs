@@ -3,7 +3,7 @@
 //! and fields. JSON types give field types: integers → int, other numbers → float, strings
 //! → tag, booleans → bool, null → null. Blank lines are skipped.
 
-use super::text::{parse_time, parse_trace_id};
+use super::text::{parse_time, read_trace_id};
 use super::{conflict, IngestOptions, Sink};
 use crate::error::Result;
 use seamdb_storage::model::valid_field_name;
@@ -105,7 +105,7 @@ pub(super) fn row(
 
 fn json_trace_id(json: &Json, o: &IngestOptions) -> std::result::Result<u128, RowError> {
     match json {
-        Json::String(s) => parse_trace_id(s, o.trace_ids).map_err(|e| (None, e)),
+        Json::String(s) => read_trace_id(s, o).map_err(|e| (None, e)),
         Json::Number(n) => n
             .as_u64()
             .map(u128::from)

@@ -13,7 +13,7 @@ mod text;
 pub use text::{hash_trace_id, parse_time, parse_trace_id, TimeUnit, TraceIdMode};
 
 use crate::error::{Error, Place, Result};
-use seamdb_storage::{BulkLoad, Db};
+use seamdb_storage::{Batch, BulkLoad, Db, Schema};
 use std::io::Read;
 
 /// The text formats `seam ingest` reads.
@@ -35,11 +35,22 @@ pub struct IngestOptions {
     /// Input bytes parsed into one batch (chunks end at a record boundary, so a chunk holds
     /// at least one record). New fields take their type from the first chunk that has a value.
     pub chunk_bytes: usize,
+    /// Said after the error about a trace ID in no accepted form: how this caller's user turns
+    /// on hashing (`seam ingest`: "pass --hash-trace-ids to hash other strings"). `None` where
+    /// there is no such switch (the server's APPEND_JSON), so no error names one.
+    pub hash_hint: Option<&'static str>,
 }
 
 impl Default for IngestOptions {
     fn default() -> IngestOptions {
-        IngestOptions { format: Format::Csv, time_unit: None, trace_ids: TraceIdMode::Strict, skip_bad_rows: false, chunk_bytes: 4 << 20 }
+        IngestOptions {
+            format: Format::Csv,
+            time_unit: None,
+            trace_ids: TraceIdMode::Strict,
+            skip_bad_rows: false,
+            chunk_bytes: 4 << 20,
+            hash_hint: None,
+        }
     }
 }
 
@@ -63,17 +74,39 @@ pub struct IngestReport {
 pub fn ingest(db: &Db, component: &str, input: impl Read, options: &IngestOptions, progress: &mut dyn FnMut(u64)) -> Result<IngestReport> {
     let mut load = db.bulk_load(component)?;
     let mut report = IngestReport::default();
-    let mut sink = Sink { load: &mut load, report: &mut report, skip_bad_rows: options.skip_bad_rows };
-    match options.format {
-        Format::Csv => csv::read(&mut sink, input, options, progress)?,
-        Format::Jsonl => jsonl::read(&mut sink, input, options, progress)?,
-    }
-    if report.rows == 0 {
-        let why = if report.bad_rows.is_empty() { "the input holds no events" } else { "every row of the input is bad" };
-        return Err(Error::input(1, None, why));
-    }
+    let mut sink = Sink { target: Target::Load(&mut load), report: &mut report, skip_bad_rows: options.skip_bad_rows };
+    read(&mut sink, input, options, progress)?;
     load.commit()?;
     Ok(report)
+}
+
+/// Parses one whole input into one batch, as [`ingest`] would read it into a component whose
+/// schema is `schema` (the same rows, types and errors), and stores nothing: `seam ingest
+/// --remote` sends the batch to a server as one request, which stores it whole or not at all.
+pub fn parse(component: &str, schema: &Schema, input: &[u8], options: &IngestOptions) -> Result<(Batch, IngestReport)> {
+    // One chunk for the whole input, so that the readers hand over exactly one batch.
+    let options = IngestOptions { chunk_bytes: input.len() + 1, ..options.clone() };
+    let mut report = IngestReport::default();
+    let target = Target::Batch { component: component.to_owned(), schema: schema.clone(), batch: None };
+    let mut sink = Sink { target, report: &mut report, skip_bad_rows: options.skip_bad_rows };
+    read(&mut sink, input, &options, &mut |_| {})?;
+    match sink.target {
+        Target::Batch { batch: Some(batch), .. } => Ok((batch, report)),
+        _ => Err(Error::input(1, None, "the input holds no events")),
+    }
+}
+
+/// Reads `input` into `sink`; an input without a single good row is an error.
+fn read(sink: &mut Sink<'_, '_>, input: impl Read, options: &IngestOptions, progress: &mut dyn FnMut(u64)) -> Result<()> {
+    match options.format {
+        Format::Csv => csv::read(sink, input, options, progress)?,
+        Format::Jsonl => jsonl::read(sink, input, options, progress)?,
+    }
+    if sink.report.rows == 0 {
+        let why = if sink.report.bad_rows.is_empty() { "the input holds no events" } else { "every row of the input is bad" };
+        return Err(Error::input(1, None, why));
+    }
+    Ok(())
 }
 
 /// Parses JSON Lines (one object per line, as `seam ingest --format jsonl` reads) into one
@@ -98,9 +131,20 @@ pub fn json_batch(db: &Db, component: &str, text: &[u8], options: &IngestOptions
 
 /// Where both readers put their rows and report their bad ones.
 pub(crate) struct Sink<'a, 'db> {
-    load: &'a mut BulkLoad<'db>,
+    target: Target<'a, 'db>,
     report: &'a mut IngestReport,
     skip_bad_rows: bool,
+}
+
+/// Where a [`Sink`]'s rows go.
+enum Target<'a, 'db> {
+    Load(&'a mut BulkLoad<'db>),
+    /// The one batch of [`parse`], with the schema it gives the component.
+    Batch {
+        component: String,
+        schema: Schema,
+        batch: Option<Batch>,
+    },
 }
 
 impl Sink<'_, '_> {
@@ -113,18 +157,31 @@ impl Sink<'_, '_> {
         Ok(())
     }
 
-    fn append(&mut self, batch: seamdb_storage::Batch) -> Result<()> {
+    fn append(&mut self, mut batch: Batch) -> Result<()> {
         self.report.rows += batch.rows() as u64;
-        self.load.append(batch)?;
+        match &mut self.target {
+            Target::Load(load) => load.append(batch)?,
+            Target::Batch { batch: Some(_), .. } => return Err(Error::input(1, None, "the input did not parse as one chunk")),
+            Target::Batch { component, schema, batch: slot } => {
+                *schema = schema.absorb(component, &mut batch)?;
+                *slot = Some(batch);
+            }
+        }
         Ok(())
     }
 
-    fn schema(&self) -> &seamdb_storage::Schema {
-        self.load.schema()
+    fn schema(&self) -> &Schema {
+        match &self.target {
+            Target::Load(load) => load.schema(),
+            Target::Batch { schema, .. } => schema,
+        }
     }
 
     fn component(&self) -> String {
-        self.load.component().to_owned()
+        match &self.target {
+            Target::Load(load) => load.component().to_owned(),
+            Target::Batch { component, .. } => component.clone(),
+        }
     }
 }
 

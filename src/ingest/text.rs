@@ -44,12 +44,22 @@ pub enum TraceIdMode {
     Hash,
 }
 
+/// Reads a trace ID; the error says which forms are accepted (and nothing about how to hash,
+/// which is the caller's to say: see [`IngestOptions::hash_hint`](super::IngestOptions::hash_hint)).
 pub fn parse_trace_id(text: &str, mode: TraceIdMode) -> Result<u128, String> {
     match (TraceId::parse(text), mode) {
         (Ok(id), _) => Ok(id.0),
         (Err(_), TraceIdMode::Hash) if !text.is_empty() => Ok(hash_trace_id(text)),
-        (Err(e), _) => Err(format!("{e}; pass --hash-trace-ids to hash other strings")),
+        (Err(e), _) => Err(e.to_string()),
     }
+}
+
+/// [`parse_trace_id`] with the options' hint added to the error.
+pub(crate) fn read_trace_id(text: &str, o: &super::IngestOptions) -> Result<u128, String> {
+    parse_trace_id(text, o.trace_ids).map_err(|e| match (o.hash_hint, o.trace_ids) {
+        (Some(hint), TraceIdMode::Strict) => format!("{e}; {hint}"),
+        _ => e,
+    })
 }
 
 /// The documented, stable hash of a free-form trace ID: XXH3-128 of its UTF-8 bytes, seed 0.

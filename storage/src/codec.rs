@@ -1,5 +1,6 @@
 //! Little-endian encoding helpers shared by the WAL record, manifest and segment directory
-//! codecs. Decoding never panics: every read is bounds-checked and fails with `Corrupt`.
+//! codecs, and the one byte [`Reader`] of the workspace (the server reads its payloads with it).
+//! Decoding never panics: every read is bounds-checked and fails with `Corrupt`.
 
 use crate::error::{Error, Result};
 use std::path::Path;
@@ -51,7 +52,8 @@ impl Put for Vec<u8> {
 }
 
 /// Reads little-endian values from a byte slice, naming the file and absolute offset on error.
-pub(crate) struct Reader<'a> {
+#[derive(Debug)]
+pub struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
     base: u64,
@@ -62,6 +64,12 @@ impl<'a> Reader<'a> {
     /// `base` is the offset of `bytes[0]` in the file, so errors point at file offsets.
     pub fn new(bytes: &'a [u8], base: u64, path: &'a Path) -> Reader<'a> {
         Reader { bytes, pos: 0, base, path }
+    }
+
+    /// Bytes that are not from a file (a request's payload): errors carry an empty path and
+    /// offsets from the start of `bytes`.
+    pub fn payload(bytes: &'a [u8]) -> Reader<'a> {
+        Reader::new(bytes, 0, Path::new(""))
     }
 
     pub fn offset(&self) -> u64 {
@@ -117,9 +125,29 @@ impl<'a> Reader<'a> {
 
     pub fn str16(&mut self, what: &str) -> Result<&'a str> {
         let n = self.u16(what)? as usize;
+        self.str(n, what)
+    }
+
+    /// `n` bytes of UTF-8.
+    pub fn str(&mut self, n: usize, what: &str) -> Result<&'a str> {
         let at = self.offset();
         let bytes = self.take(n, what)?;
         std::str::from_utf8(bytes).map_err(|_| Error::corrupt(self.path, at, format!("{what}: not UTF-8")))
+    }
+
+    /// Everything left.
+    pub fn rest(&mut self) -> &'a [u8] {
+        let out = &self.bytes[self.pos..];
+        self.pos = self.bytes.len();
+        out
+    }
+
+    /// Checks that nothing is left after `what`.
+    pub fn finish(&self, what: &str) -> Result<()> {
+        match self.remaining() {
+            0 => Ok(()),
+            n => Err(self.corrupt(format!("{n} unexpected bytes after {what}"))),
+        }
     }
 
     /// `n` elements copied out (the source need not be aligned).

@@ -6,11 +6,14 @@ use std::path::PathBuf;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong in the storage engine, grouped by what the caller can do.
+///
+/// Each message is whole: the I/O error inside `Io` is printed in it and is not also its
+/// `source()`, so a printer of error chains (the CLI's `{:#}`) says the cause once.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The operating system refused an operation; `context` says which.
-    #[error("{context}: {source}")]
-    Io { context: String, source: std::io::Error },
+    #[error("{context}: {io}")]
+    Io { context: String, io: std::io::Error },
 
     /// Bytes on disk are not what was written. The file is never served.
     #[error("{}: damaged at byte offset {offset}: {what}", path.display())]
@@ -55,6 +58,6 @@ pub(crate) trait IoContext<T> {
 
 impl<T> IoContext<T> for std::io::Result<T> {
     fn context(self, what: impl FnOnce() -> String) -> Result<T> {
-        self.map_err(|source| Error::Io { context: what(), source })
+        self.map_err(|io| Error::Io { context: what(), io })
     }
 }

@@ -15,7 +15,7 @@
 compile_error!("SeamDB's on-disk format is little-endian and read zero-copy: it builds only for little-endian targets");
 
 mod check;
-mod codec;
+pub mod codec;
 mod db;
 mod error;
 mod fs;

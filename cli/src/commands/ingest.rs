@@ -15,7 +15,7 @@ use std::time::Instant;
 /// The file is ingested atomically: all of its rows become visible, or none.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Database directory (created if missing).
+    /// Database directory (created if missing; with --remote: ignored, write "-").
     db: PathBuf,
     /// Component to load into, e.g. inference or feedback.
     #[arg(long, short)]
@@ -35,6 +35,12 @@ pub struct Args {
     /// Input file, or - for standard input.
     #[arg(default_value = "-")]
     file: PathBuf,
+    /// Send the file to a `seam serve` at HOST:PORT, as one request: stored whole or not at all.
+    #[arg(long, value_name = "HOST:PORT")]
+    remote: Option<String>,
+    /// With --remote: a file holding the server's token.
+    #[arg(long, requires = "remote")]
+    token_file: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -51,6 +57,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         time_unit: args.time_unit.as_deref().and_then(TimeUnit::parse),
         trace_ids: if args.hash_trace_ids { TraceIdMode::Hash } else { TraceIdMode::Strict },
         skip_bad_rows: args.skip_bad_rows,
+        hash_hint: Some("pass --hash-trace-ids to hash other strings"),
         ..IngestOptions::default()
     };
     let (input, size): (Box<dyn Read>, Option<u64>) = if stdin {
@@ -60,10 +67,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let size = file.metadata().ok().map(|m| m.len());
         (Box::new(file), size)
     };
-    let bar = progress_bar(size);
-    let db = seamdb::Db::open(&args.db)?;
-    let start = Instant::now();
     let name = if stdin { "standard input".to_string() } else { args.file.display().to_string() };
+    if let Some(addr) = &args.remote {
+        return super::remote::ingest(addr, args.token_file.as_deref(), &args.component, &name, input, &options);
+    }
+    let bar = progress_bar(size);
+    let db = super::open(&args.db, true)?;
+    let start = Instant::now();
     let result = ingest::ingest(&db, &args.component, input, &options, &mut |bytes| {
         if let Some(bar) = &bar {
             bar.set_position(bytes);

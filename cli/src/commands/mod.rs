@@ -5,6 +5,7 @@ pub mod compact;
 pub mod demo;
 pub mod ingest;
 pub mod query;
+pub mod remote;
 pub mod serve;
 pub mod stats;
 pub mod trace;
@@ -12,10 +13,23 @@ pub mod trace;
 use std::path::Path;
 
 /// Opens an existing database; unlike the library, the CLI refuses to create one by accident
-/// (except where a command writes).
-pub fn open_existing(dir: &Path) -> anyhow::Result<seamdb::Db> {
+/// (except where a command writes). `has_remote`: the command has `--remote`.
+pub fn open_existing(dir: &Path, has_remote: bool) -> anyhow::Result<seamdb::Db> {
     if !dir.is_dir() {
         anyhow::bail!("{} is not a SeamDB database (no such directory)", dir.display());
     }
-    Ok(seamdb::Db::open(dir)?)
+    open(dir, has_remote)
+}
+
+/// Opens (or creates) a database. Until other processes can read a database that one has
+/// open, the likeliest holder of its lock is a `seam serve`: the error says so, and names
+/// `--remote` where the command has it (`has_remote`).
+pub fn open(dir: &Path, has_remote: bool) -> anyhow::Result<seamdb::Db> {
+    seamdb::Db::open(dir).map_err(|e| match e {
+        seamdb::storage::Error::Locked { .. } => {
+            let what = if has_remote { "ask that server with --remote ADDR" } else { "stop it first" };
+            anyhow::anyhow!("{} is in use by another process (a running `seam serve`?); {what}", dir.display())
+        }
+        e => e.into(),
+    })
 }

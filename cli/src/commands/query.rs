@@ -28,13 +28,12 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let table = match &args.remote {
         Some(addr) => {
-            let token = args.token_file.as_ref().map(std::fs::read).transpose()?.map(|t| t.trim_ascii().to_vec());
-            let mut client = seamdb_server::Client::connect(addr.as_str(), token.as_deref())?;
+            let mut client = super::remote::connect(addr, args.token_file.as_deref())?;
             client.query(&args.seamql)?
         }
         None => {
             let statement = seamdb::query::parse(&args.seamql)?;
-            let db = super::open_existing(&args.db)?;
+            let db = super::open_existing(&args.db, true)?;
             seamdb::query::execute(&statement, &db.snapshot())?
         }
     };

@@ -15,7 +15,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let db = super::open_existing(&args.db)?;
+    let db = super::open_existing(&args.db, false)?;
     let snapshot = db.snapshot();
     let rows: Vec<serde_json::Value> = snapshot
         .components()

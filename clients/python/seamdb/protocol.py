@@ -1,10 +1,13 @@
-"""Frames and messages of SeamDB's wire protocol, version 1 (docs/PROTOCOL.md)."""
+"""Frames and messages of SeamDB's wire protocol, version 2 (docs/PROTOCOL.md)."""
 
 import datetime
 import json
 import struct
 
-VERSION = 1
+VERSION = 2
+
+# Field types of APPEND_COLUMNS and column types of TABLE: one numbering (docs/FORMAT.md §Types).
+FLOAT, INT, BOOL, TAG, TIME = 1, 2, 3, 4, 5
 
 HELLO, AUTH, PING, QUERY, TRACE, APPEND_JSON, FLUSH, APPEND_COLUMNS = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08
 READY, OK, PONG, TABLE, APPENDED, ERROR = 0x81, 0x82, 0x83, 0x84, 0x85, 0xFF
@@ -29,6 +32,17 @@ def short_string(s):
     if len(b) > 0xFFFF:
         raise ValueError("a name is longer than 65,535 bytes")
     return struct.pack("<H", len(b)) + b
+
+
+def _tag_value(s):
+    """A tag dictionary value: u32 length and the UTF-8 bytes."""
+    b = text(s)
+    return struct.pack("<I", len(b)) + b
+
+
+def _code_width_format(dict_len):
+    """Tag codes take 1, 2 or 4 bytes by dictionary size (docs/FORMAT.md §Types)."""
+    return "B" if dict_len <= 1 << 8 else "H" if dict_len <= 1 << 16 else "I"
 
 
 def append_json(component, rows):
@@ -72,7 +86,9 @@ def append_columns(component, columns):
         raise ValueError("columns need trace_id and time")
     ids = columns["trace_id"]
     rows = len(ids)
-    out = [short_string(component), struct.pack("<I", rows)]
+    fields = [(name, values) for name, values in columns.items() if name not in ("trace_id", "time")]
+    # The layout of a WAL batch record from `component` on (docs/FORMAT.md §WAL).
+    out = [short_string(component), struct.pack("<QI", rows, len(fields))]
     np = _numpy()
     if np is not None and isinstance(ids, np.ndarray) and ids.dtype.kind in "iu" and ids.dtype.itemsize <= 8:
         if ids.dtype.kind == "i" and bool((ids < 0).any()):
@@ -95,8 +111,6 @@ def append_columns(component, columns):
         out.append(times.astype("<i8").tobytes())
     else:
         out.append(struct.pack(f"<{rows}q", *(micros(t) for t in times)))
-    fields = [(name, values) for name, values in columns.items() if name not in ("trace_id", "time")]
-    out.append(struct.pack("<H", len(fields)))
     for name, values in fields:
         if len(values) != rows:
             raise ValueError(f"column {name!r} has {len(values)} rows, not {rows}")
@@ -120,35 +134,37 @@ def _field(values, rows, np):
         if kind == "f":
             valid = ~np.isnan(values)
             data = values.astype("<f8").tobytes()
-            code = 1
+            code = FLOAT
         elif kind == "b":
-            valid, data, code = None, values.astype("u1").tobytes(), 3
+            valid, data, code = None, values.astype("u1").tobytes(), BOOL
         else:
-            valid, data, code = None, values.astype("<i8").tobytes(), 2
+            valid, data, code = None, values.astype("<i8").tobytes(), INT
         if valid is not None and bool(valid.all()):
             valid = None
         return bytes([code]) + _validity(None if valid is None else valid.tolist(), rows) + data
     if np is not None and isinstance(values, np.ndarray) and values.dtype.kind == "U":
         # Strings: dictionary and codes in one numpy pass.
         dictionary, codes = np.unique(values, return_inverse=True)
-        packed = b"".join(short_string(str(v)) for v in dictionary)
-        return bytes([4]) + _validity(None, rows) + struct.pack("<I", len(dictionary)) + packed + codes.astype("<u4").tobytes()
+        packed = b"".join(_tag_value(str(v)) for v in dictionary)
+        width = "<" + {"B": "u1", "H": "u2", "I": "u4"}[_code_width_format(len(dictionary))]
+        return bytes([TAG]) + _validity(None, rows) + struct.pack("<I", len(dictionary)) + packed + codes.astype(width).tobytes()
     present = [v is not None and not (isinstance(v, float) and v != v) for v in values]
     kinds = {type(v).__name__ if not hasattr(v, "item") else type(v.item()).__name__ for v, p in zip(values, present) if p}
     validity = None if all(present) else present
     if kinds <= {"bool"}:
-        return bytes([3]) + _validity(validity, rows) + bytes(1 if (p and v) else 0 for v, p in zip(values, present))
+        return bytes([BOOL]) + _validity(validity, rows) + bytes(1 if (p and v) else 0 for v, p in zip(values, present))
     if kinds <= {"int"}:
-        return bytes([2]) + _validity(validity, rows) + struct.pack(f"<{rows}q", *(int(v) if p else 0 for v, p in zip(values, present)))
+        return bytes([INT]) + _validity(validity, rows) + struct.pack(f"<{rows}q", *(int(v) if p else 0 for v, p in zip(values, present)))
     if kinds <= {"int", "float"}:
-        return bytes([1]) + _validity(validity, rows) + struct.pack(f"<{rows}d", *(float(v) if p else 0.0 for v, p in zip(values, present)))
+        return bytes([FLOAT]) + _validity(validity, rows) + struct.pack(f"<{rows}d", *(float(v) if p else 0.0 for v, p in zip(values, present)))
     if kinds <= {"str"}:
         index = {}
         codes = []
         for v, p in zip(values, present):
             codes.append(index.setdefault(v, len(index)) if p else 0)
-        dictionary = b"".join(short_string(v) for v in index)
-        return bytes([4]) + _validity(validity, rows) + struct.pack("<I", len(index)) + dictionary + struct.pack(f"<{rows}I", *codes)
+        dictionary = b"".join(_tag_value(v) for v in index)
+        width = _code_width_format(len(index))
+        return bytes([TAG]) + _validity(validity, rows) + struct.pack("<I", len(index)) + dictionary + struct.pack(f"<{rows}{width}", *codes)
     raise TypeError(f"a column mixes {sorted(kinds)}; a field holds floats, ints, bools or strings")
 
 
@@ -184,15 +200,15 @@ def decode_table(payload):
         ty = take(1)[0]
         validity = take((nrows + 7) // 8)
         present = [bool(validity[r // 8] & (1 << (r % 8))) for r in range(nrows)]
-        if ty == 4:
+        if ty == TAG:  # text
             offsets = struct.unpack(f"<{nrows + 1}I", take(4 * (nrows + 1)))
             blob = take(offsets[-1])
             values = [blob[offsets[r]:offsets[r + 1]].decode("utf-8") for r in range(nrows)]
-        elif ty == 3:
+        elif ty == BOOL:
             values = [b != 0 for b in take(nrows)]
-        elif ty in (1, 2, 5):
-            values = list(struct.unpack(f"<{nrows}{'d' if ty == 2 else 'q'}", take(8 * nrows)))
-            if ty == 5:
+        elif ty in (FLOAT, INT, TIME):
+            values = list(struct.unpack(f"<{nrows}{'d' if ty == FLOAT else 'q'}", take(8 * nrows)))
+            if ty == TIME:
                 values = [_EPOCH + datetime.timedelta(microseconds=v) for v in values]
         else:
             raise ValueError(f"unknown column type {ty}")

@@ -108,6 +108,18 @@ class ClientTest(unittest.TestCase):
             self.assertEqual(r, [{"n": 4, "s": 3, "t": 7, "o": 3, "d": 3}])
             self.assertEqual(len(db.trace(str(2**70))), 1)
 
+    def test_wide_dictionaries_and_type_conflicts(self):
+        with self.connect() as db:
+            # 300 distinct tags: codes two bytes wide.
+            cols = {"trace_id": list(range(300)), "time": [0] * 300, "user": [f"u{i}" for i in range(300)], "x": [1.5] * 300}
+            self.assertEqual(db.append("wide", cols), 300)
+            self.assertEqual(db.query("SELECT count() AS n FROM wide WHERE user = 'u299'"), [{"n": 1}])
+            # A tag sent to a float field is the request's fault (Append), and stores nothing.
+            with self.assertRaises(seamdb.SeamDBError) as e:
+                db.append("wide", {"trace_id": [1], "time": [0], "x": ["high"]})
+            self.assertEqual(e.exception.code, "Append")
+            self.assertEqual(db.query("SELECT count() AS n FROM wide"), [{"n": 300}])
+
     @unittest.skipIf(numpy is None, "numpy is not installed")
     def test_numpy_columns(self):
         n = 10_000
@@ -137,6 +149,19 @@ class ClientTest(unittest.TestCase):
             self.assertEqual(list(out.columns), ["window", "pd.device", "n", "s"])
             self.assertEqual(out["n"].tolist(), [2, 1, 1, 2])
             self.assertEqual(out["s"].tolist(), [1, 1, 1, 2])
+
+
+class DocExampleTest(unittest.TestCase):
+    """The encoder and decoder give the bytes docs/PROTOCOL.md shows (as the Rust code does)."""
+
+    def test_doc_examples(self):
+        doc_path = os.path.join(os.path.dirname(__file__), "..", "..", "..", "docs", "PROTOCOL.md")
+        with open(doc_path) as f:
+            doc = f.read()
+        frame = seamdb.protocol.append_columns("fb", {"trace_id": [1], "time": [0], "label": [1]})
+        self.assertIn(" ".join(f"{b:02x}" for b in frame), doc)
+        table = bytes.fromhex("01000000 01000000 0100 6e 02 01 0200000000000000".replace(" ", ""))
+        self.assertEqual(seamdb.protocol.decode_table(table), (["n"], [{"n": 2}]))
 
 
 class AuthTest(unittest.TestCase):

@@ -1,6 +1,7 @@
 //! The data model of SPEC §2: trace IDs, field types, values, batches and schemas.
 
 mod batch;
+pub mod batch_codec;
 mod column_builder;
 mod schema;
 mod trace_id;
