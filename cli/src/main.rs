@@ -26,6 +26,8 @@ enum Command {
     Check(commands::check::Args),
     Trace(commands::trace::Args),
     Compact(commands::compact::Args),
+    Retain(commands::retain::Args),
+    Drop(commands::drop::Args),
     Serve(commands::serve::Args),
 }
 
@@ -39,6 +41,8 @@ fn main() -> ExitCode {
         Command::Check(a) => commands::check::run(a),
         Command::Trace(a) => commands::trace::run(a),
         Command::Compact(a) => commands::compact::run(a),
+        Command::Retain(a) => commands::retain::run(a),
+        Command::Drop(a) => commands::drop::run(a),
         Command::Serve(a) => commands::serve::run(a),
     };
     match result {

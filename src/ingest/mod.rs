@@ -5,11 +5,13 @@
 //! one commit at the end. A bad value stops the load and nothing is stored, unless
 //! `skip_bad_rows` is set, in which case the row is reported and left out.
 
+mod content;
 mod csv;
 mod jsonl;
 mod rfc3339;
 mod text;
 
+pub use content::{content_hash, require_component};
 pub use text::{hash_trace_id, parse_time, parse_trace_id, TimeUnit, TraceIdMode};
 
 use crate::error::{Error, Place, Result};
@@ -35,11 +37,25 @@ pub struct IngestOptions {
     /// Input bytes parsed into one batch (chunks end at a record boundary, so a chunk holds
     /// at least one record). New fields take their type from the first chunk that has a value.
     pub chunk_bytes: usize,
+    /// Store the input even if the component already holds the same content (the same
+    /// bytes); without it, such an ingest is refused with `AlreadyIngested`.
+    pub again: bool,
+    /// Start the component if it does not exist. Without it, a missing component is an
+    /// error ([`Error::UnknownComponent`]) once the database has any component.
+    pub create: bool,
 }
 
 impl Default for IngestOptions {
     fn default() -> IngestOptions {
-        IngestOptions { format: Format::Csv, time_unit: None, trace_ids: TraceIdMode::Strict, skip_bad_rows: false, chunk_bytes: 4 << 20 }
+        IngestOptions {
+            format: Format::Csv,
+            time_unit: None,
+            trace_ids: TraceIdMode::Strict,
+            skip_bad_rows: false,
+            chunk_bytes: 4 << 20,
+            again: false,
+            create: true,
+        }
     }
 }
 
@@ -59,19 +75,28 @@ pub struct IngestReport {
 }
 
 /// Ingests one input into `component`: all of its rows become visible together, or none.
+/// The hash of the input's bytes ([`content_hash`]) is recorded with the rows, in the same
+/// commit; an input the component already holds is refused unless [`IngestOptions::again`].
 /// `progress` is called now and then with the number of input bytes read so far.
 pub fn ingest(db: &Db, component: &str, input: impl Read, options: &IngestOptions, progress: &mut dyn FnMut(u64)) -> Result<IngestReport> {
+    // Into a database that has components, a new one is most likely a typo of one of them.
+    let snapshot = db.snapshot();
+    if !options.create && snapshot.component_names().next().is_some() {
+        require_component(&snapshot, component)?;
+    }
     let mut load = db.bulk_load(component)?;
     let mut report = IngestReport::default();
     let mut sink = Sink { load: &mut load, report: &mut report, skip_bad_rows: options.skip_bad_rows };
+    let mut input = content::Hashing::new(input);
     match options.format {
-        Format::Csv => csv::read(&mut sink, input, options, progress)?,
-        Format::Jsonl => jsonl::read(&mut sink, input, options, progress)?,
+        Format::Csv => csv::read(&mut sink, &mut input, options, progress)?,
+        Format::Jsonl => jsonl::read(&mut sink, &mut input, options, progress)?,
     }
     if report.rows == 0 {
         let why = if report.bad_rows.is_empty() { "the input holds no events" } else { "every row of the input is bad" };
         return Err(Error::input(1, None, why));
     }
+    load.set_content_hash(input.digest(), options.again);
     load.commit()?;
     Ok(report)
 }

@@ -4,7 +4,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use seamdb::ingest::{self, Format, IngestOptions, TimeUnit, TraceIdMode};
 use std::io::{IsTerminal, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Load events from a CSV or JSON Lines file into a component.
@@ -13,6 +13,10 @@ use std::time::Instant;
 /// cell is null. JSON Lines holds one object per line with the same keys. Field types are
 /// inferred for new fields (integers → int, numbers → float, true/false → bool, else tag).
 /// The file is ingested atomically: all of its rows become visible, or none.
+///
+/// The database remembers the content (a hash of the bytes) each ingest stored, per
+/// component, and refuses the same content again unless --again. Once the database has
+/// components, a new one is started only with --create, so a typo does not start a stream.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Database directory (created if missing).
@@ -32,6 +36,12 @@ pub struct Args {
     /// Store the good rows and report each bad one instead of failing.
     #[arg(long)]
     skip_bad_rows: bool,
+    /// Store the input even though the component already holds the same bytes.
+    #[arg(long)]
+    again: bool,
+    /// Start the component if it does not exist yet (needed once the database has any).
+    #[arg(long)]
+    create: bool,
     /// Input file, or - for standard input.
     #[arg(default_value = "-")]
     file: PathBuf,
@@ -51,6 +61,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         time_unit: args.time_unit.as_deref().and_then(TimeUnit::parse),
         trace_ids: if args.hash_trace_ids { TraceIdMode::Hash } else { TraceIdMode::Strict },
         skip_bad_rows: args.skip_bad_rows,
+        again: args.again,
+        create: args.create,
         ..IngestOptions::default()
     };
     let (input, size): (Box<dyn Read>, Option<u64>) = if stdin {
@@ -64,6 +76,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let db = seamdb::Db::open(&args.db)?;
     let start = Instant::now();
     let name = if stdin { "standard input".to_string() } else { args.file.display().to_string() };
+    if !stdin && !args.again {
+        refuse_held_content(&db, &args.component, &args.file).map_err(|e| explain(e, &name))?;
+    }
     let result = ingest::ingest(&db, &args.component, input, &options, &mut |bytes| {
         if let Some(bar) = &bar {
             bar.set_position(bytes);
@@ -72,7 +87,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let report = result.with_context(|| format!("{name}: nothing was stored"))?;
+    let report = result.map_err(|e| explain(e, &name))?;
     for bad in &report.bad_rows {
         eprintln!("skipped {}: {}", bad.place, bad.message);
     }
@@ -86,6 +101,31 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         if report.bad_rows.is_empty() { String::new() } else { format!("; skipped {} bad rows", report.bad_rows.len()) }
     );
     Ok(())
+}
+
+/// Refuses a file whose content the component already holds before reading it to ingest:
+/// hashing is much faster than parsing, so a repeated ingest of a large file fails at once.
+/// (The commit checks again, atomically; standard input is only checked there.)
+fn refuse_held_content(db: &seamdb::Db, component: &str, file: &Path) -> Result<(), seamdb::Error> {
+    let snapshot = db.snapshot();
+    let Some(c) = snapshot.component(component) else {
+        return Ok(());
+    };
+    if c.holds_content(ingest::content_hash(std::fs::File::open(file)?)?) {
+        return Err(seamdb::storage::Error::AlreadyIngested { component: component.to_owned() }.into());
+    }
+    Ok(())
+}
+
+/// The one-line message of a failed ingest, with the flag that overrides a refusal.
+fn explain(e: seamdb::Error, name: &str) -> anyhow::Error {
+    match e {
+        seamdb::Error::UnknownComponent { .. } => anyhow::anyhow!("{e}; pass --create to start a new one"),
+        seamdb::Error::Storage(seamdb::storage::Error::AlreadyIngested { .. }) => {
+            anyhow::anyhow!("{name}: nothing was stored: {e}; pass --again to store it again")
+        }
+        e => anyhow::Error::new(e).context(format!("{name}: nothing was stored")),
+    }
 }
 
 /// A byte progress bar on a terminal for inputs over 16 MiB; nothing otherwise.

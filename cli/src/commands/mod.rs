@@ -3,8 +3,10 @@
 pub mod check;
 pub mod compact;
 pub mod demo;
+pub mod drop;
 pub mod ingest;
 pub mod query;
+pub mod retain;
 pub mod serve;
 pub mod stats;
 pub mod trace;
