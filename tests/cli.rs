@@ -210,3 +210,37 @@ fn retain_and_drop_are_the_ways_data_leaves() {
     assert_eq!(rows_in(&db, "feedback"), Some(3));
     assert!(seam().args(["check", db.to_str().unwrap()]).status().unwrap().success());
 }
+
+/// Runs `seam ARGS` with its standard output a pipe whose reader goes away after one line.
+fn run_into_closed_pipe(args: &[&str]) -> std::process::Output {
+    use std::io::BufRead;
+    let mut child = seam().args(args).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(!first.is_empty(), "{args:?} printed nothing");
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn output_to_a_closed_pipe_ends_quietly() {
+    let work = temp();
+    let db = work.path().join("db");
+    // One trace with an event per second: far more output than a pipe buffers, both ways.
+    let mut text = String::from("trace_id,time,score\n");
+    for s in 0..20_000 {
+        text.push_str(&format!("1,{},0.5\n", 1_767_571_200 + s));
+    }
+    let csv = write(work.path(), "in.csv", &text);
+    assert!(ingest_cmd(&db, "inference", &csv, &["--time-unit", "s"]).status.success());
+    let db = db.to_str().unwrap();
+    for args in [
+        &["query", db, "SELECT count() AS n FROM inference GROUP BY window(1s)", "--format", "csv"][..],
+        &["query", db, "SELECT count() AS n FROM inference GROUP BY window(1s)"],
+        &["trace", db, "1"],
+    ] {
+        let out = run_into_closed_pipe(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+    }
+}

@@ -1,5 +1,7 @@
 //! `seam`: SeamDB's command line. Each subcommand lives in `commands/`, one file each.
 
+#[macro_use]
+mod out;
 mod commands;
 
 use clap::{Parser, Subcommand};
@@ -47,6 +49,8 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of our output has gone (`seam query ... | head`): a quiet end.
+        Err(e) if out::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             // One line: the error and its causes.
             eprintln!("error: {}", format!("{e:#}").replace('\n', " "));

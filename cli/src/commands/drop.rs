@@ -16,6 +16,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let db = super::open_existing(&args.db)?;
     seamdb::ingest::require_component(&db.snapshot(), &args.component)?;
     let rows = db.drop_component(&args.component)?;
-    println!("dropped component {} ({rows} rows)", args.component);
+    outln!("dropped component {} ({rows} rows)", args.component)?;
     Ok(())
 }

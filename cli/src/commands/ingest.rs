@@ -92,14 +92,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         eprintln!("skipped {}: {}", bad.place, bad.message);
     }
     let secs = start.elapsed().as_secs_f64();
-    println!(
+    outln!(
         "ingested {} rows into {} in {:.2} s ({:.0} rows/s){}",
         report.rows,
         args.component,
         secs,
         report.rows as f64 / secs.max(1e-9),
         if report.bad_rows.is_empty() { String::new() } else { format!("; skipped {} bad rows", report.bad_rows.len()) }
-    );
+    )?;
     Ok(())
 }
 

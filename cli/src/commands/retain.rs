@@ -23,7 +23,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let db = super::open_existing(&args.db)?;
     seamdb::ingest::require_component(&db.snapshot(), &args.component)?;
     let rows = db.retain(&args.component, args.before)?;
-    println!("dropped {rows} rows of {} older than {}", args.component, seamdb::query::format_time(args.before));
+    outln!("dropped {rows} rows of {} older than {}", args.component, seamdb::query::format_time(args.before))?;
     Ok(())
 }
 

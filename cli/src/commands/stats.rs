@@ -35,12 +35,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         })
         .collect();
     if args.format == "json" {
-        println!("{}", serde_json::to_string_pretty(&json!({ "components": rows }))?);
+        outln!("{}", serde_json::to_string_pretty(&json!({ "components": rows }))?)?;
         return Ok(());
     }
-    println!("{:<20} {:>12} {:>9} {:>14}  time range", "component", "rows", "segments", "bytes");
+    outln!("{:<20} {:>12} {:>9} {:>14}  time range", "component", "rows", "segments", "bytes")?;
     for r in &rows {
-        println!(
+        outln!(
             "{:<20} {:>12} {:>9} {:>14}  {} .. {}",
             r["name"].as_str().unwrap_or(""),
             r["rows"],
@@ -48,7 +48,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             r["bytes"],
             r["min_time"].as_str().unwrap_or("-"),
             r["max_time"].as_str().unwrap_or("-")
-        );
+        )?;
     }
     Ok(())
 }
