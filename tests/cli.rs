@@ -244,3 +244,26 @@ fn output_to_a_closed_pipe_ends_quietly() {
         assert_eq!(out.status.code(), Some(0), "{args:?}");
     }
 }
+
+#[test]
+fn stats_rows_line_up_under_the_header() {
+    let work = temp();
+    let db = work.path().join("db");
+    let csv = write(work.path(), "in.csv", "trace_id,time,score\n1,2026-01-05T00:00:00Z,0.5\n2,2026-01-05T00:01:00Z,0.7\n");
+    assert!(ingest_cmd(&db, "inference", &csv, &[]).status.success());
+    assert!(ingest_cmd(&db, "a_component_name_longer_than_twenty", &csv, &["--create"]).status.success());
+    let out = seam().args(["stats", db.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    // Each right-aligned column ends where its header ends.
+    for header in ["rows", "segments", "bytes"] {
+        let end = lines[0].find(header).unwrap() + header.len();
+        for line in &lines[1..] {
+            let (before, after) = line.split_at(end);
+            assert!(before.ends_with(|c: char| c.is_ascii_digit()) && after.starts_with(' '), "{header} in {line:?}:\n{text}");
+        }
+    }
+    assert!(lines[1..].iter().all(|l| l.find("2026-").unwrap() == lines[0].find("time range").unwrap()), "{text}");
+}
