@@ -11,7 +11,8 @@ use std::time::Instant;
 ///
 /// CSV needs a header row with `trace_id`, `time` (or `ts`) and one column per field; an empty
 /// cell is null. JSON Lines holds one object per line with the same keys. Field types are
-/// inferred for new fields (integers → int, numbers → float, true/false → bool, else tag).
+/// inferred for new fields (integers → int, numbers → float, true/false → bool, else tag);
+/// NaN, inf and Infinity are floats, not nulls.
 /// The file is ingested atomically: all of its rows become visible, or none.
 ///
 /// The database remembers the content (a hash of the bytes) each ingest stored, per
