@@ -26,6 +26,11 @@ pub enum Error {
     #[error("{place}: {message}")]
     Input { place: Place, message: String },
 
+    /// An ingest into a component that does not exist, into a database that has others,
+    /// without asking to create it (SPEC §5: a typo must not start a new stream).
+    #[error("component {component:?} does not exist ({})", others(existing, nearest.as_deref()))]
+    UnknownComponent { component: String, existing: Vec<String>, nearest: Option<String> },
+
     #[error(transparent)]
     Storage(#[from] seamdb_storage::Error),
 
@@ -46,6 +51,15 @@ impl From<std::io::Error> for Error {
 impl Error {
     pub(crate) fn input(line: u64, column: Option<usize>, message: impl Into<String>) -> Error {
         Error::Input { place: Place { line, column }, message: message.into() }
+    }
+}
+
+/// "components: a, b; did you mean "a"?", or that there are none.
+fn others(existing: &[String], nearest: Option<&str>) -> String {
+    match (existing, nearest) {
+        ([], _) => "the database has no components".to_string(),
+        (names, None) => format!("components: {}", names.join(", ")),
+        (names, Some(n)) => format!("components: {}; did you mean {n:?}?", names.join(", ")),
     }
 }
 

@@ -26,7 +26,7 @@ fn ingest_stats_trace_compact_check() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("ingested 2 rows") && stdout.contains("rows/s"), "{stdout}");
-    let out = seam().args(["ingest", db.to_str().unwrap(), "-c", "feedback", jsonl.to_str().unwrap()]).output().unwrap();
+    let out = seam().args(["ingest", db.to_str().unwrap(), "-c", "feedback", "--create", jsonl.to_str().unwrap()]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     let stats = stats_json(&db);
@@ -75,7 +75,11 @@ fn check_names_each_damaged_file_and_exits_non_zero() {
     let db = work.path().join("db");
     let csv = write(work.path(), "in.csv", "trace_id,time,score\n1,2026-01-05T00:00:00Z,0.5\n");
     for component in ["a", "b"] {
-        assert!(seam().args(["ingest", db.to_str().unwrap(), "-c", component, csv.to_str().unwrap()]).status().unwrap().success());
+        assert!(seam()
+            .args(["ingest", db.to_str().unwrap(), "-c", component, "--create", csv.to_str().unwrap()])
+            .status()
+            .unwrap()
+            .success());
     }
     let segments: Vec<_> = std::fs::read_dir(db.join("segments")).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(segments.len(), 2);
@@ -97,7 +101,7 @@ fn check_names_each_damaged_file_and_exits_non_zero() {
 
 #[test]
 fn every_command_has_help_and_unknown_paths_fail_cleanly() {
-    for cmd in ["demo", "ingest", "query", "stats", "check", "trace", "compact"] {
+    for cmd in ["demo", "ingest", "query", "stats", "check", "trace", "compact", "retain", "drop"] {
         let out = seam().args([cmd, "--help"]).output().unwrap();
         assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("Usage"), "{cmd}");
     }
@@ -119,4 +123,147 @@ fn demo_runs_on_a_small_deployment() {
     let stats = stats_json(&db);
     let inference = stats["components"].as_array().unwrap().iter().find(|c| c["name"] == "inference").unwrap();
     assert_eq!(inference["rows"], 20000);
+}
+
+fn rows_in(db: &Path, component: &str) -> Option<u64> {
+    let stats = stats_json(db);
+    stats["components"].as_array().unwrap().iter().find(|c| c["name"] == component).map(|c| c["rows"].as_u64().unwrap())
+}
+
+fn ingest_cmd(db: &Path, component: &str, file: &Path, extra: &[&str]) -> std::process::Output {
+    seam().args(["ingest", db.to_str().unwrap(), "-c", component, file.to_str().unwrap()]).args(extra).output().unwrap()
+}
+
+#[test]
+fn the_same_file_twice_is_refused_unless_again_from_a_file_or_standard_input() {
+    let work = temp();
+    let db = work.path().join("db");
+    let csv = write(work.path(), "in.csv", "trace_id,time,score\n1,2026-01-05T00:00:00Z,0.5\n2,2026-01-05T00:01:00Z,0.7\n");
+    assert!(ingest_cmd(&db, "inference", &csv, &[]).status.success());
+    let out = ingest_cmd(&db, "inference", &csv, &[]);
+    assert!(!out.status.success(), "the same bytes were stored twice");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("already holds this content") && stderr.contains("--again"), "{stderr}");
+    // Standard input is hashed as it is read, and refused at the commit.
+    let mut child = seam()
+        .args(["ingest", db.to_str().unwrap(), "-c", "inference", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &std::fs::read(&csv).unwrap()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--again"));
+    assert_eq!(rows_in(&db, "inference"), Some(2));
+    assert!(ingest_cmd(&db, "inference", &csv, &["--again"]).status.success());
+    assert_eq!(rows_in(&db, "inference"), Some(4));
+}
+
+#[test]
+fn a_new_component_needs_create_once_the_database_has_components() {
+    let work = temp();
+    let db = work.path().join("db");
+    let csv = write(work.path(), "in.csv", "trace_id,time,label\n1,2026-01-05T00:00:00Z,1\n");
+    assert!(ingest_cmd(&db, "feedback", &csv, &[]).status.success(), "the first component needs no --create");
+    assert!(ingest_cmd(&db, "inference", &csv, &["--create"]).status.success());
+    let out = ingest_cmd(&db, "feedbak", &csv, &[]);
+    assert!(!out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        "error: component \"feedbak\" does not exist (components: feedback, inference; did you mean \"feedback\"?); \
+         pass --create to start a new one"
+    );
+    assert_eq!(rows_in(&db, "feedbak"), None);
+}
+
+#[test]
+fn retain_and_drop_are_the_ways_data_leaves() {
+    let work = temp();
+    let db = work.path().join("db");
+    let csv = write(
+        work.path(),
+        "in.csv",
+        "trace_id,time,score\n1,2026-01-04T12:00:00Z,0.5\n2,2026-01-05T00:00:00Z,0.7\n3,2026-01-06T00:00:00Z,0.1\n",
+    );
+    assert!(ingest_cmd(&db, "inference", &csv, &[]).status.success());
+    assert!(ingest_cmd(&db, "feedback", &csv, &["--create"]).status.success());
+    let out = seam().args(["retain", db.to_str().unwrap(), "-c", "inference", "--before", "2026-01-05"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("dropped 1 rows"));
+    assert_eq!(rows_in(&db, "inference"), Some(2));
+    let out = seam().args(["retain", db.to_str().unwrap(), "-c", "inference", "--before", "2026-01-06T00:00:00+01:00"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(rows_in(&db, "inference"), Some(1), "an offset is honoured");
+    let out = seam().args(["retain", db.to_str().unwrap(), "-c", "inference", "--before", "tomorrow"]).output().unwrap();
+    assert!(!out.status.success());
+
+    let out = seam().args(["drop", db.to_str().unwrap(), "-c", "feedbak"]).output().unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("did you mean \"feedback\""));
+    let out = seam().args(["drop", db.to_str().unwrap(), "-c", "feedback"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(rows_in(&db, "feedback"), None);
+    assert_eq!(rows_in(&db, "inference"), Some(1));
+    // A dropped component's content may come back.
+    assert!(ingest_cmd(&db, "feedback", &csv, &["--create"]).status.success());
+    assert_eq!(rows_in(&db, "feedback"), Some(3));
+    assert!(seam().args(["check", db.to_str().unwrap()]).status().unwrap().success());
+}
+
+/// Runs `seam ARGS` with its standard output a pipe whose reader goes away after one line.
+fn run_into_closed_pipe(args: &[&str]) -> std::process::Output {
+    use std::io::BufRead;
+    let mut child = seam().args(args).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(!first.is_empty(), "{args:?} printed nothing");
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn output_to_a_closed_pipe_ends_quietly() {
+    let work = temp();
+    let db = work.path().join("db");
+    // One trace with an event per second: far more output than a pipe buffers, both ways.
+    let mut text = String::from("trace_id,time,score\n");
+    for s in 0..20_000 {
+        text.push_str(&format!("1,{},0.5\n", 1_767_571_200 + s));
+    }
+    let csv = write(work.path(), "in.csv", &text);
+    assert!(ingest_cmd(&db, "inference", &csv, &["--time-unit", "s"]).status.success());
+    let db = db.to_str().unwrap();
+    for args in [
+        &["query", db, "SELECT count() AS n FROM inference GROUP BY window(1s)", "--format", "csv"][..],
+        &["query", db, "SELECT count() AS n FROM inference GROUP BY window(1s)"],
+        &["trace", db, "1"],
+    ] {
+        let out = run_into_closed_pipe(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+    }
+}
+
+#[test]
+fn stats_rows_line_up_under_the_header() {
+    let work = temp();
+    let db = work.path().join("db");
+    let csv = write(work.path(), "in.csv", "trace_id,time,score\n1,2026-01-05T00:00:00Z,0.5\n2,2026-01-05T00:01:00Z,0.7\n");
+    assert!(ingest_cmd(&db, "inference", &csv, &[]).status.success());
+    assert!(ingest_cmd(&db, "a_component_name_longer_than_twenty", &csv, &["--create"]).status.success());
+    let out = seam().args(["stats", db.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    // Each right-aligned column ends where its header ends.
+    for header in ["rows", "segments", "bytes"] {
+        let end = lines[0].find(header).unwrap() + header.len();
+        for line in &lines[1..] {
+            let (before, after) = line.split_at(end);
+            assert!(before.ends_with(|c: char| c.is_ascii_digit()) && after.starts_with(' '), "{header} in {line:?}:\n{text}");
+        }
+    }
+    assert!(lines[1..].iter().all(|l| l.find("2026-").unwrap() == lines[0].find("time range").unwrap()), "{text}");
 }

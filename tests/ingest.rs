@@ -46,7 +46,8 @@ fn csv_types_are_inferred_and_values_stored() {
     let rows = rows_of(&snap, "inference");
     assert_eq!(rows[0].0, 1);
     assert_eq!(rows[0].1, 1_767_571_200_000_000);
-    assert!(rows.iter().any(|r| r.0 == 0x4bf92f3577b34da6a3ce929d0e0e4737 && !r.2.iter().any(|(n, _)| n == "score")), "NaN is null");
+    let nan_row = rows.iter().find(|r| r.0 == 0x4bf92f3577b34da6a3ce929d0e0e4737).unwrap();
+    assert!(nan_row.2.iter().any(|(n, v)| n == "score" && matches!(v, Value::Float(x) if x.is_nan())), "NaN is a float, not null");
     let income: Vec<&Value> = rows.iter().flat_map(|r| r.2.iter().filter(|(n, _)| n == "income").map(|(_, v)| v)).collect();
     assert_eq!(income, [&Value::Float(14.0), &Value::Float(12.0), &Value::Float(13.5)]);
 }
@@ -210,4 +211,59 @@ fn an_error_in_a_later_chunk_names_its_file_line() {
     let msg = run(&db, "c", text.as_bytes(), &options).unwrap_err().to_string();
     // Header, a record spanning two lines, 48 rows: the bad row is on line 52.
     assert!(msg.starts_with("line 52, column 4"), "{msg}");
+}
+
+/// The float bits of `field` per trace ID, `None` for null.
+fn float_bits(db: &Db, component: &str, field: &str) -> Vec<(u128, Option<u64>)> {
+    let rows = rows_of(&db.snapshot(), component);
+    rows.iter()
+        .map(|r| {
+            let v = r.2.iter().find(|(n, _)| n == field).map(|(_, v)| v);
+            (r.0, v.map(|v| if let Value::Float(x) = v { x.to_bits() } else { panic!("{field} holds {v:?}") }))
+        })
+        .collect()
+}
+
+#[test]
+fn nan_and_infinity_in_every_spelling_are_floats_in_csv() {
+    let dir = temp();
+    let db = open(dir.path(), small_options());
+    let words = ["nan", "NaN", "NAN", "inf", "-inf", "+inf", "Infinity", "-Infinity"];
+    let mut text = String::from("trace_id,time,x,y\n");
+    for (i, w) in words.iter().enumerate() {
+        // x: only the word (a new field inferred from it); y: an int column given the word.
+        text.push_str(&format!("{},2026-01-05T00:00:0{i}Z,{w},{}\n", i + 1, if i == 0 { "3" } else { w }));
+    }
+    text.push_str("99,2026-01-05T00:00:09Z,,\n");
+    run(&db, "m", text.as_bytes(), &IngestOptions::default()).unwrap();
+    let schema = db.snapshot().component("m").unwrap().schema().clone();
+    assert_eq!((schema.field_type("x"), schema.field_type("y")), (Some(FieldType::Float), Some(FieldType::Float)));
+    let x = float_bits(&db, "m", "x");
+    for (i, w) in words.iter().enumerate() {
+        let want: f64 = w.parse().unwrap();
+        let got = f64::from_bits(x[i].1.unwrap_or_else(|| panic!("{w} was stored as null")));
+        assert!(got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()), "{w}: {got}");
+    }
+    assert_eq!(x[8], (99, None), "an empty cell is still null");
+}
+
+#[test]
+fn json_lines_take_python_nan_tokens_and_non_finite_strings_in_a_float_field() {
+    let dir = temp();
+    let db = open(dir.path(), small_options());
+    let text = b"{\"trace_id\":1,\"time\":\"2026-01-05T00:00:00Z\",\"x\":0.5,\"note\":\"NaN\"}\n\
+        {\"trace_id\":2,\"time\":\"2026-01-05T00:00:01Z\",\"x\":NaN,\"note\":\"a \\\"NaN\\\" in text\"}\n\
+        {\"trace_id\":3,\"time\":\"2026-01-05T00:00:02Z\",\"x\":-Infinity}\n\
+        {\"trace_id\":4,\"time\":\"2026-01-05T00:00:03Z\",\"x\":\"Infinity\"}\n\
+        {\"trace_id\":5,\"time\":\"2026-01-05T00:00:04Z\",\"x\":null}\n";
+    run(&db, "m", text, &jsonl()).unwrap();
+    let schema = db.snapshot().component("m").unwrap().schema().clone();
+    assert_eq!((schema.field_type("x"), schema.field_type("note")), (Some(FieldType::Float), Some(FieldType::Tag)));
+    let x: Vec<Option<f64>> = float_bits(&db, "m", "x").into_iter().map(|(_, b)| b.map(f64::from_bits)).collect();
+    assert_eq!(x[0], Some(0.5));
+    assert!(x[1].is_some_and(f64::is_nan), "bare NaN: {x:?}");
+    assert_eq!((x[2], x[3], x[4]), (Some(f64::NEG_INFINITY), Some(f64::INFINITY), None));
+    let notes: Vec<Value> =
+        rows_of(&db.snapshot(), "m").into_iter().flat_map(|r| r.2.into_iter().filter(|(n, _)| n == "note").map(|(_, v)| v)).collect();
+    assert_eq!(notes, [Value::Tag("NaN".into()), Value::Tag("a \"NaN\" in text".into())], "a string stays a tag in a tag field");
 }

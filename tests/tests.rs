@@ -9,6 +9,7 @@ mod crash;
 mod faults;
 mod format;
 mod ingest;
+mod lifecycle;
 mod metrics;
 mod python;
 mod queries;

@@ -1,5 +1,7 @@
 //! `seam`: SeamDB's command line. Each subcommand lives in `commands/`, one file each.
 
+#[macro_use]
+mod out;
 mod commands;
 
 use clap::{Parser, Subcommand};
@@ -26,6 +28,8 @@ enum Command {
     Check(commands::check::Args),
     Trace(commands::trace::Args),
     Compact(commands::compact::Args),
+    Retain(commands::retain::Args),
+    Drop(commands::drop::Args),
     Serve(commands::serve::Args),
 }
 
@@ -39,10 +43,14 @@ fn main() -> ExitCode {
         Command::Check(a) => commands::check::run(a),
         Command::Trace(a) => commands::trace::run(a),
         Command::Compact(a) => commands::compact::run(a),
+        Command::Retain(a) => commands::retain::run(a),
+        Command::Drop(a) => commands::drop::run(a),
         Command::Serve(a) => commands::serve::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of our output has gone (`seam query ... | head`): a quiet end.
+        Err(e) if out::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             // One line: the error and its causes.
             eprintln!("error: {}", format!("{e:#}").replace('\n', " "));

@@ -105,7 +105,9 @@ fn db_code(e: &seamdb::Error) -> ErrorCode {
     match e {
         seamdb::Error::Storage(e) | seamdb::Error::Query(seamdb::query::Error::Storage(e)) if is_fault(e) => ErrorCode::Storage,
         seamdb::Error::Query(_) => ErrorCode::Query,
-        seamdb::Error::Input { .. } | seamdb::Error::Storage(_) | seamdb::Error::Io(_) => ErrorCode::Append,
+        seamdb::Error::Input { .. } | seamdb::Error::UnknownComponent { .. } | seamdb::Error::Storage(_) | seamdb::Error::Io(_) => {
+            ErrorCode::Append
+        }
     }
 }
 
@@ -117,6 +119,6 @@ fn is_fault(e: &storage::Error) -> bool {
         | storage::Error::Poisoned(_)
         | storage::Error::Locked { .. }
         | storage::Error::UnsupportedVersion { .. } => true,
-        storage::Error::SchemaConflict { .. } | storage::Error::Invalid(_) => false,
+        storage::Error::SchemaConflict { .. } | storage::Error::Invalid(_) | storage::Error::AlreadyIngested { .. } => false,
     }
 }

@@ -367,10 +367,7 @@ fn push_cell(b: &mut ColumnBuilder, cell: &str) -> std::result::Result<(), (Fiel
     }
     let ty = b.field_type();
     let ok = match ty {
-        FieldType::Float => match parse_number(cell) {
-            Some(x) => b.push_float(x).is_ok(),
-            None => is_nan(cell) && b.push_float(f64::NAN).is_ok(),
-        },
+        FieldType::Float => parse_number(cell).is_some_and(|x| b.push_float(x).is_ok()),
         FieldType::Int => match cell.parse::<i64>() {
             Ok(i) if looks_like_int(cell) => b.push_int(i).is_ok(),
             _ => parse_number(cell).is_some_and(|x| b.push_float(x).is_ok()),
@@ -383,9 +380,4 @@ fn push_cell(b: &mut ColumnBuilder, cell: &str) -> std::result::Result<(), (Fiel
     } else {
         Err((ty, infer_type(std::iter::once(cell)).map_or("a value", |t| t.name())))
     }
-}
-
-/// NaN input is null (SPEC §2).
-fn is_nan(cell: &str) -> bool {
-    cell.eq_ignore_ascii_case("nan")
 }

@@ -2,8 +2,13 @@
 //! non-negative integer), `time` (or `ts`: RFC 3339 string or integer in the declared unit),
 //! and fields. JSON types give field types: integers → int, other numbers → float, strings
 //! → tag, booleans → bool, null → null. Blank lines are skipped.
+//!
+//! JSON has no NaN or infinity (SPEC §2 wants them as floats), so two forms are read as
+//! floats: the bare tokens `NaN`, `Infinity` and `-Infinity` that Python's `json.dumps`
+//! writes by default, anywhere; and a string spelling one (`"NaN"`, `"inf"`, `"-Infinity"`,
+//! any case) for a field that is already float or int. Any other string is a tag.
 
-use super::text::{parse_time, read_trace_id};
+use super::text::{parse_number, parse_time, read_trace_id};
 use super::{conflict, IngestOptions, Sink};
 use crate::error::Result;
 use seamdb_storage::model::valid_field_name;
@@ -61,8 +66,12 @@ pub(super) fn row(
     component: &str,
     o: &IngestOptions,
 ) -> std::result::Result<(), RowError> {
-    let object: serde_json::Map<String, Json> =
-        serde_json::from_slice(text).map_err(|e| (Some(e.column()), format!("not a JSON object: {e}")))?;
+    let object: serde_json::Map<String, Json> = match serde_json::from_slice(text) {
+        Ok(object) => object,
+        Err(e) => python_non_finite(text)
+            .and_then(|t| serde_json::from_slice(&t).ok())
+            .ok_or_else(|| (Some(e.column()), format!("not a JSON object: {e}")))?,
+    };
     let mut trace_id = None;
     let mut time = None;
     let mut values = Vec::with_capacity(object.len());
@@ -75,7 +84,7 @@ pub(super) fn row(
                 if !valid_field_name(name) {
                     return Err((None, format!("{name:?} is not a valid field name")));
                 }
-                let value = json_value(name, json)?;
+                let value = json_value(name, json, schema.field_type(name))?;
                 if let (Some(expected), Some(found)) = (schema.field_type(name), value.field_type()) {
                     let fits = expected == found
                         || matches!((expected, found), (FieldType::Float, FieldType::Int) | (FieldType::Int, FieldType::Float));
@@ -122,7 +131,7 @@ fn json_time(json: &Json, o: &IngestOptions) -> std::result::Result<i64, RowErro
     }
 }
 
-fn json_value(name: &str, json: &Json) -> std::result::Result<Value, RowError> {
+fn json_value(name: &str, json: &Json, ty: Option<FieldType>) -> std::result::Result<Value, RowError> {
     Ok(match json {
         Json::Null => Value::Null,
         Json::Bool(b) => Value::Bool(*b),
@@ -130,9 +139,48 @@ fn json_value(name: &str, json: &Json) -> std::result::Result<Value, RowError> {
             Some(i) => Value::Int(i),
             None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
         },
-        Json::String(s) => Value::Tag(s.clone()),
+        Json::String(s) => match s.strip_prefix(NON_FINITE).and_then(parse_number) {
+            Some(x) => Value::Float(x),
+            None => match ty {
+                Some(FieldType::Float | FieldType::Int) => match parse_number(s) {
+                    Some(x) if !x.is_finite() => Value::Float(x),
+                    _ => Value::Tag(s.clone()),
+                },
+                _ => Value::Tag(s.clone()),
+            },
+        },
         Json::Array(_) | Json::Object(_) => {
             return Err((None, format!("field {name:?} holds a nested value; fields are float, int, bool or tag")))
         }
     })
+}
+
+/// Starts a string that stood for a bare non-finite token. JSON text cannot hold a raw NUL,
+/// so an input string starts with one only through an explicit `\u0000`, read the same way.
+const NON_FINITE: &str = "\0";
+
+/// `text` with Python's bare `NaN`, `Infinity` and `-Infinity` outside strings turned into
+/// marked strings that [`json_value`] reads as floats; `None` if there are none.
+fn python_non_finite(text: &[u8]) -> Option<Vec<u8>> {
+    const TOKENS: [&[u8]; 3] = [b"NaN", b"Infinity", b"-Infinity"];
+    let mut out = Vec::with_capacity(text.len() + 16);
+    let (mut in_string, mut escaped, mut found) = (false, false, false);
+    let mut i = 0;
+    while i < text.len() {
+        let b = text[i];
+        if in_string {
+            (escaped, in_string) = (!escaped && b == b'\\', escaped || b != b'"');
+        } else if b == b'"' {
+            in_string = true;
+        } else if let Some(t) = TOKENS.iter().find(|t| text[i..].starts_with(t)) {
+            out.extend_from_slice(b"\"\\u0000");
+            out.extend_from_slice(t);
+            out.push(b'"');
+            (i, found) = (i + t.len(), true);
+            continue;
+        }
+        out.push(b);
+        i += 1;
+    }
+    found.then_some(out)
 }

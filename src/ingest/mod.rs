@@ -5,11 +5,13 @@
 //! one commit at the end. A bad value stops the load and nothing is stored, unless
 //! `skip_bad_rows` is set, in which case the row is reported and left out.
 
+mod content;
 mod csv;
 mod jsonl;
 mod rfc3339;
 mod text;
 
+pub use content::{content_hash, require_component};
 pub use text::{hash_trace_id, parse_time, parse_trace_id, TimeUnit, TraceIdMode};
 
 use crate::error::{Error, Place, Result};
@@ -39,6 +41,12 @@ pub struct IngestOptions {
     /// on hashing (`seam ingest`: "pass --hash-trace-ids to hash other strings"). `None` where
     /// there is no such switch (the server's APPEND_JSON), so no error names one.
     pub hash_hint: Option<&'static str>,
+    /// Store the input even if the component already holds the same content (the same
+    /// bytes); without it, such an ingest is refused with `AlreadyIngested`.
+    pub again: bool,
+    /// Start the component if it does not exist. Without it, a missing component is an
+    /// error ([`Error::UnknownComponent`]) once the database has any component.
+    pub create: bool,
 }
 
 impl Default for IngestOptions {
@@ -50,6 +58,8 @@ impl Default for IngestOptions {
             skip_bad_rows: false,
             chunk_bytes: 4 << 20,
             hash_hint: None,
+            again: false,
+            create: true,
         }
     }
 }
@@ -70,12 +80,21 @@ pub struct IngestReport {
 }
 
 /// Ingests one input into `component`: all of its rows become visible together, or none.
+/// The hash of the input's bytes ([`content_hash`]) is recorded with the rows, in the same
+/// commit; an input the component already holds is refused unless [`IngestOptions::again`].
 /// `progress` is called now and then with the number of input bytes read so far.
 pub fn ingest(db: &Db, component: &str, input: impl Read, options: &IngestOptions, progress: &mut dyn FnMut(u64)) -> Result<IngestReport> {
+    // Into a database that has components, a new one is most likely a typo of one of them.
+    let snapshot = db.snapshot();
+    if !options.create && snapshot.component_names().next().is_some() {
+        require_component(&snapshot, component)?;
+    }
     let mut load = db.bulk_load(component)?;
     let mut report = IngestReport::default();
     let mut sink = Sink { target: Target::Load(&mut load), report: &mut report, skip_bad_rows: options.skip_bad_rows };
-    read(&mut sink, input, options, progress)?;
+    let mut input = content::Hashing::new(input);
+    read(&mut sink, &mut input, options, progress)?;
+    load.set_content_hash(input.digest(), options.again);
     load.commit()?;
     Ok(report)
 }

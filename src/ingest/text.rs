@@ -87,11 +87,9 @@ pub(crate) fn looks_like_int(text: &str) -> bool {
     !digits.is_empty() && digits.len() <= 20 && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// A number: parses as f64 and has a digit (so `inf`/`nan` words are not numbers).
+/// A number: anything that parses as f64, which includes, in any case, `nan`, `inf`, `+inf`,
+/// `-inf`, `infinity` and `-infinity` (SPEC §2: NaN is a float value, not null).
 pub(crate) fn parse_number(text: &str) -> Option<f64> {
-    if !text.bytes().any(|b| b.is_ascii_digit()) {
-        return None;
-    }
     text.parse::<f64>().ok()
 }
 
@@ -109,8 +107,7 @@ pub(crate) fn parse_bool(text: &str) -> Option<bool> {
 /// float; all `true`/`false` → bool; anything else → tag. `None` if there are no values.
 pub(crate) fn infer_type<'a>(values: impl Iterator<Item = &'a str>) -> Option<FieldType> {
     let mut seen = None;
-    // NaN is null input (SPEC §2), so it says nothing about the type.
-    for v in values.filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case("nan")) {
+    for v in values.filter(|v| !v.is_empty()) {
         let ty = if looks_like_int(v) && v.parse::<i64>().is_ok() {
             FieldType::Int
         } else if parse_number(v).is_some() {
@@ -156,6 +153,11 @@ mod tests {
         assert_eq!(infer_type(["US", "1"].into_iter()), Some(FieldType::Tag));
         assert_eq!(infer_type(["nan", "1.5"].into_iter()), Some(FieldType::Float));
         assert_eq!(infer_type(["NaN", "x"].into_iter()), Some(FieldType::Tag));
+        for word in ["nan", "NaN", "NAN", "inf", "-inf", "+inf", "Infinity", "-Infinity", "INF"] {
+            assert_eq!(infer_type([word].into_iter()), Some(FieldType::Float), "{word}");
+            assert_eq!(infer_type(["1", word].into_iter()), Some(FieldType::Float), "{word}");
+        }
+        assert_eq!(infer_type(["info"].into_iter()), Some(FieldType::Tag));
         assert_eq!(infer_type(["", ""].into_iter()), None);
     }
 

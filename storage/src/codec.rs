@@ -19,6 +19,7 @@ pub(crate) trait Put {
     fn put_u32(&mut self, v: u32);
     fn put_u64(&mut self, v: u64);
     fn put_i64(&mut self, v: i64);
+    fn put_u128(&mut self, v: u128);
     fn put_str16(&mut self, s: &str);
     fn put_pod_slice<T: bytemuck::Pod>(&mut self, v: &[T]);
 }
@@ -37,6 +38,9 @@ impl Put for Vec<u8> {
         self.extend_from_slice(&v.to_le_bytes());
     }
     fn put_i64(&mut self, v: i64) {
+        self.extend_from_slice(&v.to_le_bytes());
+    }
+    fn put_u128(&mut self, v: u128) {
         self.extend_from_slice(&v.to_le_bytes());
     }
     /// A string of at most 65,535 bytes, prefixed by its u16 length.
@@ -113,6 +117,9 @@ impl<'a> Reader<'a> {
     }
     pub fn i64(&mut self, what: &str) -> Result<i64> {
         self.array(what).map(i64::from_le_bytes)
+    }
+    pub fn u128(&mut self, what: &str) -> Result<u128> {
+        self.array(what).map(u128::from_le_bytes)
     }
 
     /// A length that must fit in what is left, given `unit` bytes per element.

@@ -23,6 +23,11 @@ pub enum Error {
     #[error("component {component:?}: field {field:?} is {expected} but row {row} gives {found}")]
     SchemaConflict { component: String, field: String, expected: FieldType, found: FieldType, row: usize },
 
+    /// A bulk load whose content (by the hash given to [`crate::BulkLoad::set_content_hash`])
+    /// the component already holds. Nothing of it was stored.
+    #[error("component {component:?} already holds this content (the same bytes were ingested before)")]
+    AlreadyIngested { component: String },
+
     /// The caller's input is malformed (bad name, ragged batch, unknown component).
     #[error("{0}")]
     Invalid(String),

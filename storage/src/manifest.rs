@@ -1,6 +1,7 @@
-//! The manifest: which segments are live, each component's schema, and how far each
-//! component's log has been sealed (docs/FORMAT.md §Manifest). It is replaced atomically,
-//! so every change to the set of segments is all-or-nothing.
+//! The manifest: which segments are live, each component's schema, how far each component's
+//! log has been sealed, the content each component has ingested, and the components dropped
+//! (docs/FORMAT.md §Manifest). It is replaced atomically, so every change to the set of
+//! segments is all-or-nothing.
 
 use crate::codec::{Put, Reader};
 use crate::error::{Error, IoContext, Result};
@@ -10,7 +11,8 @@ use crate::segment::SegmentMeta;
 use std::path::Path;
 
 const MAGIC: &[u8; 8] = b"SEAMMAN\0";
-const VERSION: u32 = 1;
+/// The version written. Version 1 (no ingest hashes, no dropped components) is still read.
+const VERSION: u32 = 2;
 pub(crate) const FILE_NAME: &str = "MANIFEST";
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -19,6 +21,9 @@ pub(crate) struct Manifest {
     /// The highest LSN ever assigned when this manifest was written.
     pub last_lsn: u64,
     pub components: Vec<ComponentEntry>,
+    /// Dropped components as (name, LSN): log records of that name up to the LSN belong to
+    /// the dropped component, and replay skips them.
+    pub dropped: Vec<(String, u64)>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -28,6 +33,9 @@ pub(crate) struct ComponentEntry {
     /// Every logged batch of this component with an LSN up to here is in a segment.
     pub sealed_lsn: u64,
     pub segments: Vec<SegmentMeta>,
+    /// Hashes of the inputs ingested into this component (opaque here; the facade's XXH3-128
+    /// of the input's bytes), so the same content is not stored twice by mistake.
+    pub ingested: Vec<u128>,
 }
 
 impl Manifest {
@@ -55,6 +63,15 @@ impl Manifest {
                 out.put_i64(s.max_time);
                 out.put_u64(s.size_bytes);
             }
+            out.put_u32(c.ingested.len() as u32);
+            for h in &c.ingested {
+                out.put_u128(*h);
+            }
+        }
+        out.put_u32(self.dropped.len() as u32);
+        for (name, lsn) in &self.dropped {
+            out.put_str16(name);
+            out.put_u64(*lsn);
         }
         let crc = crc32fast::hash(&out);
         out.put_u32(crc);
@@ -71,11 +88,16 @@ impl Manifest {
         }
         let mut r = Reader::new(&body[8..], 8, path);
         let version = r.u32("version")?;
-        if version != VERSION {
+        if !(1..=VERSION).contains(&version) {
             return Err(Error::UnsupportedVersion { path: path.to_owned(), found: version, supported: VERSION });
         }
         r.u32("reserved")?;
-        let mut m = Manifest { next_segment_id: r.u64("next segment id")?, last_lsn: r.u64("last lsn")?, components: Vec::new() };
+        let mut m = Manifest {
+            next_segment_id: r.u64("next segment id")?,
+            last_lsn: r.u64("last lsn")?,
+            components: Vec::new(),
+            dropped: Vec::new(),
+        };
         let n = r.u32("component count")?;
         for _ in 0..n {
             let name = r.str16("component name")?.to_owned();
@@ -99,7 +121,21 @@ impl Manifest {
                     size_bytes: r.u64("segment size")?,
                 });
             }
-            m.components.push(ComponentEntry { name, schema: Schema::new(fields), sealed_lsn, segments });
+            let mut ingested = Vec::new();
+            if version >= 2 {
+                let n = r.u32("ingest count")?;
+                for _ in 0..r.len(n.into(), 16, "ingest hashes")? {
+                    ingested.push(r.u128("ingest hash")?);
+                }
+            }
+            m.components.push(ComponentEntry { name, schema: Schema::new(fields), sealed_lsn, segments, ingested });
+        }
+        if version >= 2 {
+            let n = r.u32("dropped count")?;
+            for _ in 0..n {
+                let name = r.str16("dropped component name")?.to_owned();
+                m.dropped.push((name, r.u64("dropped lsn")?));
+            }
         }
         if r.remaining() != 0 {
             return Err(r.corrupt("unexpected bytes after the last component"));
@@ -119,5 +155,48 @@ impl Manifest {
 
     pub fn store(&self, dir: &Path) -> Result<()> {
         fs::write_atomic(&dir.join(FILE_NAME), &self.encode())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_2_round_trips_ingest_hashes_and_dropped_components() {
+        let m = Manifest {
+            next_segment_id: 9,
+            last_lsn: 41,
+            components: vec![ComponentEntry {
+                name: "inference".into(),
+                schema: Schema::new(vec![("score".into(), FieldType::Float)]),
+                sealed_lsn: 40,
+                segments: Vec::new(),
+                ingested: vec![u128::MAX - 1, 7],
+            }],
+            dropped: vec![("feedback".into(), 39)],
+        };
+        let path = Path::new("MANIFEST");
+        assert_eq!(Manifest::decode(&m.encode(), path).unwrap(), m);
+    }
+
+    /// `body` (without its CRC) under another version number, with a matching CRC.
+    fn with_version(mut body: Vec<u8>, version: u32) -> Vec<u8> {
+        body[8..12].copy_from_slice(&version.to_le_bytes());
+        let crc = crc32fast::hash(&body);
+        body.put_u32(crc);
+        body
+    }
+
+    #[test]
+    fn version_1_reads_without_hashes_or_drops_and_a_later_version_is_refused() {
+        // A version 1 manifest is a version 2 one without the two lists (here both empty).
+        let mut body = Manifest { next_segment_id: 3, last_lsn: 5, ..Manifest::default() }.encode();
+        body.truncate(body.len() - 8); // the CRC and the dropped count
+        let m = Manifest::decode(&with_version(body.clone(), 1), Path::new("MANIFEST")).unwrap();
+        assert_eq!((m.next_segment_id, m.last_lsn, m.dropped.len()), (3, 5, 0));
+        body.put_u32(0);
+        let e = Manifest::decode(&with_version(body, 3), Path::new("MANIFEST")).unwrap_err();
+        assert!(matches!(e, Error::UnsupportedVersion { found: 3, .. }), "{e}");
     }
 }

@@ -13,6 +13,9 @@ use std::time::Instant;
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Version {
     pub components: BTreeMap<String, Arc<ComponentState>>,
+    /// Dropped component names and the last LSN assigned when each was dropped: replay
+    /// skips their older log records (docs/FORMAT.md §Manifest).
+    pub dropped: BTreeMap<String, u64>,
 }
 
 /// One component's schema, sealed segments and unsealed tail.
@@ -25,6 +28,8 @@ pub(crate) struct ComponentState {
     pub tail: Vec<TailEntry>,
     pub tail_rows: usize,
     pub sealed_lsn: u64,
+    /// Hashes of the inputs ingested into this component (see [`ComponentView::holds_content`]).
+    pub ingested: Vec<u128>,
 }
 
 #[derive(Clone, Debug)]
@@ -143,6 +148,12 @@ impl<'a> ComponentView<'a> {
 
     pub fn size_bytes(&self) -> u64 {
         self.state.segments.iter().map(|s| s.size_bytes()).sum()
+    }
+
+    /// Whether an input with this content hash was ingested into this component (through
+    /// [`crate::BulkLoad::set_content_hash`]) and the component was not dropped since.
+    pub fn holds_content(&self, hash: u128) -> bool {
+        self.state.ingested.contains(&hash)
     }
 
     pub fn time_range(&self) -> Option<(i64, i64)> {

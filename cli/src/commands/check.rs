@@ -23,9 +23,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if !report.is_ok() {
         anyhow::bail!("{} damaged file(s) in {}", report.damaged.len(), args.db.display());
     }
-    println!(
+    outln!(
         "ok: {} segments and {} log records verified ({} bytes)",
-        report.segments_checked, report.wal_records_checked, report.bytes_checked
-    );
+        report.segments_checked,
+        report.wal_records_checked,
+        report.bytes_checked
+    )?;
     Ok(())
 }

@@ -12,6 +12,6 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<()> {
     let db = super::open_existing(&args.db, false)?;
     let report = db.compact()?;
-    println!("compacted {}: {} segments before, {} after", args.db.display(), report.segments_before, report.segments_after);
+    outln!("compacted {}: {} segments before, {} after", args.db.display(), report.segments_before, report.segments_after)?;
     Ok(())
 }

@@ -57,9 +57,9 @@ fn demo(dir: &std::path::Path, args: &Args) -> anyhow::Result<()> {
     which_feature_drifted(&snapshot)?;
     how_labels_mature(&snapshot)?;
     if let Some(path) = &args.db {
-        println!("\nThe data stays in {}; ask it more, for example:", path.display());
-        println!("  seam query {} \"DESCRIBE inference\"", path.display());
-        println!("  seam query {} \"SELECT roc_auc(inference.score, feedback.label) AS auc FROM inference JOIN feedback GROUP BY window(1d), inference.model_version\"", path.display());
+        outln!("\nThe data stays in {}; ask it more, for example:", path.display())?;
+        outln!("  seam query {} \"DESCRIBE inference\"", path.display())?;
+        outln!("  seam query {} \"SELECT roc_auc(inference.score, feedback.label) AS auc FROM inference JOIN feedback GROUP BY window(1d), inference.model_version\"", path.display())?;
     }
     Ok(())
 }
@@ -67,8 +67,8 @@ fn demo(dir: &std::path::Path, args: &Args) -> anyhow::Result<()> {
 fn ingest(db: &Db, args: &Args) -> anyhow::Result<()> {
     let incident = Incident { country: BROKEN, from_us: START_US + 3 * DAY_US };
     let workload = Workload { incident: Some(incident), ..Workload::new(args.rows, args.seed) };
-    println!("SeamDB demo: a week of a deployed model, {} predictions from 20 countries;", args.rows);
-    println!("labels for 80% of them arrive about an hour later. Something breaks on day 4.\n");
+    outln!("SeamDB demo: a week of a deployed model, {} predictions from 20 countries;", args.rows)?;
+    outln!("labels for 80% of them arrive about an hour later. Something breaks on day 4.\n")?;
     let start = Instant::now();
     let mut events = 0;
     for k in 0..workload.chunks() {
@@ -78,12 +78,12 @@ fn ingest(db: &Db, args: &Args) -> anyhow::Result<()> {
         db.append("feedback", feedback)?;
     }
     let secs = start.elapsed().as_secs_f64();
-    println!("Ingested {events} events in {secs:.2} s ({:.0} events/s), each batch acknowledged only once on disk.", events as f64 / secs);
+    outln!("Ingested {events} events in {secs:.2} s ({:.0} events/s), each batch acknowledged only once on disk.", events as f64 / secs)?;
     Ok(())
 }
 
 fn ask(snapshot: &Snapshot, seamql: &str) -> anyhow::Result<Table> {
-    println!("\n  > {seamql}\n");
+    outln!("\n  > {seamql}\n")?;
     Ok(query(seamql, snapshot)?)
 }
 
@@ -97,7 +97,7 @@ fn float(cell: &Cell) -> Option<f64> {
 
 /// Daily accuracy per country; the country whose accuracy fell most, day by day.
 fn which_slice_fell(snapshot: &Snapshot) -> anyhow::Result<()> {
-    println!("\n1. Is the model still right, per slice?");
+    outln!("\n1. Is the model still right, per slice?")?;
     let by_country = query(
         "SELECT accuracy(inference.score >= 0.5, feedback.label) AS accuracy FROM inference JOIN feedback GROUP BY window(1d), inference.country",
         snapshot,
@@ -118,26 +118,26 @@ fn which_slice_fell(snapshot: &Snapshot) -> anyhow::Result<()> {
         snapshot,
         &format!("SELECT accuracy(inference.score >= 0.5, feedback.label) AS accuracy, count(feedback.label) AS labelled FROM inference JOIN feedback WHERE inference.country = '{worst}' GROUP BY window(1d)"),
     )?;
-    print!("{}", table.to_text());
-    println!("\n  Of 20 countries, {worst} fell most: {:.0} points of accuracy between the first and the last three days.", drop * 100.0);
+    out!("{}", table.to_text())?;
+    outln!("\n  Of 20 countries, {worst} fell most: {:.0} points of accuracy between the first and the last three days.", drop * 100.0)?;
     if let Some(day) = table.rows.iter().position(|r| float(&r[1]).is_some_and(|a| a < 0.6)) {
-        println!("  It falls on {} (the answer is computed from labels joined to predictions on trace ID).", table.rows[day][0].text());
+        outln!("  It falls on {} (the answer is computed from labels joined to predictions on trace ID).", table.rows[day][0].text())?;
     }
     Ok(())
 }
 
 /// PSI of both features per day against the first day.
 fn which_feature_drifted(snapshot: &Snapshot) -> anyhow::Result<()> {
-    println!("\n2. Have the inputs drifted from the first day?");
+    outln!("\n2. Have the inputs drifted from the first day?")?;
     let table = ask(
         snapshot,
         "SELECT psi(inference.feature_age) AS psi_feature_age, psi(inference.feature_income) AS psi_feature_income FROM inference REFERENCE (inference WHERE time < '2026-01-06T00:00:00Z') GROUP BY window(1d)",
     )?;
-    print!("{}", table.to_text());
+    out!("{}", table.to_text())?;
     for (i, name) in ["feature_age", "feature_income"].iter().enumerate() {
         match table.rows.iter().find(|r| float(&r[i + 1]).is_some_and(|p| p > 0.2)) {
-            Some(row) => println!("\n  {name} drifts: its PSI passes 0.2 (a common alarm level) on {}.", row[0].text()),
-            None => println!("\n  {name} is stable: its PSI stays below 0.2 all week."),
+            Some(row) => outln!("\n  {name} drifts: its PSI passes 0.2 (a common alarm level) on {}.", row[0].text())?,
+            None => outln!("\n  {name} is stable: its PSI stays below 0.2 all week.")?,
         }
     }
     Ok(())
@@ -145,10 +145,10 @@ fn which_feature_drifted(snapshot: &Snapshot) -> anyhow::Result<()> {
 
 /// Coverage of one hour's predictions as the labels come in, replayed with AS OF.
 fn how_labels_mature(snapshot: &Snapshot) -> anyhow::Result<()> {
-    println!("\n3. How complete are the labels, and when?");
+    outln!("\n3. How complete are the labels, and when?")?;
     let hour_start = START_US + 5 * DAY_US + 12 * 3_600_000_000;
     let (from, to) = (format_time(hour_start), format_time(hour_start + 3_600_000_000));
-    println!("  Label coverage of the predictions made {from} .. {to}, as it looked at later times (AS OF):");
+    outln!("  Label coverage of the predictions made {from} .. {to}, as it looked at later times (AS OF):")?;
     for minutes in [15i64, 60, 120, 360, 24 * 60] {
         let as_of = format_time(hour_start + 3_600_000_000 + minutes * 60_000_000);
         let table = query(
@@ -156,9 +156,9 @@ fn how_labels_mature(snapshot: &Snapshot) -> anyhow::Result<()> {
             snapshot,
         )?;
         let coverage = table.rows.first().and_then(|r| float(&r[0])).unwrap_or(0.0);
-        println!("    {:>5} min after the hour: {:>5.1}% labelled", minutes, coverage * 100.0);
+        outln!("    {:>5} min after the hour: {:>5.1}% labelled", minutes, coverage * 100.0)?;
     }
     let delay = ask(snapshot, "SELECT quantile(feedback.time - inference.time, 0.5) AS delay_p50_s, quantile(feedback.time - inference.time, 0.9) AS delay_p90_s FROM inference JOIN feedback")?;
-    print!("{}", delay.to_text());
+    out!("{}", delay.to_text())?;
     Ok(())
 }

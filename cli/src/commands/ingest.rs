@@ -4,15 +4,20 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use seamdb::ingest::{self, Format, IngestOptions, TimeUnit, TraceIdMode};
 use std::io::{IsTerminal, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Load events from a CSV or JSON Lines file into a component.
 ///
 /// CSV needs a header row with `trace_id`, `time` (or `ts`) and one column per field; an empty
 /// cell is null. JSON Lines holds one object per line with the same keys. Field types are
-/// inferred for new fields (integers → int, numbers → float, true/false → bool, else tag).
+/// inferred for new fields (integers → int, numbers → float, true/false → bool, else tag);
+/// NaN, inf and Infinity are floats, not nulls.
 /// The file is ingested atomically: all of its rows become visible, or none.
+///
+/// The database remembers the content (a hash of the bytes) each ingest stored, per
+/// component, and refuses the same content again unless --again. Once the database has
+/// components, a new one is started only with --create, so a typo does not start a stream.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Database directory (created if missing; with --remote: ignored, write "-").
@@ -32,6 +37,12 @@ pub struct Args {
     /// Store the good rows and report each bad one instead of failing.
     #[arg(long)]
     skip_bad_rows: bool,
+    /// Store the input even though the component already holds the same bytes.
+    #[arg(long)]
+    again: bool,
+    /// Start the component if it does not exist yet (needed once the database has any).
+    #[arg(long)]
+    create: bool,
     /// Input file, or - for standard input.
     #[arg(default_value = "-")]
     file: PathBuf,
@@ -58,6 +69,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         trace_ids: if args.hash_trace_ids { TraceIdMode::Hash } else { TraceIdMode::Strict },
         skip_bad_rows: args.skip_bad_rows,
         hash_hint: Some("pass --hash-trace-ids to hash other strings"),
+        again: args.again,
+        create: args.create,
         ..IngestOptions::default()
     };
     let (input, size): (Box<dyn Read>, Option<u64>) = if stdin {
@@ -71,8 +84,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if let Some(addr) = &args.remote {
         return super::remote::ingest(addr, args.token_file.as_deref(), &args.component, &name, input, &options);
     }
-    let bar = progress_bar(size);
     let db = super::open(&args.db, true)?;
+    if !stdin && !args.again {
+        refuse_held_content(&db, &args.component, &args.file).map_err(|e| explain(e, &name))?;
+    }
+    let bar = progress_bar(size);
     let start = Instant::now();
     let result = ingest::ingest(&db, &args.component, input, &options, &mut |bytes| {
         if let Some(bar) = &bar {
@@ -82,20 +98,45 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let report = result.with_context(|| format!("{name}: nothing was stored"))?;
+    let report = result.map_err(|e| explain(e, &name))?;
     for bad in &report.bad_rows {
         eprintln!("skipped {}: {}", bad.place, bad.message);
     }
     let secs = start.elapsed().as_secs_f64();
-    println!(
+    outln!(
         "ingested {} rows into {} in {:.2} s ({:.0} rows/s){}",
         report.rows,
         args.component,
         secs,
         report.rows as f64 / secs.max(1e-9),
         if report.bad_rows.is_empty() { String::new() } else { format!("; skipped {} bad rows", report.bad_rows.len()) }
-    );
+    )?;
     Ok(())
+}
+
+/// Refuses a file whose content the component already holds before reading it to ingest:
+/// hashing is much faster than parsing, so a repeated ingest of a large file fails at once.
+/// (The commit checks again, atomically; standard input is only checked there.)
+fn refuse_held_content(db: &seamdb::Db, component: &str, file: &Path) -> Result<(), seamdb::Error> {
+    let snapshot = db.snapshot();
+    let Some(c) = snapshot.component(component) else {
+        return Ok(());
+    };
+    if c.holds_content(ingest::content_hash(std::fs::File::open(file)?)?) {
+        return Err(seamdb::storage::Error::AlreadyIngested { component: component.to_owned() }.into());
+    }
+    Ok(())
+}
+
+/// The one-line message of a failed ingest, with the flag that overrides a refusal.
+fn explain(e: seamdb::Error, name: &str) -> anyhow::Error {
+    match e {
+        seamdb::Error::UnknownComponent { .. } => anyhow::anyhow!("{e}; pass --create to start a new one"),
+        seamdb::Error::Storage(seamdb::storage::Error::AlreadyIngested { .. }) => {
+            anyhow::anyhow!("{name}: nothing was stored: {e}; pass --again to store it again")
+        }
+        e => anyhow::Error::new(e).context(format!("{name}: nothing was stored")),
+    }
 }
 
 /// A byte progress bar on a terminal for inputs over 16 MiB; nothing otherwise.

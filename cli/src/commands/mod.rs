@@ -3,9 +3,11 @@
 pub mod check;
 pub mod compact;
 pub mod demo;
+pub mod drop;
 pub mod ingest;
 pub mod query;
 pub mod remote;
+pub mod retain;
 pub mod serve;
 pub mod stats;
 pub mod trace;

@@ -38,9 +38,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
     };
     match args.format.as_str() {
-        "json" => println!("{}", table.to_json()),
-        "csv" => print!("{}", table.to_csv()),
-        _ => print!("{}", table.to_text()),
+        "json" => outln!("{}", table.to_json())?,
+        "csv" => out!("{}", table.to_csv())?,
+        _ => out!("{}", table.to_text())?,
     }
     Ok(())
 }

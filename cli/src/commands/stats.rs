@@ -35,20 +35,23 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         })
         .collect();
     if args.format == "json" {
-        println!("{}", serde_json::to_string_pretty(&json!({ "components": rows }))?);
+        outln!("{}", serde_json::to_string_pretty(&json!({ "components": rows }))?)?;
         return Ok(());
     }
-    println!("{:<20} {:>12} {:>9} {:>14}  time range", "component", "rows", "segments", "bytes");
+    // Format the numbers themselves: a `serde_json::Value` ignores width and alignment.
+    let number = |r: &serde_json::Value, key: &str| r[key].as_u64().unwrap_or(0);
+    let width = rows.iter().filter_map(|r| r["name"].as_str()).map(str::len).chain([9]).max().unwrap_or(9);
+    outln!("{:<width$} {:>12} {:>9} {:>14}  time range", "component", "rows", "segments", "bytes")?;
     for r in &rows {
-        println!(
-            "{:<20} {:>12} {:>9} {:>14}  {} .. {}",
+        outln!(
+            "{:<width$} {:>12} {:>9} {:>14}  {} .. {}",
             r["name"].as_str().unwrap_or(""),
-            r["rows"],
-            r["segments"],
-            r["bytes"],
+            number(r, "rows"),
+            number(r, "segments"),
+            number(r, "bytes"),
             r["min_time"].as_str().unwrap_or("-"),
             r["max_time"].as_str().unwrap_or("-")
-        );
+        )?;
     }
     Ok(())
 }

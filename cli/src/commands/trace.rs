@@ -38,7 +38,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             serde_json::Value::Object(obj)
         })
         .collect();
-    println!("{}", serde_json::to_string_pretty(&events)?);
+    outln!("{}", serde_json::to_string_pretty(&events)?)?;
     Ok(())
 }
 

@@ -20,6 +20,8 @@ pub struct BulkLoad<'a> {
     builder: SegmentBuilder,
     segments: Vec<Arc<Segment>>,
     rows: u64,
+    /// The input's content hash and whether the component may already hold it.
+    content: Option<(u128, bool)>,
 }
 
 impl<'a> BulkLoad<'a> {
@@ -27,7 +29,7 @@ impl<'a> BulkLoad<'a> {
         check_name(component)?;
         let schema = inner.version().components.get(component).map(|c| c.schema.clone()).unwrap_or_default();
         let builder = SegmentBuilder::new(&schema);
-        Ok(BulkLoad { inner, component: component.to_owned(), schema, builder, segments: Vec::new(), rows: 0 })
+        Ok(BulkLoad { inner, component: component.to_owned(), schema, builder, segments: Vec::new(), rows: 0, content: None })
     }
 
     pub fn component(&self) -> &str {
@@ -60,6 +62,14 @@ impl<'a> BulkLoad<'a> {
         Ok(())
     }
 
+    /// Records `hash` (opaque here: the caller's hash of the input's bytes) as content the
+    /// component holds, in the same manifest update that publishes the rows, so neither can
+    /// be stored without the other. Unless `again`, the commit is refused with
+    /// [`Error::AlreadyIngested`] when the component already holds that hash.
+    pub fn set_content_hash(&mut self, hash: u128, again: bool) {
+        self.content = Some((hash, again));
+    }
+
     fn write_pending(&mut self) -> Result<()> {
         if self.builder.rows() > 0 {
             self.segments.push(self.inner.write_segment(&mut self.builder)?);
@@ -73,6 +83,15 @@ impl<'a> BulkLoad<'a> {
         let segments = std::mem::take(&mut self.segments);
         let result = self.inner.commit(|v| {
             let state = Arc::make_mut(v.components.entry(self.component.clone()).or_default());
+            if let Some((hash, again)) = self.content {
+                if state.ingested.contains(&hash) {
+                    if !again {
+                        return Err(Error::AlreadyIngested { component: self.component.clone() });
+                    }
+                } else {
+                    state.ingested.push(hash);
+                }
+            }
             state.schema = state.schema.merge(&self.component, &self.schema)?;
             state.segments.extend(segments.iter().cloned());
             Ok(())
@@ -81,7 +100,7 @@ impl<'a> BulkLoad<'a> {
         // them. Any other failure is a failed store, which may still have replaced the
         // manifest (a rename whose directory fsync failed) so that it names these files:
         // they stay, and the next open removes them if no manifest does.
-        if let Err(Error::SchemaConflict { .. } | Error::Invalid(_)) = &result {
+        if let Err(Error::SchemaConflict { .. } | Error::Invalid(_) | Error::AlreadyIngested { .. }) = &result {
             self.segments = segments;
         }
         result.map(|()| self.rows)

@@ -142,6 +142,33 @@ impl Inner {
         Ok(dropped)
     }
 
+    /// Removes `component` with one manifest commit, then deletes its segment files and the
+    /// log files nothing else needs. Its batches still in the log stay there until retired;
+    /// the manifest's dropped list (name and the last LSN then assigned) makes replay skip
+    /// them, so a crash at any step either keeps the component whole or drops it whole.
+    pub(crate) fn drop_component(&self, component: &str) -> Result<u64> {
+        // No seal, compaction or retention may write a segment for it meanwhile.
+        let _maintenance = self.maintenance.lock();
+        let mut gone = None;
+        self.commit(|v| {
+            let state = v.components.remove(component).ok_or_else(|| Error::invalid(format!("no component {component:?}")))?;
+            // `commit` holds the writer lock: no append can take an LSN between these lines.
+            v.dropped.insert(component.to_owned(), self.wal.next_lsn() - 1);
+            gone = Some(state);
+            Ok(())
+        })?;
+        let Some(state) = gone else {
+            return Ok(0);
+        };
+        let rows = state.segments.iter().map(|s| s.rows() as u64).sum::<u64>() + state.tail_rows as u64;
+        for s in &state.segments {
+            fs::remove(s.path())?;
+        }
+        fs::sync_dir(&self.segment_dir)?;
+        self.remove_sealed_wal()?;
+        Ok(rows)
+    }
+
     /// Swaps each run of old segment IDs for its replacement (or nothing), in place, with one
     /// manifest commit; then deletes the old files.
     fn replace_segments(&self, component: &str, replacements: &[(Vec<u64>, Option<Arc<Segment>>)]) -> Result<()> {

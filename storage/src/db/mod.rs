@@ -114,9 +114,17 @@ impl Db {
         self.inner.compact()
     }
 
-    /// Drops `component`'s events with `time < min_time_us`.
+    /// Drops `component`'s events with `time < min_time_us`; returns how many rows went.
+    /// The component's ingest hashes stay: the inputs were ingested, retention only aged
+    /// their rows out.
     pub fn retain(&self, component: &str, min_time_us: i64) -> Result<u64> {
         self.inner.retain(component, min_time_us)
+    }
+
+    /// Removes `component` whole: its rows, schema and ingest hashes; returns how many rows
+    /// went. Durable when this returns; a crash before that leaves the component whole.
+    pub fn drop_component(&self, component: &str) -> Result<u64> {
+        self.inner.drop_component(component)
     }
 }
 
@@ -214,8 +222,10 @@ impl Inner {
                     schema: c.schema.clone(),
                     sealed_lsn: c.sealed_lsn,
                     segments: c.segments.iter().map(|s| s.meta()).collect(),
+                    ingested: c.ingested.clone(),
                 })
                 .collect(),
+            dropped: version.dropped.iter().map(|(name, lsn)| (name.clone(), *lsn)).collect(),
         }
     }
 

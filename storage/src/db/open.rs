@@ -52,10 +52,15 @@ pub(super) fn open(dir: &Path, options: Options) -> Result<Inner> {
         }
     };
     let mut recovery = RecoveryReport::default();
-    let mut version = Version::default();
+    let mut version = Version { dropped: manifest.dropped.iter().cloned().collect(), ..Version::default() };
     let mut live = std::collections::HashSet::new();
     for entry in &manifest.components {
-        let mut state = ComponentState { schema: entry.schema.clone(), sealed_lsn: entry.sealed_lsn, ..ComponentState::default() };
+        let mut state = ComponentState {
+            schema: entry.schema.clone(),
+            sealed_lsn: entry.sealed_lsn,
+            ingested: entry.ingested.clone(),
+            ..ComponentState::default()
+        };
         for meta in &entry.segments {
             let seg = Segment::open(&segment::file_path(&segment_dir, meta.id), meta.id)?;
             if seg.rows() as u64 != meta.rows {
@@ -85,6 +90,9 @@ pub(super) fn open(dir: &Path, options: Options) -> Result<Inner> {
         fs::sync_dir(&segment_dir)?;
     }
     recovery.wal = wal::replay(&wal_dir, |record| {
+        if version.dropped.get(&record.component).is_some_and(|&dropped| record.lsn <= dropped) {
+            return Ok(());
+        }
         let state = Arc::make_mut(version.components.entry(record.component.clone()).or_default());
         if record.lsn <= state.sealed_lsn {
             return Ok(());

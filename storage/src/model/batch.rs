@@ -105,7 +105,8 @@ pub struct Batch {
 }
 
 impl Batch {
-    /// Builds a batch from columns, checking lengths, names, tag codes, and turning NaN into null.
+    /// Builds a batch from columns, checking lengths, names, tag codes and bools. A NaN float
+    /// is a value, not a null (SPEC §2): nulls are only what the validity mask says.
     pub fn new(trace_ids: Vec<u128>, times: Vec<i64>, fields: Vec<(String, Column)>) -> Result<Batch> {
         let rows = trace_ids.len();
         if times.len() != rows {
@@ -175,23 +176,9 @@ impl Batch {
     }
 }
 
-/// NaN becomes null; tag codes must index the dictionary; bools must be 0 or 1.
+/// Tag codes must index the dictionary; bools must be 0 or 1. Floats are taken as they are.
 fn normalize(name: &str, column: &mut Column) -> Result<()> {
-    let rows = column.data.len();
     match &mut column.data {
-        ColumnData::Float(values) => {
-            if let Some(first_nan) = values.iter().position(|v| v.is_nan()) {
-                let validity = column.validity.get_or_insert_with(|| Validity::all_valid(rows));
-                let mut words = validity.words().to_vec();
-                for (row, v) in values.iter_mut().enumerate().skip(first_nan) {
-                    if v.is_nan() {
-                        *v = 0.0;
-                        words[row / 64] &= !(1 << (row % 64));
-                    }
-                }
-                *validity = Validity::from_words(words, rows);
-            }
-        }
         ColumnData::Bool(values) => {
             if values.iter().any(|&b| b > 1) {
                 return Err(Error::invalid(format!("bool field {name:?} holds a value other than 0 or 1")));
@@ -211,7 +198,7 @@ fn normalize(name: &str, column: &mut Column) -> Result<()> {
                 }
             }
         }
-        ColumnData::Int(_) => {}
+        ColumnData::Float(_) | ColumnData::Int(_) => {}
     }
     Ok(())
 }

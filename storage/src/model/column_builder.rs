@@ -47,12 +47,8 @@ impl ColumnBuilder {
         }
     }
 
-    /// Pushes a float; an `int` column widens to `float` first. NaN is stored as null.
+    /// Pushes a float; an `int` column widens to `float` first. NaN is a value, not a null.
     pub fn push_float(&mut self, x: f64) -> Result<(), FieldType> {
-        if x.is_nan() {
-            self.push_null();
-            return Ok(());
-        }
         if let ColumnData::Int(v) = &self.data {
             self.data = ColumnData::Float(v.iter().map(|&i| i as f64).collect());
         }

@@ -39,7 +39,8 @@ impl fmt::Display for FieldType {
     }
 }
 
-/// One field value of one event. `Float(NaN)` is never stored: NaN input becomes `Null`.
+/// One field value of one event. `Float(NaN)` is a value like any other float (SPEC §2: NaN
+/// is not null); only `Null` is missing.
 #[derive(Clone, PartialEq, Debug)]
 pub enum Value {
     Null,
