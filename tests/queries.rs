@@ -261,7 +261,7 @@ fn nan_is_a_value_only_count_null_rate_and_nan_rate_see() {
         ("SELECT count() AS n FROM m WHERE x IS NAN", "n\n2"),
         ("SELECT count() AS n FROM m WHERE x IS NOT NAN", "n\n3"),
         ("SELECT count() AS n FROM m WHERE x > 0", "n\n2"),
-        ("SELECT ks(x, y) AS d FROM m REFERENCE m", "d\n1"),
+        ("SELECT ks(x, y) AS d FROM m REFERENCE m", "d\n0.5"),
     ];
     for (statement, expected) in cases {
         for options in EVERY_WAY {
