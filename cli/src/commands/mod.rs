@@ -5,6 +5,7 @@ pub mod compact;
 pub mod demo;
 pub mod ingest;
 pub mod query;
+pub mod recover;
 pub mod serve;
 pub mod stats;
 pub mod trace;
