@@ -139,7 +139,8 @@ fn recover_salvages_bit_rot_in_the_newest_log() {
             db.append("inference", b.finish().unwrap()).unwrap();
         }
     }
-    let wal = std::fs::read_dir(db.join("wal")).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "wal")).unwrap();
+    let wal =
+        std::fs::read_dir(db.join("wal")).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "wal")).unwrap();
     let mut bytes = std::fs::read(&wal).unwrap();
     let mut pos = 16;
     for _ in 0..9 {

@@ -190,7 +190,8 @@ fn damaged_log(dir: &Path, damaged: usize) {
         db.append("inference", numbered_batch(k)).unwrap();
     }
     drop(db);
-    let wal = std::fs::read_dir(dir.join("wal")).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "wal")).unwrap();
+    let wal =
+        std::fs::read_dir(dir.join("wal")).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "wal")).unwrap();
     let mut bytes = std::fs::read(&wal).unwrap();
     let mut pos = 16;
     for _ in 0..damaged {

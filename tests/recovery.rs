@@ -346,7 +346,8 @@ fn batches_present(db: &seamdb::Db, component: &str) -> std::collections::BTreeM
 /// taken for a torn tail, and open cut away every acknowledged record after it.
 #[test]
 fn bit_rot_in_the_middle_of_the_newest_log_is_damage_and_recover_keeps_everything_else() {
-    let flips: [(&str, fn(&mut Vec<u8>, usize)); 3] = [
+    type Flip = fn(&mut Vec<u8>, usize);
+    let flips: [(&str, Flip); 3] = [
         ("a payload byte", |b, at| b[at + 8 + 40] ^= 0x10),
         ("the length field, pointing past the end", |b, at| b[at + 3] ^= 0x40),
         ("the length field, pointing inside the file", |b, at| b[at] ^= 0x08),

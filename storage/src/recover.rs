@@ -220,9 +220,12 @@ mod tests {
         1 + (k as usize * 7) % 20
     }
 
-    /// The bytes of a log file holding batches 0..BATCHES, and each record's (start, end).
-    fn pristine() -> &'static (Vec<u8>, Vec<(usize, usize)>) {
-        static LOG: OnceLock<(Vec<u8>, Vec<(usize, usize)>)> = OnceLock::new();
+    /// A log file's bytes and each record's (start, end).
+    type Log = (Vec<u8>, Vec<(usize, usize)>);
+
+    /// The log file holding batches 0..BATCHES.
+    fn pristine() -> &'static Log {
+        static LOG: OnceLock<Log> = OnceLock::new();
         LOG.get_or_init(|| {
             let dir = tempfile::tempdir().unwrap();
             let db = Db::open_with(dir.path(), options()).unwrap();

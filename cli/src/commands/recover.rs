@@ -64,7 +64,10 @@ fn describe(r: &LostRecord) -> String {
 
 /// `N records (M rows): K of "a", ...`, per component, unknown ones last.
 fn summary(lost: &[&LostRecord]) -> String {
-    let mut by: BTreeMap<(bool, Option<&str>), (u64, Option<u64>)> = BTreeMap::new();
+    // (unknown?, component) sorts known components by name, unknown last; the value is
+    // (records, rows), the rows unknown once one record's are.
+    type Tally = (u64, Option<u64>);
+    let mut by: BTreeMap<(bool, Option<&str>), Tally> = BTreeMap::new();
     for r in lost {
         let e = by.entry((r.component.is_none(), r.component.as_deref())).or_insert((0, Some(0)));
         e.0 += 1;
