@@ -270,6 +270,27 @@ mod tests {
         Ok(out)
     }
 
+    /// A damaged end of an older file, with the next file's first LSN far off (a hand-made
+    /// log): the lost records are bounded by the damaged bytes, not counted to that LSN.
+    #[test]
+    fn lost_records_are_bounded_by_the_damaged_bytes() {
+        let (pristine, frames) = pristine();
+        let mut bytes = pristine.clone();
+        let (start, end) = frames[frames.len() - 1];
+        bytes[start + 20] ^= 1;
+        let dir = tempfile::tempdir().unwrap();
+        let wal = dir.path().join("wal");
+        std::fs::create_dir_all(&wal).unwrap();
+        std::fs::write(crate::wal::file_path(&wal, 1), &bytes).unwrap();
+        std::fs::write(crate::wal::file_path(&wal, 1 << 50), crate::wal::header()).unwrap();
+        let report = super::recover(dir.path()).unwrap();
+        assert_eq!(report.damage.len(), 1);
+        let lost = &report.damage[0].lost;
+        assert!(!lost.is_empty() && lost.len() <= (end - start).div_ceil(32), "{} lost", lost.len());
+        assert_eq!(lost[0].component.as_deref(), Some("c"));
+        assert_eq!(served(dir.path()).unwrap().len() as u64, BATCHES - 1);
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 

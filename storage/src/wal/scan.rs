@@ -171,10 +171,13 @@ pub(crate) struct LostHead {
     pub rows: Option<u64>,
 }
 
-/// The records with LSNs `gap.due..until` that `gap` held. Follows the frames' length fields
-/// from the start of the gap while each payload begins like the record due there; the records
-/// past a frame that does not are unknown.
+/// The records with LSNs `gap.due..until` that `gap` held: no more than its bytes can hold
+/// (for a gap at the end of a file, `until` is the next file's first LSN, which may be far
+/// off in a hand-made log). Follows the frames' length fields from the start of the gap while
+/// each payload begins like the record due there; the records past a frame that does not are
+/// unknown.
 pub(crate) fn lost_in(path: &Path, bytes: &[u8], gap: &Gap, until: u64) -> Vec<LostHead> {
+    let until = until.min(gap.due.saturating_add((gap.end - gap.offset).div_ceil(MIN_FRAME) as u64));
     let mut pos = gap.offset.max(HEADER_LEN);
     let mut out = Vec::new();
     let mut readable = true;
