@@ -101,7 +101,7 @@ fn check_names_each_damaged_file_and_exits_non_zero() {
 
 #[test]
 fn every_command_has_help_and_unknown_paths_fail_cleanly() {
-    for cmd in ["demo", "ingest", "query", "stats", "check", "trace", "compact", "retain", "drop"] {
+    for cmd in ["demo", "ingest", "query", "stats", "check", "recover", "trace", "compact", "retain", "drop"] {
         let out = seam().args([cmd, "--help"]).output().unwrap();
         assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("Usage"), "{cmd}");
     }
@@ -266,4 +266,54 @@ fn stats_rows_line_up_under_the_header() {
         }
     }
     assert!(lines[1..].iter().all(|l| l.find("2026-").unwrap() == lines[0].find("time range").unwrap()), "{text}");
+}
+
+/// Issue 11, item 3, end to end: 20 acknowledged batches of 100 rows, a flipped byte in the
+/// payload of record 10 of the newest log file. `stats` must refuse (it used to show 1,000
+/// rows and exit 0); `check` calls it damage; `recover` keeps the other 1,900 rows.
+#[test]
+fn recover_salvages_bit_rot_in_the_newest_log() {
+    let work = temp();
+    let db = work.path().join("db");
+    {
+        let options = seamdb::Options { seal_rows: 1 << 20, background_seal: false, ..seamdb::Options::default() };
+        let db = seamdb::Db::open_with(&db, options).unwrap();
+        for k in 0..20u64 {
+            let mut b = seamdb::BatchBuilder::new();
+            for i in 0..100 {
+                b.push((k * 100 + i) as u128, i as i64, &[("score", seamdb::Value::Float(i as f64))]).unwrap();
+            }
+            db.append("inference", b.finish().unwrap()).unwrap();
+        }
+    }
+    let wal =
+        std::fs::read_dir(db.join("wal")).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "wal")).unwrap();
+    let mut bytes = std::fs::read(&wal).unwrap();
+    let mut pos = 16;
+    for _ in 0..9 {
+        pos += 8 + u32::from_le_bytes(bytes[pos..pos + 4].try_into().unwrap()) as usize;
+    }
+    bytes[pos + 100] ^= 0x01;
+    std::fs::write(&wal, &bytes).unwrap();
+
+    let out = seam().args(["stats", db.to_str().unwrap()]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a damaged log is not served");
+    assert!(stderr.contains(&wal.display().to_string()) && stderr.contains(&format!("offset {pos}")), "{stderr}");
+    assert!(stderr.contains("seam recover"), "the error says what to do: {stderr}");
+    let out = seam().args(["check", db.to_str().unwrap()]).output().unwrap();
+    assert!(!out.status.success(), "check calls it damage");
+
+    let out = seam().args(["recover", db.to_str().unwrap()]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for line in ["lost: 1 record(s), 100 rows of component \"inference\"", "kept: 19 records (1900 rows)", "moved aside:", "damaged"] {
+        assert!(stdout.contains(line), "recover does not say {line:?}:\n{stdout}");
+    }
+    assert!(db.join("damaged").join(wal.file_name().unwrap()).is_file());
+    let components = stats_json(&db)["components"].clone();
+    assert_eq!(components[0]["rows"], 1900, "{components}");
+    assert!(seam().args(["check", db.to_str().unwrap()]).status().unwrap().success());
+    let out = seam().args(["recover", db.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("nothing to recover"));
 }

@@ -181,3 +181,86 @@ fn a_full_disk_is_a_clear_error_and_ingest_resumes_once_space_is_freed() {
         verify(work.path(), &out, &format!("disk full (background seal: {background_seal})"));
     }
 }
+
+/// A database whose only log file holds numbered batches 0..20 with the record of batch
+/// `damaged` hit by a flipped payload byte (issue 11, item 3): open refuses it.
+fn damaged_log(dir: &Path, damaged: usize) {
+    let db = open(dir, Options { seal_rows: 1 << 20, background_seal: false, ..Options::default() });
+    for k in 0..20 {
+        db.append("inference", numbered_batch(k)).unwrap();
+    }
+    drop(db);
+    let wal =
+        std::fs::read_dir(dir.join("wal")).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "wal")).unwrap();
+    let mut bytes = std::fs::read(&wal).unwrap();
+    let mut pos = 16;
+    for _ in 0..damaged {
+        pos += 8 + u32::from_le_bytes(bytes[pos..pos + 4].try_into().unwrap()) as usize;
+    }
+    bytes[pos + 12] ^= 0x20;
+    std::fs::write(&wal, bytes).unwrap();
+    assert!(matches!(Db::open_with(dir, options()), Err(seamdb::storage::Error::Corrupt { .. })));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+/// `seam recover` with each of its file operations failing in turn (the damaged record first
+/// in its file, and in the middle): the error reaches the caller; open then either still
+/// refuses the damaged file or serves every kept batch; a second recover finishes the job
+/// and loses nothing more than the damaged batch.
+#[test]
+fn recover_under_every_failing_operation_loses_nothing_more() {
+    let (mut cases, mut fired) = (0, 0);
+    for damaged in [0usize, 9] {
+        let template = temp();
+        damaged_log(template.path(), damaged);
+        let census = {
+            let work = temp();
+            copy_dir(template.path(), work.path());
+            let guard = arm(work.path(), None);
+            seamdb::storage::recover(work.path()).unwrap();
+            Op::ALL.iter().map(|&op| (op, guard.count(op))).collect::<Vec<_>>()
+        };
+        let kept: Vec<u64> = (0..20).filter(|&k| k != damaged as u64).collect();
+        for (op, count) in census {
+            for skip in 0..count {
+                for fault in [Fault::Io, if op == Op::Write { Fault::ShortWrite } else { Fault::NoSpace }] {
+                    let what = format!("recover (batch {damaged} damaged): {op:?} #{skip} fails with {fault:?}");
+                    let work = temp();
+                    copy_dir(template.path(), work.path());
+                    {
+                        let guard = arm(work.path(), Some(Plan { op, skip, fault, sticky: false }));
+                        let result = seamdb::storage::recover(work.path());
+                        assert_eq!(guard.fired(), 1, "{what}");
+                        fired += 1;
+                        let e = result.expect_err(&what).to_string();
+                        assert!(e.contains(work.path().to_str().unwrap()), "{what}: unclear error {e}");
+                    }
+                    match Db::open_with(work.path(), options()) {
+                        Ok(db) => drop(assert_numbered(&db.snapshot(), "inference", &kept, 0, &what)),
+                        Err(e) => assert!(matches!(e, seamdb::storage::Error::Corrupt { .. }), "{what}: {e}"),
+                    }
+                    seamdb::storage::recover(work.path()).unwrap_or_else(|e| panic!("{what}: second recover: {e}"));
+                    let present = verify(work.path(), &Outcome { acked: kept.clone(), ..Outcome::default() }, &what);
+                    assert_eq!(present, kept.len());
+                    let db = open(work.path(), options());
+                    assert!(!crate::support::numbered_present(&db.snapshot(), "inference").contains_key(&(damaged as u64)), "{what}");
+                    cases += 1;
+                }
+            }
+        }
+    }
+    println!("recover fault injection: {cases} cases, {fired} faults fired");
+    assert!(cases > 30, "too few cases ({cases})");
+}

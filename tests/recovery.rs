@@ -302,3 +302,154 @@ fn a_manifest_at_the_end_of_the_lsn_space_is_an_error_not_a_panic() {
     let err = seamdb::Db::open_with(dir.path(), small_options()).unwrap_err();
     assert!(matches!(&err, Error::Corrupt { what, .. } if what.contains("exhausted")), "{err}");
 }
+
+/// Start offsets of the records of a log file, from its frames' length fields.
+fn record_offsets(bytes: &[u8]) -> Vec<usize> {
+    let (mut pos, mut out) = (16, Vec::new());
+    while pos + 8 <= bytes.len() {
+        out.push(pos);
+        pos += 8 + u32::from_le_bytes(bytes[pos..pos + 4].try_into().unwrap()) as usize;
+    }
+    out
+}
+
+/// The issue's scenario: 20 acknowledged batches of 100 rows in the newest log file (none
+/// sealed), then damage to record 10 by `damage(bytes, record offset)`. Returns the database,
+/// the log file, its damaged bytes and the offset of record 10.
+fn damaged_newest_log(damage: impl Fn(&mut Vec<u8>, usize)) -> (tempfile::TempDir, PathBuf, Vec<u8>, u64) {
+    let dir = temp();
+    {
+        let db = open(dir.path(), no_seal());
+        for k in 0..20 {
+            db.append("inference", batch(k * 1000, 100)).unwrap();
+        }
+    }
+    let wal = files(&dir.path().join("wal"), "wal").pop().unwrap();
+    let mut bytes = std::fs::read(&wal).unwrap();
+    let offsets = record_offsets(&bytes);
+    assert_eq!(offsets.len(), 20, "one file, twenty records");
+    damage(&mut bytes, offsets[9]);
+    std::fs::write(&wal, &bytes).unwrap();
+    (dir, wal, bytes, offsets[9] as u64)
+}
+
+/// Trace IDs present, by batch (`batch(k * 1000, ..)` gives IDs k*1000..).
+fn batches_present(db: &seamdb::Db, component: &str) -> std::collections::BTreeMap<u128, usize> {
+    let mut out = std::collections::BTreeMap::new();
+    for (id, _, _) in rows_of(&db.snapshot(), component) {
+        *out.entry(id / 1000).or_default() += 1;
+    }
+    out
+}
+
+/// Issue 11, item 3: a flipped payload byte in the middle of the newest log file used to be
+/// taken for a torn tail, and open cut away every acknowledged record after it.
+#[test]
+fn bit_rot_in_the_middle_of_the_newest_log_is_damage_and_recover_keeps_everything_else() {
+    type Flip = fn(&mut Vec<u8>, usize);
+    let flips: [(&str, Flip); 3] = [
+        ("a payload byte", |b, at| b[at + 8 + 40] ^= 0x10),
+        ("the length field, pointing past the end", |b, at| b[at + 3] ^= 0x40),
+        ("the length field, pointing inside the file", |b, at| b[at] ^= 0x08),
+    ];
+    for (what, flip) in flips {
+        let (dir, wal, damaged, offset) = damaged_newest_log(flip);
+        let err = seamdb::Db::open_with(dir.path(), no_seal()).expect_err(what);
+        match &err {
+            Error::Corrupt { path, offset: at, what: why } => {
+                assert_eq!((path, *at), (&wal, offset), "{what}: {err}");
+                assert!(why.contains("not a torn tail") && why.contains("seam recover"), "{what}: {err}");
+            }
+            other => panic!("{what}: not a corruption error: {other}"),
+        }
+        assert_eq!(std::fs::read(&wal).unwrap(), damaged, "{what}: open left the file untouched");
+        let report = check(dir.path()).unwrap();
+        assert_eq!(report.damaged.len(), 1, "{what}: check calls it damage: {report:?}");
+        assert!(report.notes.is_empty(), "{what}: not a torn-tail note: {:?}", report.notes);
+
+        let recovered = seamdb::storage::recover(dir.path()).unwrap();
+        assert_eq!((recovered.records_kept, recovered.rows_kept), (19, 1900), "{what}");
+        assert_eq!(recovered.damage.len(), 1, "{what}");
+        assert_eq!((recovered.damage[0].path.clone(), recovered.damage[0].offset), (wal.clone(), offset));
+        let lost: Vec<_> = recovered.lost().collect();
+        assert_eq!(lost.len(), 1, "{what}");
+        assert_eq!(lost[0].lsn, 10);
+        if what == "a payload byte" {
+            assert_eq!((lost[0].component.as_deref(), lost[0].rows), (Some("inference"), Some(100)));
+        }
+        let aside = dir.path().join("damaged").join(wal.file_name().unwrap());
+        assert_eq!(recovered.moved_aside, [(wal.clone(), aside.clone())]);
+        assert_eq!(std::fs::read(&aside).unwrap(), damaged, "{what}: the damaged file is kept, byte for byte");
+
+        let db = open(dir.path(), no_seal());
+        let present = batches_present(&db, "inference");
+        let expected: std::collections::BTreeMap<u128, usize> = (0..20).filter(|&k| k != 9).map(|k| (k, 100)).collect();
+        assert_eq!(present, expected, "{what}: every batch but the damaged one");
+        db.append("inference", batch(50_000, 5)).unwrap();
+        drop(db);
+        let db = open(dir.path(), no_seal());
+        assert_eq!(db.snapshot().component("inference").unwrap().rows(), 1905, "{what}");
+        drop(db);
+        assert!(check(dir.path()).unwrap().is_ok(), "{what}");
+    }
+}
+
+#[test]
+fn damage_to_the_last_record_of_the_newest_log_is_still_a_torn_tail() {
+    let dir = temp();
+    {
+        let db = open(dir.path(), no_seal());
+        for k in 0..3 {
+            db.append("inference", batch(k * 1000, 50)).unwrap();
+        }
+    }
+    let wal = files(&dir.path().join("wal"), "wal").pop().unwrap();
+    let last = *record_offsets(&std::fs::read(&wal).unwrap()).last().unwrap();
+    flip_byte(&wal, last as u64 + 30);
+    assert!(check(dir.path()).unwrap().is_ok(), "a torn tail is a note, not damage");
+    let db = open(dir.path(), no_seal());
+    assert_eq!(db.recovery_report().wal.torn_tail.as_ref().map(|t| t.1), Some(last as u64));
+    assert_eq!(db.snapshot().component("inference").unwrap().rows(), 100);
+}
+
+#[test]
+fn a_damaged_header_of_the_newest_log_is_damage_too() {
+    let (dir, wal, damaged, _) = damaged_newest_log(|b, _| b[3] ^= 1);
+    let err = seamdb::Db::open_with(dir.path(), no_seal()).unwrap_err();
+    assert!(matches!(&err, Error::Corrupt { path, offset: 0, .. } if *path == wal), "{err}");
+    assert_eq!(std::fs::read(&wal).unwrap(), damaged);
+    let recovered = seamdb::storage::recover(dir.path()).unwrap();
+    assert_eq!(recovered.records_kept, 20);
+    assert_eq!(recovered.lost().count(), 0, "the header holds no record");
+    assert_eq!(open(dir.path(), no_seal()).snapshot().component("inference").unwrap().rows(), 2000);
+}
+
+#[test]
+fn recover_salvages_an_older_log_file_and_leaves_a_clean_database_alone() {
+    let dir = temp();
+    assert!(seamdb::storage::recover(dir.path()).is_ok(), "an empty directory: nothing to do");
+    {
+        let db = open(dir.path(), no_seal());
+        for k in 0..3 {
+            db.append("feedback", batch(k * 1000, 10)).unwrap();
+        }
+    }
+    {
+        let db = open(dir.path(), no_seal()); // starts a second log file
+        db.append("feedback", batch(5000, 10)).unwrap();
+    }
+    let untouched = seamdb::storage::recover(dir.path()).unwrap();
+    assert!(untouched.damage.is_empty() && untouched.moved_aside.is_empty() && untouched.written.is_empty());
+    assert_eq!(untouched.records_kept, 4);
+    let wals = files(&dir.path().join("wal"), "wal");
+    let first = record_offsets(&std::fs::read(&wals[0]).unwrap())[0];
+    flip_byte(&wals[0], first as u64 + 20);
+    assert!(seamdb::Db::open_with(dir.path(), no_seal()).is_err());
+    let recovered = seamdb::storage::recover(dir.path()).unwrap();
+    assert_eq!((recovered.records_kept, recovered.lost().count()), (3, 1));
+    // The damaged record was the file's first: the rest start a file named for their LSN.
+    assert!(!wals[0].exists() && recovered.written.len() == 1, "{recovered:?}");
+    let db = open(dir.path(), no_seal());
+    let ids: Vec<u128> = batches_present(&db, "feedback").into_keys().collect();
+    assert_eq!(ids, [1, 2, 5]);
+}

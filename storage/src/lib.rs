@@ -22,6 +22,7 @@ mod fs;
 mod manifest;
 pub mod model;
 mod options;
+mod recover;
 mod scan;
 pub mod segment;
 mod snapshot;
@@ -32,6 +33,7 @@ pub use db::{BulkLoad, CompactReport, Db, RecoveryReport};
 pub use error::{Error, Result};
 pub use model::{Batch, BatchBuilder, Column, ColumnData, FieldType, Schema, TraceId, Validity, Value};
 pub use options::{Durability, Options};
+pub use recover::{recover, Damage, LostRecord, RecoverReport, DAMAGED_DIR};
 pub use scan::{Codes, Dict, FieldView, Part, Values};
 pub use snapshot::{ComponentView, Event, Snapshot};
 

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod drop;
 pub mod ingest;
 pub mod query;
+pub mod recover;
 pub mod remote;
 pub mod retain;
 pub mod serve;

@@ -12,7 +12,7 @@ mod open;
 
 pub use bulk::BulkLoad;
 pub use open::RecoveryReport;
-pub(crate) use open::{segment_files, SEGMENT_DIR, WAL_DIR};
+pub(crate) use open::{lock, segment_files, SEGMENT_DIR, WAL_DIR};
 
 use crate::error::{Error, Result};
 use crate::manifest::{ComponentEntry, Manifest};

@@ -139,7 +139,7 @@ pub(super) fn open(dir: &Path, options: Options) -> Result<Inner> {
 /// counts as held: when another thread of this process spawns a child, the child holds a
 /// copy of every descriptor — this lock's too — from its fork until its exec closes them, so
 /// a database closed and reopened meanwhile can find its own lock briefly taken.
-fn lock(dir: &Path) -> Result<std::fs::File> {
+pub(crate) fn lock(dir: &Path) -> Result<std::fs::File> {
     let path = dir.join(LOCK_FILE);
     let file =
         std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).context(|| format!("open {}", path.display()))?;

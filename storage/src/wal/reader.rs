@@ -1,10 +1,11 @@
 //! Replaying the log at open. Records are checked frame by frame; a damaged or short record
-//! at the end of the newest file is a torn tail (the crash interrupted a write) and is
-//! truncated away and reported. Damage anywhere else is an error.
+//! at the end of the newest file, with no whole record after it, is a torn tail (the crash
+//! interrupted a write) and is truncated away and reported. Damage anywhere else is an error
+//! that leaves the file untouched (`seam recover` salvages it; see recover.rs).
 
-use super::record::{decode_batch, BatchRecord, FRAME_HEADER};
-use super::{header, list_files, HEADER_LEN, MAGIC};
-use crate::codec::Reader;
+use super::record::BatchRecord;
+use super::scan::{self, Frame};
+use super::{list_files, HEADER_LEN};
 use crate::error::{Error, IoContext, Result};
 use crate::fs;
 use std::path::{Path, PathBuf};
@@ -42,9 +43,10 @@ pub(crate) fn replay(dir: &Path, mut apply: impl FnMut(BatchRecord) -> Result<()
     Ok(report)
 }
 
-/// Returns the offset where the valid records end. Only the newest file may end early. Records
-/// carry consecutive LSNs from the file's first; a record out of sequence is a stale one of a
-/// reused file, and ends the valid log like a torn record does.
+/// Returns the offset where the valid records end. Only the newest file may end early, and
+/// only in a torn tail: a bad frame with a whole, later record somewhere after it is damage
+/// (see scan.rs). Records carry consecutive LSNs from the file's first; a record out of
+/// sequence is a stale one of a reused file, and ends the valid log like a torn record does.
 fn read_file(
     path: &Path,
     first_lsn: u64,
@@ -53,49 +55,42 @@ fn read_file(
     report: &mut ReplayReport,
     apply: &mut impl FnMut(BatchRecord) -> Result<()>,
 ) -> Result<u64> {
-    let torn = |offset: usize, what: String| -> Result<u64> {
-        if newest {
-            Ok(offset as u64)
-        } else {
-            Err(Error::corrupt(path, offset as u64, what))
+    let ends_here = |offset: usize, due: u64, what: String| -> Result<u64> {
+        if !newest {
+            return Err(Error::corrupt(path, offset as u64, what));
+        }
+        match scan::resync(path, bytes, offset.max(HEADER_LEN), due) {
+            None => Ok(offset as u64),
+            Some(next) => Err(Error::corrupt(
+                path,
+                offset as u64,
+                format!(
+                    "{what}, but a whole record (LSN {}) follows at offset {}: damage, not a torn tail; \
+                     `seam recover` keeps the records around it",
+                    next.record.lsn, next.offset
+                ),
+            )),
         }
     };
-    if bytes.len() < HEADER_LEN || bytes[..HEADER_LEN] != header() {
-        if bytes.len() >= 8 && &bytes[..8] == MAGIC && bytes.len() >= 12 {
-            let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
-            if version != super::VERSION {
-                return Err(Error::UnsupportedVersion { path: path.to_owned(), found: version, supported: super::VERSION });
-            }
-        }
-        return torn(0, "missing or damaged log file header".into());
+    if !scan::header_ok(path, bytes)? {
+        return ends_here(0, first_lsn, "missing or damaged log file header".into());
     }
     let mut pos = HEADER_LEN;
-    let mut records = 0;
+    let mut due = first_lsn;
     while pos < bytes.len() {
-        if bytes.len() - pos < FRAME_HEADER {
-            return torn(pos, "record header cut short".into());
-        }
-        let len = u32::from_le_bytes(bytes[pos..pos + 4].try_into().unwrap_or_default()) as usize;
-        let crc = u32::from_le_bytes(bytes[pos + 4..pos + 8].try_into().unwrap_or_default());
-        let body = pos + FRAME_HEADER;
-        if len > bytes.len() - body {
-            return torn(pos, format!("record of {len} bytes runs past the end of the file"));
-        }
-        let payload = &bytes[body..body + len];
-        if !crate::codec::crc_matches(payload, crc) {
-            return torn(pos, "record checksum mismatch".into());
-        }
-        let record = decode_batch(&mut Reader::new(payload, body as u64, path))?;
-        let due = first_lsn.saturating_add(records);
+        let (end, record) = match scan::frame_at(path, bytes, pos)? {
+            Frame::Whole { end, record } => (end, record),
+            Frame::Bad(what) => return ends_here(pos, due, what),
+        };
         if record.lsn != due || due == u64::MAX {
-            return torn(pos, format!("record with LSN {} where {due} was due", record.lsn));
+            return ends_here(pos, due, format!("record with LSN {} where {due} was due", record.lsn));
         }
-        records += 1;
+        due += 1;
         report.records += 1;
-        report.bytes += (FRAME_HEADER + len) as u64;
+        report.bytes += (end - pos) as u64;
         report.last_lsn = report.last_lsn.max(record.lsn);
         apply(record)?;
-        pos = body + len;
+        pos = end;
     }
     Ok(pos as u64)
 }

@@ -1,0 +1,214 @@
+//! Telling a torn log tail from damage, and finding the whole records around damage
+//! (docs/FORMAT.md §WAL, "Torn tail or damage").
+//!
+//! A crash can only tear the last record of the newest file: records are written one after
+//! another at the end of the log. So a bad frame that is followed by a whole record carrying
+//! a later LSN is not a torn tail but damage (a flipped bit, a bad sector), and cutting the
+//! log there would throw away acknowledged records.
+
+use super::record::{decode_batch, BatchRecord, FRAME_HEADER, KIND_BATCH};
+use super::{header, HEADER_LEN, MAGIC};
+use crate::codec::Reader;
+use crate::error::{Error, Result};
+use std::path::Path;
+
+/// The smallest frame a batch record can take: frame header, kind, LSN, an empty component
+/// name, row count, field count, trace ID width.
+const MIN_FRAME: usize = FRAME_HEADER + 1 + 8 + 2 + 8 + 4 + 1;
+
+/// What starts at one offset of a log file.
+pub(crate) enum Frame {
+    /// A record with a good checksum, and the offset just past it.
+    Whole { end: usize, record: BatchRecord },
+    /// No whole record, and why.
+    Bad(String),
+}
+
+/// Reads the frame at `pos`. A frame whose checksum holds but which does not decode is an
+/// error: no crash writes one.
+pub(crate) fn frame_at(path: &Path, bytes: &[u8], pos: usize) -> Result<Frame> {
+    let Some(head) = bytes.get(pos..pos.saturating_add(FRAME_HEADER)) else {
+        return Ok(Frame::Bad("record header cut short".into()));
+    };
+    let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
+    let crc = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
+    let body = pos + FRAME_HEADER;
+    if len > bytes.len() - body {
+        return Ok(Frame::Bad(format!("record of {len} bytes runs past the end of the file")));
+    }
+    let payload = &bytes[body..body + len];
+    if !crate::codec::crc_matches(payload, crc) {
+        return Ok(Frame::Bad("record checksum mismatch".into()));
+    }
+    let record = decode_batch(&mut Reader::new(payload, body as u64, path))?;
+    Ok(Frame::Whole { end: body + len, record })
+}
+
+/// Whether the file starts with a good header. A header of another format version is an
+/// error: this build must not judge (or rewrite) such a file.
+pub(crate) fn header_ok(path: &Path, bytes: &[u8]) -> Result<bool> {
+    if bytes.len() >= HEADER_LEN && bytes[..HEADER_LEN] == header() {
+        return Ok(true);
+    }
+    if bytes.len() >= 12 && &bytes[..8] == MAGIC {
+        let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+        if version != super::VERSION {
+            return Err(Error::UnsupportedVersion { path: path.to_owned(), found: version, supported: super::VERSION });
+        }
+    }
+    Ok(false)
+}
+
+/// A whole record found after a bad frame: where it starts, and the record.
+pub(crate) struct Resync {
+    pub offset: usize,
+    pub record: BatchRecord,
+}
+
+/// Finds the first offset at or after `from` where a whole record with a plausible LSN
+/// starts: at least `due` (the LSN the bad frame at `from` should have had) and at most
+/// `due` plus as many records as fit between `from` and it. Stale records of a reused file
+/// carry lower LSNs, so they never match; garbage would have to pass the kind byte, the LSN
+/// window, the checksum and the decoder. Every byte offset is tried, so a damaged length
+/// field cannot hide the records behind it; the kind and LSN test comes before any checksum,
+/// which keeps the scan of a large file cheap. It runs only after a bad frame.
+pub(crate) fn resync(path: &Path, bytes: &[u8], from: usize, due: u64) -> Option<Resync> {
+    let last = (bytes.len() + 1).checked_sub(MIN_FRAME)?;
+    for offset in from..last {
+        let p = &bytes[offset + FRAME_HEADER..];
+        if p[0] != KIND_BATCH {
+            continue;
+        }
+        let lsn = u64::from_le_bytes([p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8]]);
+        let fit = ((offset - from) / MIN_FRAME) as u64;
+        // An LSN of 2^64 - 1 leaves no next LSN: never a record to keep (see reader.rs).
+        if lsn < due || lsn - due > fit || lsn == u64::MAX {
+            continue;
+        }
+        if let Ok(Frame::Whole { record, .. }) = frame_at(path, bytes, offset) {
+            return Some(Resync { offset, record });
+        }
+    }
+    None
+}
+
+/// A whole record of a scanned file, by position.
+#[derive(Debug)]
+pub(crate) struct Kept {
+    pub offset: usize,
+    pub end: usize,
+    pub lsn: u64,
+    pub rows: u64,
+}
+
+/// A stretch of a file with no whole record in sequence: from `offset` to `end`, where the
+/// record with LSN `due` should have been.
+#[derive(Debug)]
+pub(crate) struct Gap {
+    pub offset: usize,
+    pub end: usize,
+    pub due: u64,
+    /// The LSN of the whole record at `end`, or `None` if the file ends in the gap.
+    pub next_lsn: Option<u64>,
+    pub what: String,
+}
+
+/// Every whole record of a file in LSN order, and the gaps between them.
+#[derive(Debug, Default)]
+pub(crate) struct FileScan {
+    pub kept: Vec<Kept>,
+    pub gaps: Vec<Gap>,
+}
+
+/// Scans a whole file, resynchronising after each bad frame (the salvage side of replay).
+pub(crate) fn scan_file(path: &Path, first_lsn: u64, bytes: &[u8]) -> Result<FileScan> {
+    let mut scan = FileScan::default();
+    let mut due = first_lsn;
+    let mut pos = HEADER_LEN;
+    if !header_ok(path, bytes)? {
+        pos = bad(path, bytes, 0, HEADER_LEN, due, "missing or damaged log file header".into(), &mut scan);
+        due = scan.gaps.last().and_then(|g| g.next_lsn).unwrap_or(due);
+    }
+    while pos < bytes.len() {
+        let what = match frame_at(path, bytes, pos) {
+            Ok(Frame::Whole { end, record }) if record.lsn == due && due != u64::MAX => {
+                scan.kept.push(Kept { offset: pos, end, lsn: due, rows: record.batch.rows() as u64 });
+                pos = end;
+                due += 1;
+                continue;
+            }
+            Ok(Frame::Whole { record, .. }) => format!("record with LSN {} where {due} was due", record.lsn),
+            Ok(Frame::Bad(what)) => what,
+            Err(e) => e.to_string(),
+        };
+        pos = bad(path, bytes, pos, pos, due, what, &mut scan);
+        due = scan.gaps.last().and_then(|g| g.next_lsn).unwrap_or(due);
+    }
+    Ok(scan)
+}
+
+/// Records a gap starting at `offset` (searching for the next record from `from`) and returns
+/// where scanning goes on.
+fn bad(path: &Path, bytes: &[u8], offset: usize, from: usize, due: u64, what: String, scan: &mut FileScan) -> usize {
+    match resync(path, bytes, from, due) {
+        Some(r) => {
+            scan.gaps.push(Gap { offset, end: r.offset, due, next_lsn: Some(r.record.lsn), what });
+            r.offset
+        }
+        None => {
+            scan.gaps.push(Gap { offset, end: bytes.len(), due, next_lsn: None, what });
+            bytes.len()
+        }
+    }
+}
+
+/// What can still be read of a lost record: its component and row count, from a payload
+/// whose checksum failed (so unverified), if the frame chain up to it is intact.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct LostHead {
+    pub lsn: u64,
+    pub component: Option<String>,
+    pub rows: Option<u64>,
+}
+
+/// The records with LSNs `gap.due..until` that `gap` held: no more than its bytes can hold
+/// (for a gap at the end of a file, `until` is the next file's first LSN, which may be far
+/// off in a hand-made log). Follows the frames' length fields from the start of the gap while
+/// each payload begins like the record due there; the records past a frame that does not are
+/// unknown.
+pub(crate) fn lost_in(path: &Path, bytes: &[u8], gap: &Gap, until: u64) -> Vec<LostHead> {
+    let until = until.min(gap.due.saturating_add((gap.end - gap.offset).div_ceil(MIN_FRAME) as u64));
+    let mut pos = gap.offset.max(HEADER_LEN);
+    let mut out = Vec::new();
+    let mut readable = true;
+    for lsn in gap.due..until {
+        let head = if readable { read_head(path, &bytes[..gap.end], pos, lsn) } else { None };
+        match head {
+            Some((end, component, rows)) => {
+                out.push(LostHead { lsn, component: Some(component), rows: Some(rows) });
+                pos = end;
+            }
+            None => {
+                readable = false;
+                out.push(LostHead { lsn, component: None, rows: None });
+            }
+        }
+    }
+    out
+}
+
+/// The component and row count of the frame at `pos`, if its length fits and its payload
+/// starts with a batch header for `lsn`; and the offset past the frame.
+fn read_head(path: &Path, bytes: &[u8], pos: usize, lsn: u64) -> Option<(usize, String, u64)> {
+    let head = bytes.get(pos..pos.checked_add(FRAME_HEADER)?)?;
+    let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
+    let end = (pos + FRAME_HEADER).checked_add(len)?;
+    let payload = bytes.get(pos + FRAME_HEADER..end)?;
+    let mut r = Reader::new(payload, (pos + FRAME_HEADER) as u64, path);
+    if r.u8("kind").ok()? != KIND_BATCH || r.u64("lsn").ok()? != lsn {
+        return None;
+    }
+    let component = r.str16("component").ok()?.to_owned();
+    let rows = r.u64("rows").ok()?;
+    Some((end, component, rows))
+}
