@@ -481,29 +481,19 @@ fn driving_column<'a>(part: &Part<'a>, field: &str, rows: &Sel<'_>) -> Column<'a
 pub(crate) fn joined_column<'a>(parts: &[Part<'a>], locs: &[Loc], field: &str) -> Column<'a> {
     let n = locs.len();
     let mut valid = vec![false; n];
-    if field == "time" {
-        let times: Vec<&[i64]> = parts.iter().map(|p| p.times()).collect();
-        let mut out = vec![0i64; n];
-        for (i, &loc) in locs.iter().enumerate() {
-            if loc != NO_MATCH {
-                let (p, r) = split(loc);
-                out[i] = times[p][r];
-                valid[i] = true;
-            }
+    // `time` and `trace_id`: every event has one, so a matched row is never null.
+    fn gather<'a, T: Copy + Default>(slices: Vec<&'a [T]>, locs: &[Loc], data: fn(Cow<'a, [T]>) -> Data<'a>) -> Column<'a> {
+        let mut out = vec![T::default(); locs.len()];
+        for (o, &loc) in out.iter_mut().zip(locs).filter(|(_, &loc)| loc != NO_MATCH) {
+            let (p, r) = split(loc);
+            *o = slices[p][r];
         }
-        return Column { data: Data::Time(Cow::Owned(out)), valid: Some(valid) };
+        Column { data: data(Cow::Owned(out)), valid: Some(locs.iter().map(|&loc| loc != NO_MATCH).collect()) }
     }
-    if field == "trace_id" {
-        let ids: Vec<&[u128]> = parts.iter().map(|p| p.trace_ids()).collect();
-        let mut out = vec![0u128; n];
-        for (i, &loc) in locs.iter().enumerate() {
-            if loc != NO_MATCH {
-                let (p, r) = split(loc);
-                out[i] = ids[p][r];
-                valid[i] = true;
-            }
-        }
-        return Column { data: Data::TraceId(Cow::Owned(out)), valid: Some(valid) };
+    match field {
+        "time" => return gather(parts.iter().map(|p| p.times()).collect(), locs, Data::Time),
+        "trace_id" => return gather(parts.iter().map(|p| p.trace_ids()).collect(), locs, Data::TraceId),
+        _ => {}
     }
     let views: Vec<Option<FieldView<'a>>> = parts.iter().map(|p| p.field(field)).collect();
     macro_rules! typed {
