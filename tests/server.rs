@@ -468,6 +468,13 @@ fn ingest_remote_stores_a_file_whole_or_not_at_all() {
     assert!(!out.status.success());
     assert!(stderr_of(&out).contains("line 3") && stderr_of(&out).contains("nothing was stored"), "{}", stderr_of(&out));
     assert_eq!(count(&mut client), 3);
+    // A typo of a component the server has is refused as locally, until --create.
+    let typo = ["ingest", "-", "-c", "inferense", "--remote", &addr, good.to_str().unwrap()];
+    let out = crate::support::seam().args(typo).output().unwrap();
+    let err = stderr_of(&out);
+    assert!(!out.status.success() && err.contains("did you mean \"inference\"") && err.contains("--create"), "{err}");
+    assert!(crate::support::seam().args(typo).arg("--create").status().unwrap().success());
+    assert_eq!(client.query("SELECT count() FROM inferense").unwrap().rows[0][0], seamdb::query::Cell::Int(2));
     // Over the server's frame limit (1 MiB here): refused as a whole, saying why.
     let big: String = std::iter::once("trace_id,time,note\n".to_string())
         .chain((0..60_000).map(|i| format!("{},2026-01-05T00:00:00Z,n{i}\n", 100 + i)))

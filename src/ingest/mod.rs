@@ -11,7 +11,7 @@ mod jsonl;
 mod rfc3339;
 mod text;
 
-pub use content::{content_hash, require_component};
+pub use content::{content_hash, require_component, require_one_of};
 pub use text::{hash_trace_id, parse_time, parse_trace_id, TimeUnit, TraceIdMode};
 
 use crate::error::{Error, Place, Result};

@@ -23,34 +23,34 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         anyhow::bail!("{} is not a SeamDB database (no such directory)", args.db.display());
     }
     let report = seamdb::storage::recover(&args.db)?;
-    print(&args, &report);
+    print(&args, &report)?;
     Ok(())
 }
 
-fn print(args: &Args, report: &RecoverReport) {
+fn print(args: &Args, report: &RecoverReport) -> std::io::Result<()> {
     if report.damage.is_empty() {
-        println!("no damage in the log of {} ({} files): nothing to recover", args.db.display(), report.files_checked);
+        outln!("no damage in the log of {} ({} files): nothing to recover", args.db.display(), report.files_checked)?;
     }
     for d in &report.damage {
-        println!("damaged: {} at byte offset {} ({} bytes): {}", d.path.display(), d.offset, d.bytes, d.what);
+        outln!("damaged: {} at byte offset {} ({} bytes): {}", d.path.display(), d.offset, d.bytes, d.what)?;
         for r in &d.lost {
-            println!("  {}", describe(r));
+            outln!("  {}", describe(r))?;
         }
     }
     if let Some((path, offset, bytes)) = &report.torn_tail {
-        println!("torn tail: {} at byte offset {offset} ({bytes} bytes, never acknowledged)", path.display());
+        outln!("torn tail: {} at byte offset {offset} ({bytes} bytes, never acknowledged)", path.display())?;
     }
     for (from, to) in &report.moved_aside {
-        println!("moved aside: {} -> {}", from.display(), to.display());
+        outln!("moved aside: {} -> {}", from.display(), to.display())?;
     }
     for path in &report.written {
-        println!("written: {}", path.display());
+        outln!("written: {}", path.display())?;
     }
     let lost: Vec<&LostRecord> = report.lost().collect();
     if !lost.is_empty() {
-        println!("lost: {}", summary(&lost));
+        outln!("lost: {}", summary(&lost))?;
     }
-    println!("kept: {} records ({} rows) in the log", report.records_kept, report.rows_kept);
+    outln!("kept: {} records ({} rows) in the log", report.records_kept, report.rows_kept)
 }
 
 fn describe(r: &LostRecord) -> String {

@@ -37,7 +37,7 @@ pub fn ingest(
     let mut client = connect(addr, token_file)?;
     let mut bytes = Vec::new();
     input.read_to_end(&mut bytes).with_context(|| format!("reading {name}"))?;
-    let schema = schema(&mut client, component)?;
+    let schema = schema(&mut client, component, name, options)?;
     let (batch, report) =
         seamdb::ingest::parse(component, &schema, &bytes, options).with_context(|| format!("{name}: nothing was stored"))?;
     match client.append_batch(component, &batch) {
@@ -52,15 +52,20 @@ pub fn ingest(
         eprintln!("skipped {}: {}", bad.place, bad.message);
     }
     let skipped = if report.bad_rows.is_empty() { String::new() } else { format!("; skipped {} bad rows", report.bad_rows.len()) };
-    println!("ingested {} rows into {component} at {addr} in {:.2} s{skipped}", report.rows, start.elapsed().as_secs_f64());
+    outln!("ingested {} rows into {component} at {addr} in {:.2} s{skipped}", report.rows, start.elapsed().as_secs_f64())?;
     Ok(())
 }
 
 /// The component's schema on the server (empty for a component it does not have yet), so
-/// that the file's values are read as the server would take them.
-fn schema(client: &mut Client, component: &str) -> anyhow::Result<Schema> {
+/// that the file's values are read as the server would take them. A component the server
+/// does not have needs `--create` once it has others, as a local ingest does.
+fn schema(client: &mut Client, component: &str, name: &str, options: &IngestOptions) -> anyhow::Result<Schema> {
     let components = client.query("SHOW COMPONENTS")?;
-    if !components.rows.iter().any(|row| row.first().is_some_and(|c| c.text() == component)) {
+    let names: Vec<String> = components.rows.iter().filter_map(|row| row.first().map(|c| c.text())).collect();
+    if !names.iter().any(|c| c == component) {
+        if !options.create && !names.is_empty() {
+            seamdb::ingest::require_one_of(component, names.iter().map(String::as_str)).map_err(|e| super::ingest::explain(e, name))?;
+        }
         return Ok(Schema::default());
     }
     let described = client.query(&format!("DESCRIBE {component}"))?;
