@@ -453,3 +453,33 @@ fn recover_salvages_an_older_log_file_and_leaves_a_clean_database_alone() {
     let ids: Vec<u128> = batches_present(&db, "feedback").into_keys().collect();
     assert_eq!(ids, [1, 2, 5]);
 }
+
+/// A damaged record of a component dropped since is not reported as lost: its rows were
+/// meant to leave.
+#[test]
+fn recover_does_not_count_a_dropped_components_records_as_lost() {
+    let dir = temp();
+    {
+        let db = open(dir.path(), no_seal());
+        for k in 0..5 {
+            db.append("gone", batch(k * 1000, 50)).unwrap();
+        }
+        db.drop_component("gone").unwrap();
+        for k in 0..5 {
+            db.append("kept", batch(100_000 + k * 1000, 50)).unwrap();
+        }
+    }
+    let wal = files(&dir.path().join("wal"), "wal").pop().unwrap();
+    let bytes = std::fs::read(&wal).unwrap();
+    let offsets = record_offsets(&bytes);
+    assert_eq!(offsets.len(), 10, "both components' records are in one log file");
+    flip_byte(&wal, offsets[2] as u64 + 40);
+    assert!(matches!(seamdb::Db::open_with(dir.path(), no_seal()), Err(Error::Corrupt { .. })));
+    let report = seamdb::storage::recover(dir.path()).unwrap();
+    assert_eq!(report.damage.len(), 1);
+    assert!(report.damage[0].lost.iter().all(|r| r.dropped), "{:?}", report.damage);
+    assert_eq!(report.lost().count(), 0, "nothing that was meant to stay is lost");
+    let db = open(dir.path(), no_seal());
+    assert!(db.snapshot().component("gone").is_none());
+    assert_eq!(db.snapshot().component("kept").unwrap().rows(), 250);
+}

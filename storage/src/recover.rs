@@ -34,7 +34,7 @@ pub struct RecoverReport {
 impl RecoverReport {
     /// Records that held data not already in a segment, and are gone.
     pub fn lost(&self) -> impl Iterator<Item = &LostRecord> {
-        self.damage.iter().flat_map(|d| &d.lost).filter(|r| !r.sealed)
+        self.damage.iter().flat_map(|d| &d.lost).filter(|r| !r.sealed && !r.dropped)
     }
 }
 
@@ -59,6 +59,8 @@ pub struct LostRecord {
     pub rows: Option<u64>,
     /// Already sealed into a segment (the manifest says so): nothing of it is lost.
     pub sealed: bool,
+    /// Its component was dropped after it was written (`seam drop`): nothing is lost.
+    pub dropped: bool,
 }
 
 /// Salvages the log of the database in `dir` (which must not be open): each log file with a
@@ -79,8 +81,11 @@ pub fn recover(dir: &Path) -> Result<RecoverReport> {
     if !wal_dir.is_dir() {
         return Ok(report);
     }
-    let sealed: HashMap<String, u64> =
-        Manifest::load(dir)?.unwrap_or_default().components.into_iter().map(|c| (c.name, c.sealed_lsn)).collect();
+    let manifest = Manifest::load(dir)?.unwrap_or_default();
+    let settled = Settled {
+        sealed: manifest.components.into_iter().map(|c| (c.name, c.sealed_lsn)).collect(),
+        dropped: manifest.dropped.into_iter().collect(),
+    };
     remove_leftovers(&wal_dir)?;
     let files = wal::list_files(&wal_dir)?;
     report.files_checked = files.len();
@@ -98,22 +103,30 @@ pub fn recover(dir: &Path) -> Result<RecoverReport> {
             continue;
         }
         for gap in &scan.gaps {
-            report.damage.push(describe(path, &bytes, gap, next_file_lsn, &sealed));
+            report.damage.push(describe(path, &bytes, gap, next_file_lsn, &settled));
         }
         salvage(dir, path, &bytes, &scan.kept, &mut report)?;
     }
     Ok(report)
 }
 
+/// Per component, the LSN up to which its log records no longer matter: sealed into a
+/// segment, or written before the component was dropped.
+struct Settled {
+    sealed: HashMap<String, u64>,
+    dropped: HashMap<String, u64>,
+}
+
 /// A gap as damage: the records it held are those between the LSN due at its start and the
 /// next whole record (or the next file's first, for a gap at the end of an older file).
-fn describe(path: &Path, bytes: &[u8], gap: &Gap, next_file_lsn: Option<u64>, sealed: &HashMap<String, u64>) -> Damage {
+fn describe(path: &Path, bytes: &[u8], gap: &Gap, next_file_lsn: Option<u64>, settled: &Settled) -> Damage {
     let until = gap.next_lsn.or(next_file_lsn).unwrap_or(gap.due).max(gap.due);
+    let up_to = |map: &HashMap<String, u64>, h: &wal::LostHead| h.component.as_ref().and_then(|c| map.get(c)).is_some_and(|&s| h.lsn <= s);
     let lost = wal::lost_in(path, bytes, gap, until)
         .into_iter()
         .map(|h| {
-            let sealed = h.component.as_ref().and_then(|c| sealed.get(c)).is_some_and(|&s| h.lsn <= s);
-            LostRecord { lsn: h.lsn, component: h.component, rows: h.rows, sealed }
+            let (sealed, dropped) = (up_to(&settled.sealed, &h), up_to(&settled.dropped, &h));
+            LostRecord { lsn: h.lsn, component: h.component, rows: h.rows, sealed, dropped }
         })
         .collect();
     Damage { path: path.to_owned(), offset: gap.offset as u64, bytes: (gap.end - gap.offset) as u64, what: gap.what.clone(), lost }

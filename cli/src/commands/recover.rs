@@ -58,7 +58,11 @@ fn describe(r: &LostRecord) -> String {
         (Some(c), Some(rows)) => format!("component {c:?}, {rows} rows (read from the damaged record, unverified)"),
         _ => "component unknown, rows unknown (unreadable)".to_string(),
     };
-    let sealed = if r.sealed { "; already sealed into a segment, nothing lost" } else { "" };
+    let sealed = match (r.sealed, r.dropped) {
+        (true, _) => "; already sealed into a segment, nothing lost",
+        (_, true) => "; its component was dropped since, nothing lost",
+        _ => "",
+    };
     format!("record LSN {}: {what}{sealed}", r.lsn)
 }
 

@@ -15,7 +15,7 @@ pub use reader::ReplayReport;
 pub(crate) use reader::{replay, verify_file};
 pub(crate) use record::encode_batch;
 pub use record::MAX_RECORD_BYTES;
-pub(crate) use scan::{lost_in, scan_file, Gap, Kept};
+pub(crate) use scan::{lost_in, scan_file, Gap, Kept, LostHead};
 pub(crate) use writer::Wal;
 
 use std::path::{Path, PathBuf};
