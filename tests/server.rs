@@ -495,6 +495,9 @@ fn ingest_remote_stores_a_file_whole_or_not_at_all() {
     let out = crate::support::seam().args(["stats", db.to_str().unwrap()]).output().unwrap();
     let err = stderr_of(&out);
     assert!(!out.status.success() && err.contains("seam serve") && !err.contains("--remote"), "{err}");
+    let out = crate::support::seam().args(["recover", db.to_str().unwrap()]).output().unwrap();
+    let err = stderr_of(&out);
+    assert!(!out.status.success() && err.contains("seam serve") && err.contains("stop it first"), "{err}");
     let _ = child.kill();
     let _ = child.wait();
 }

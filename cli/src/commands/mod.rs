@@ -28,11 +28,16 @@ pub fn open_existing(dir: &Path, has_remote: bool) -> anyhow::Result<seamdb::Db>
 /// open, the likeliest holder of its lock is a `seam serve`: the error says so, and names
 /// `--remote` where the command has it (`has_remote`).
 pub fn open(dir: &Path, has_remote: bool) -> anyhow::Result<seamdb::Db> {
-    seamdb::Db::open(dir).map_err(|e| match e {
+    seamdb::Db::open(dir).map_err(|e| explain_lock(e, dir, has_remote))
+}
+
+/// A storage error as the CLI says it: a held lock names its likely holder (see [`open`]).
+pub fn explain_lock(e: seamdb::storage::Error, dir: &Path, has_remote: bool) -> anyhow::Error {
+    match e {
         seamdb::storage::Error::Locked { .. } => {
             let what = if has_remote { "ask that server with --remote ADDR" } else { "stop it first" };
             anyhow::anyhow!("{} is in use by another process (a running `seam serve`?); {what}", dir.display())
         }
         e => e.into(),
-    })
+    }
 }

@@ -22,7 +22,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if !args.db.is_dir() {
         anyhow::bail!("{} is not a SeamDB database (no such directory)", args.db.display());
     }
-    let report = seamdb::storage::recover(&args.db)?;
+    let report = seamdb::storage::recover(&args.db).map_err(|e| super::explain_lock(e, &args.db, false))?;
     print(&args, &report)?;
     Ok(())
 }
