@@ -432,16 +432,24 @@ impl Parser<'_> {
             Tok::Ident(name) if name.eq_ignore_ascii_case("null") => Ok(Expr::Null),
             Tok::Ident(name) if !RESERVED.iter().any(|k| name.eq_ignore_ascii_case(k)) => {
                 if self.eat_sym("(") {
-                    let mut args = Vec::new();
-                    if !self.eat_sym(")") {
-                        args.push(self.expr()?);
-                        while self.eat_sym(",") {
-                            args.push(self.expr()?);
+                    // A function's arguments are its own: a literal there is no time or trace ID
+                    // because the call is compared with one.
+                    let args = self.within(None, |p| {
+                        let mut args = Vec::new();
+                        if !p.eat_sym(")") {
+                            args.push(p.expr()?);
+                            while p.eat_sym(",") {
+                                args.push(p.expr()?);
+                            }
+                            p.sym(")")?;
                         }
-                        self.sym(")")?;
-                    }
+                        Ok(args)
+                    })?;
                     let name = name.to_ascii_lowercase();
-                    if name == "now" && args.is_empty() {
+                    if name == "now" {
+                        if !args.is_empty() {
+                            return Err(Error::Parse { line, column, message: "now() takes no arguments".into() });
+                        }
                         return Ok(Expr::Time(now()));
                     }
                     return Ok(Expr::Call { name, args });

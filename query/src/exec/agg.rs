@@ -72,6 +72,15 @@ impl Drift {
     }
 }
 
+/// Every aggregate function [`Aggregate::plan`] knows (a unit test keeps the two in step), for
+/// "did you mean" and for telling an aggregate from a function that does not exist.
+#[rustfmt::skip]
+pub(crate) const FUNCTIONS: [&str; 30] = [
+    "count", "sum", "mean", "avg", "min", "max", "stddev", "quantile", "null_rate", "nan_rate", "distinct", "share", "accuracy",
+    "precision", "recall", "f1", "roc_auc", "log_loss", "brier", "mae", "rmse", "mape", "r2", "coverage", "psi", "js", "ks",
+    "wasserstein", "chi2", "unseen",
+];
+
 impl Aggregate {
     /// Checks a call's name and arity; literal arguments (quantile's q, the positive class)
     /// are taken here. `joins` names the joined components, for `coverage()`.
@@ -430,7 +439,11 @@ pub(crate) fn feed(states: &mut [State], func: &Func, groups: &[u32], args: &[&C
                 *n += 1
             }
         }),
-        (Some(State::Counts(..)), [x]) if x.numeric() || x.is_class() || matches!(x.data, Data::Tag { .. }) => {
+        // Typed columns only: a constant or a value-by-value column (a joined field stored
+        // as int in one part and float in another) may hold a NaN anywhere.
+        (Some(State::Counts(..)), [x])
+            if matches!(x.data, Data::Float(_) | Data::Int(_) | Data::Bool(_) | Data::Time(_) | Data::Tag { .. }) =>
+        {
             let floats = match &x.data {
                 Data::Float(v) if *func == Func::NanRate => Some(v),
                 _ => None,
@@ -440,6 +453,7 @@ pub(crate) fn feed(states: &mut [State], func: &Func, groups: &[u32], args: &[&C
                     *all += 1;
                     *counted += match (floats, *func == Func::NanRate) {
                         (Some(v), _) => present(x, i) && v[i].is_nan(),
+                        // Ints, bools, times and tags are never NaN.
                         (None, true) => false,
                         (None, false) => present(x, i),
                     } as u64;
@@ -487,5 +501,28 @@ pub(crate) fn feed(states: &mut [State], func: &Func, groups: &[u32], args: &[&C
             }
         }
         _ => by_row(states),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Aggregate, FUNCTIONS};
+    use crate::ast::{ColumnRef, Expr};
+    use crate::error::Error;
+
+    /// `FUNCTIONS` names exactly the functions `plan` knows: each plans with some arity, and a
+    /// name outside it is "there is no function".
+    #[test]
+    fn the_function_list_is_what_plan_knows() {
+        let column = |f: &str| Expr::Column(ColumnRef { component: None, field: f.into() });
+        let argument_lists = [vec![], vec![column("x")], vec![column("x"), Expr::Float(0.5)], vec![column("x"), column("y")]];
+        for name in FUNCTIONS {
+            let joins = ["x".to_string()];
+            assert!(argument_lists.iter().any(|args| Aggregate::plan(name, args, &joins).is_ok()), "{name}() does not plan");
+        }
+        for name in ["foo", "now", "median"] {
+            let planned = Aggregate::plan(name, &[column("x")], &[]);
+            assert!(matches!(&planned, Err(Error::Name(m)) if m.starts_with("there is no function")), "{name}");
+        }
     }
 }

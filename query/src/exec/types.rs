@@ -2,6 +2,7 @@
 //! cannot take, a comparison of a tag with a number, arithmetic on a tag — each is an error
 //! naming the function (or operator) and the types, never a null or a 0 (SPEC §4).
 
+use super::agg::FUNCTIONS;
 use crate::ast::{BinaryOp, ColumnRef, Expr};
 use crate::error::{Error, Result};
 use seamdb_storage::model::FieldType;
@@ -67,41 +68,6 @@ impl Type {
             || self == other
     }
 }
-
-/// Every function SeamQL has, for "did you mean".
-pub(crate) const FUNCTIONS: [&str; 31] = [
-    "count",
-    "sum",
-    "mean",
-    "avg",
-    "min",
-    "max",
-    "stddev",
-    "quantile",
-    "null_rate",
-    "nan_rate",
-    "distinct",
-    "share",
-    "accuracy",
-    "precision",
-    "recall",
-    "f1",
-    "roc_auc",
-    "log_loss",
-    "brier",
-    "mae",
-    "rmse",
-    "mape",
-    "r2",
-    "coverage",
-    "psi",
-    "js",
-    "ks",
-    "wasserstein",
-    "chi2",
-    "unseen",
-    "now",
-];
 
 /// The error for a call of a function SeamQL does not have.
 pub(crate) fn no_function(name: &str) -> Error {
