@@ -103,6 +103,18 @@ const BAD: &[(&str, &[u8], &str, &str)] = &[
     ("jsonl", b"{\"trace_id\": 1, \"time\": \"2026-01-05T00:00:00Z\", \"x\": [1]}\n", "line 1", "nested"),
 ];
 
+/// A time column reads times as SeamQL does (one parser): a date is midnight UTC, and a time
+/// without a zone is an error with its line and column, never a guess.
+#[test]
+fn times_are_read_as_queries_read_them() {
+    let dir = temp();
+    let db = open(dir.path(), small_options());
+    run(&db, "c", b"trace_id,time,x\n1,2026-01-05,1\n2,2026-01-05T02:00:00+02:00,2\n", &csv()).unwrap();
+    assert!(rows_of(&db.snapshot(), "c").iter().all(|r| r.1 == 1_767_571_200_000_000));
+    let err = run(&db, "c", b"trace_id,time,x\n3,2026-01-05T00:00:00,1\n", &csv()).unwrap_err().to_string();
+    assert!(err.contains("line 2, column 2") && err.contains("is not a time"), "{err}");
+}
+
 #[test]
 fn bad_input_names_line_and_column_and_stores_nothing() {
     for (format, text, place, reason) in BAD {

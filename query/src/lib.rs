@@ -19,7 +19,7 @@ mod time;
 pub use error::{Error, Result};
 pub use exec::{Executor, JoinStrategy, Options};
 pub use output::{format_time, Cell, Table};
-pub use parser::parse;
+pub use parser::{parse, parse_time_arg};
 pub use suggest::nearest;
 pub use time::{parse_time, TIME_FORMS};
 

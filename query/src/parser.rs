@@ -17,6 +17,27 @@ pub fn parse(text: &str) -> Result<Statement> {
     Ok(statement)
 }
 
+/// A time given outside SeamQL, on the command line (`seam retain --before`): a time or date
+/// as [`parse_time`] reads it, unquoted, or a SeamQL time expression (`now() - 30d`,
+/// `'2026-01-05' + 12h`), so that a time means the same on the command line as in a query.
+pub fn parse_time_arg(text: &str) -> Result<i64> {
+    if let Some(t) = parse_time(text) {
+        return Ok(t);
+    }
+    let mut p = Parser { text, tokens: tokenize(text)?, pos: 0, depth: 0, literal: Some(Literal::Time) };
+    let at = p.peek().clone();
+    let expr = p.additive()?;
+    p.expect_end()?;
+    match expr {
+        Expr::Time(t) => Ok(t),
+        _ => Err(Error::Parse {
+            line: at.line,
+            column: at.column,
+            message: format!("{text:?} is not a time: write {TIME_FORMS}, or now(), either plus or minus a duration"),
+        }),
+    }
+}
+
 /// Nesting deeper than this is refused, so that hostile input cannot exhaust the stack.
 const MAX_DEPTH: usize = 64;
 

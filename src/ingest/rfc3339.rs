@@ -1,10 +1,10 @@
 //! A fast path for the one time format that dominates machine-written files:
 //! `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`. Anything else returns `None` and is left to
-//! `jiff`, which parses every RFC 3339 form. Measured at about 7% of CSV ingest time with
+//! the one time parser (`seamdb_query::parse_time`, built on `jiff`). Measured at about 7% of CSV ingest time with
 //! `jiff` alone on the standard workload (docs/BENCHMARKS.md), hence this code.
 
 /// Microseconds since the epoch, or `None` if `s` is not in the fast-path form or not a
-/// valid date and time (the caller then asks `jiff`, which reports the error).
+/// valid date and time (the caller then asks the full parser, which reports the error).
 pub(crate) fn parse_us(s: &[u8]) -> Option<i64> {
     if s.len() < 20 || s[4] != b'-' || s[7] != b'-' || !matches!(s[10], b'T' | b't' | b' ') || s[13] != b':' || s[16] != b':' {
         return None;

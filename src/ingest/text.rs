@@ -67,8 +67,10 @@ pub fn hash_trace_id(text: &str) -> u128 {
     xxhash_rust::xxh3::xxh3_128(text.as_bytes())
 }
 
-/// Reads a time: RFC 3339 (`2026-01-05T00:00:00Z`, offsets and fractions allowed), or an
-/// integer in `unit` (required for integers, so seconds are never mistaken for microseconds).
+/// Reads a time: RFC 3339 with a zone (`2026-01-05T00:00:00Z`, offsets and fractions
+/// allowed), a date (midnight UTC) — the times SeamQL reads, through the same parser after a
+/// fast path for the common form — or an integer in `unit` (required for integers, so seconds
+/// are never mistaken for microseconds).
 pub fn parse_time(text: &str, unit: Option<TimeUnit>) -> Result<i64, String> {
     if looks_like_int(text) {
         let v: i64 = text.parse().map_err(|_| format!("time {text:?} is out of range"))?;
@@ -78,8 +80,8 @@ pub fn parse_time(text: &str, unit: Option<TimeUnit>) -> Result<i64, String> {
     if let Some(us) = super::rfc3339::parse_us(text.as_bytes()) {
         return Ok(us);
     }
-    let ts: jiff::Timestamp = text.parse().map_err(|e| format!("{text:?} is not a time (RFC 3339 or an integer): {e}"))?;
-    Ok(ts.as_microsecond())
+    seamdb_query::parse_time(text)
+        .ok_or_else(|| format!("{text:?} is not a time: write {}, or an integer with --time-unit", seamdb_query::TIME_FORMS))
 }
 
 pub(crate) fn looks_like_int(text: &str) -> bool {

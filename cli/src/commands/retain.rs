@@ -13,8 +13,9 @@ pub struct Args {
     /// Component to trim.
     #[arg(long, short)]
     component: String,
-    /// Keep events at or after this time: RFC 3339 (2026-01-05T00:00:00Z) or a date
-    /// (2026-01-05, midnight UTC).
+    /// Keep events at or after this time: RFC 3339 with a zone (2026-01-05T00:00:00Z), a date
+    /// (2026-01-05, midnight UTC), or now() or either of them plus or minus a duration
+    /// ("now() - 30d"), as SeamQL reads times.
     #[arg(long, value_parser = parse_bound)]
     before: i64,
 }
@@ -27,10 +28,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A time as SeamQL reads one (the same parser: RFC 3339 with a zone, or a date at midnight
-/// UTC), as microseconds since the epoch.
+/// A time as SeamQL reads one, as microseconds since the epoch.
 fn parse_bound(text: &str) -> Result<i64, String> {
-    seamdb::query::parse_time(text).ok_or_else(|| format!("{text:?} is not a time: write {}", seamdb::query::TIME_FORMS))
+    seamdb::query::parse_time_arg(text).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -43,5 +43,10 @@ mod tests {
         assert_eq!(parse_bound("2026-01-05T02:00:00+02:00"), Ok(1_767_571_200_000_000));
         assert!(parse_bound("2026-01-05T00:00:00").is_err(), "no zone");
         assert!(parse_bound("yesterday").is_err());
+        assert_eq!(parse_bound("'2026-01-05' + 12h"), Ok(1_767_571_200_000_000 + 12 * 3_600_000_000));
+        let month_ago = parse_bound("now() - 30d").unwrap();
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_micros() as i64;
+        let expected = now - 30 * 86_400_000_000;
+        assert!((month_ago - expected).abs() < 60_000_000, "{month_ago} vs {expected}");
     }
 }
