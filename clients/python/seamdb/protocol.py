@@ -132,23 +132,21 @@ def _field(values, rows, np):
     if np is not None and isinstance(values, np.ndarray) and values.dtype.kind in "fiub":
         kind = values.dtype.kind
         if kind == "f":
-            valid = ~np.isnan(values)
-            data = values.astype("<f8").tobytes()
-            code = FLOAT
+            # NaN is a float value, not a null (docs/QUERY.md): a numpy float array has no nulls.
+            valid, data, code = None, values.astype("<f8").tobytes(), FLOAT
         elif kind == "b":
             valid, data, code = None, values.astype("u1").tobytes(), BOOL
         else:
             valid, data, code = None, values.astype("<i8").tobytes(), INT
-        if valid is not None and bool(valid.all()):
-            valid = None
-        return bytes([code]) + _validity(None if valid is None else valid.tolist(), rows) + data
+        return bytes([code]) + _validity(None, rows) + data
     if np is not None and isinstance(values, np.ndarray) and values.dtype.kind == "U":
         # Strings: dictionary and codes in one numpy pass.
         dictionary, codes = np.unique(values, return_inverse=True)
         packed = b"".join(_tag_value(str(v)) for v in dictionary)
         width = "<" + {"B": "u1", "H": "u2", "I": "u4"}[_code_width_format(len(dictionary))]
         return bytes([TAG]) + _validity(None, rows) + struct.pack("<I", len(dictionary)) + packed + codes.astype(width).tobytes()
-    present = [v is not None and not (isinstance(v, float) and v != v) for v in values]
+    # None (and pandas' NA) is null; a float NaN is a value, as the server stores it.
+    present = [v is not None and not _is_na(v) for v in values]
     kinds = {type(v).__name__ if not hasattr(v, "item") else type(v.item()).__name__ for v, p in zip(values, present) if p}
     validity = None if all(present) else present
     if kinds <= {"bool"}:
@@ -166,6 +164,11 @@ def _field(values, rows, np):
         width = _code_width_format(len(index))
         return bytes([TAG]) + _validity(validity, rows) + struct.pack("<I", len(index)) + dictionary + struct.pack(f"<{rows}{width}", *codes)
     raise TypeError(f"a column mixes {sorted(kinds)}; a field holds floats, ints, bools or strings")
+
+
+def _is_na(v):
+    """pandas.NA (nullable pandas columns give it for a missing value), without importing pandas."""
+    return type(v).__name__ == "NAType"
 
 
 def _validity(present, rows):

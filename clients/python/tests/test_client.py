@@ -131,8 +131,13 @@ class ClientTest(unittest.TestCase):
         }
         with self.connect() as db:
             self.assertEqual(db.append("np", cols), n)
-            r = db.query("SELECT count() AS n, count(score) AS s, sum(label) AS l FROM np")
-            self.assertEqual(r, [{"n": n, "s": n - n // 10, "l": n // 2}])
+            # NaN is a value (count sees it, nan_rate counts it), not a null.
+            r = db.query("SELECT count() AS n, count(score) AS s, nan_rate(score) AS nan, null_rate(score) AS nul, sum(label) AS l FROM np")
+            self.assertEqual(r, [{"n": n, "s": n, "nan": 0.1, "nul": 0.0, "l": n // 2}])
+            # In lists, None is null and NaN a value.
+            self.assertEqual(db.append("np", {"trace_id": [1, 2], "time": [0, 0], "score": [None, float("nan")], "label": [0, 0]}), 2)
+            r = db.query("SELECT count(score) AS s, nan_rate(score) AS nan FROM np WHERE time < '1970-01-02'")
+            self.assertEqual(r, [{"s": 1, "nan": 0.5}])
 
 
     @unittest.skipIf(pandas is None, "pandas is not installed")
@@ -148,7 +153,7 @@ class ClientTest(unittest.TestCase):
             out = db.query_df("SELECT count() AS n, count(pd.score) AS s FROM pd GROUP BY window(1h), pd.device")
             self.assertEqual(list(out.columns), ["window", "pd.device", "n", "s"])
             self.assertEqual(out["n"].tolist(), [2, 1, 1, 2])
-            self.assertEqual(out["s"].tolist(), [1, 1, 1, 2])
+            self.assertEqual(out["s"].tolist(), [2, 1, 1, 2], "a NaN score is a value, counted")
 
 
 class DocExampleTest(unittest.TestCase):
