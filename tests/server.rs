@@ -456,18 +456,25 @@ fn ingest_remote_stores_a_file_whole_or_not_at_all() {
     let out = crate::support::seam().args(["ingest", "-", "-c", "inference", "--remote", &addr, good.to_str().unwrap()]).output().unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     assert_eq!(count(&mut client), 2);
+    // The same file again is refused, as a local ingest refuses it, until --again.
+    let out = crate::support::seam().args(["ingest", "-", "-c", "inference", "--remote", &addr, good.to_str().unwrap()]).output().unwrap();
+    assert!(!out.status.success() && stderr_of(&out).contains("--again"), "{}", stderr_of(&out));
+    assert_eq!(count(&mut client), 2);
+    let again = ["ingest", "-", "-c", "inference", "--remote", &addr, good.to_str().unwrap(), "--again"];
+    assert!(crate::support::seam().args(again).status().unwrap().success());
+    assert_eq!(count(&mut client), 4);
     // The second file's types are read as the server's schema has them: "7" is a tag here.
     let tags = write_file(dir.path(), "tags.jsonl", "{\"trace_id\": 3, \"time\": \"2026-01-05T00:00:02Z\", \"country\": \"7\"}\n");
     let out = crate::support::seam().args(["ingest", "-", "-c", "inference", "--remote", &addr, tags.to_str().unwrap()]).output().unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
-    assert_eq!(count(&mut client), 3);
+    assert_eq!(count(&mut client), 5);
     // A bad row in the middle: an error with its line, and nothing of the file stored.
     let bad =
         write_file(dir.path(), "bad.csv", "trace_id,time,score\n4,2026-01-05T00:00:03Z,0.5\n5,yesterday,0.5\n6,2026-01-05T00:00:04Z,0.5\n");
     let out = crate::support::seam().args(["ingest", "-", "-c", "inference", "--remote", &addr, bad.to_str().unwrap()]).output().unwrap();
     assert!(!out.status.success());
     assert!(stderr_of(&out).contains("line 3") && stderr_of(&out).contains("nothing was stored"), "{}", stderr_of(&out));
-    assert_eq!(count(&mut client), 3);
+    assert_eq!(count(&mut client), 5);
     // A typo of a component the server has is refused as locally, until --create.
     let typo = ["ingest", "-", "-c", "inferense", "--remote", &addr, good.to_str().unwrap()];
     let out = crate::support::seam().args(typo).output().unwrap();
@@ -484,7 +491,7 @@ fn ingest_remote_stores_a_file_whole_or_not_at_all() {
     assert!(!out.status.success());
     let err = stderr_of(&out);
     assert!(err.contains("too large") && err.contains("nothing was stored") && err.contains("--max-frame-mib"), "{err}");
-    assert_eq!(count(&mut client), 3);
+    assert_eq!(count(&mut client), 5);
     // The locked database: the message names the likely holder, and --remote where the
     // command has it.
     let out = crate::support::seam().args(["query", db.to_str().unwrap(), "SHOW COMPONENTS"]).output().unwrap();

@@ -100,6 +100,17 @@ impl Client {
         }
     }
 
+    /// Stores a whole file's events as `seam ingest` stores a file (the server's INGEST):
+    /// whole or not at all, with `content_hash` (of the file's bytes) recorded in the same
+    /// commit; refused if the component already holds that content unless `again`, and into a
+    /// component the server does not have only with `create`. Returns the rows stored.
+    pub fn ingest(&mut self, component: &str, batch: &seamdb::Batch, content_hash: u128, again: bool, create: bool) -> Result<u64> {
+        match self.send(&Request::ingest(content_hash, again, create, component, batch))? {
+            Reply::Appended(n) => Ok(n),
+            other => Err(Error::Unexpected(Box::new(other))),
+        }
+    }
+
     pub fn flush(&mut self) -> Result<()> {
         self.expect_ok(&Request::Flush)
     }

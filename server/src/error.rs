@@ -103,11 +103,11 @@ impl Error {
 /// request met it; otherwise the request was at fault: `Query` for a query, `Append` for rows.
 fn db_code(e: &seamdb::Error) -> ErrorCode {
     match e {
+        seamdb::Error::Storage(storage::Error::AlreadyIngested { .. }) => ErrorCode::AlreadyIngested,
+        seamdb::Error::UnknownComponent { .. } => ErrorCode::UnknownComponent,
         seamdb::Error::Storage(e) | seamdb::Error::Query(seamdb::query::Error::Storage(e)) if is_fault(e) => ErrorCode::Storage,
         seamdb::Error::Query(_) => ErrorCode::Query,
-        seamdb::Error::Input { .. } | seamdb::Error::UnknownComponent { .. } | seamdb::Error::Storage(_) | seamdb::Error::Io(_) => {
-            ErrorCode::Append
-        }
+        seamdb::Error::Input { .. } | seamdb::Error::Storage(_) | seamdb::Error::Io(_) => ErrorCode::Append,
     }
 }
 

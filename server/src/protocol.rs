@@ -25,6 +25,7 @@ pub mod kind {
     pub const APPEND_JSON: u8 = 0x06;
     pub const FLUSH: u8 = 0x07;
     pub const APPEND_COLUMNS: u8 = 0x08;
+    pub const INGEST: u8 = 0x09;
 
     pub const READY: u8 = 0x81;
     pub const OK: u8 = 0x82;
@@ -61,6 +62,22 @@ pub enum Request {
         component: String,
         batch: Batch,
     },
+    /// A whole file's events (`seam ingest --remote`), stored as `seam ingest` stores a file:
+    /// with the hash of its bytes, refused if the component holds that content unless
+    /// `again`, and into a new component only with `create`.
+    Ingest {
+        content_hash: u128,
+        again: bool,
+        create: bool,
+        component: String,
+        batch: Batch,
+    },
+}
+
+/// INGEST's flag bits.
+mod flag {
+    pub const AGAIN: u8 = 1;
+    pub const CREATE: u8 = 2;
 }
 
 /// What the server answers.
@@ -105,14 +122,33 @@ pub enum ErrorCode {
     Timeout = 11,
     /// HELLO missing or sent twice.
     Sequence = 12,
+    /// INGEST of content the component already holds, without `again`.
+    AlreadyIngested = 13,
+    /// INGEST into a component the database does not have, without `create`.
+    UnknownComponent = 14,
 }
 
 impl ErrorCode {
     pub fn from_u16(code: u16) -> Option<ErrorCode> {
         use ErrorCode::*;
-        [Malformed, UnknownKind, UnsupportedVersion, AuthRequired, AuthFailed, Query, Append, Storage, TooLarge, Busy, Timeout, Sequence]
-            .into_iter()
-            .find(|c| *c as u16 == code)
+        [
+            Malformed,
+            UnknownKind,
+            UnsupportedVersion,
+            AuthRequired,
+            AuthFailed,
+            Query,
+            Append,
+            Storage,
+            TooLarge,
+            Busy,
+            Timeout,
+            Sequence,
+            AlreadyIngested,
+            UnknownComponent,
+        ]
+        .into_iter()
+        .find(|c| *c as u16 == code)
     }
 }
 
@@ -132,7 +168,20 @@ impl Request {
             }
             Request::Flush => Frame::new(kind::FLUSH, Vec::new()),
             Request::AppendColumns { component, batch } => Request::append_columns(component, batch),
+            Request::Ingest { content_hash, again, create, component, batch } => {
+                Request::ingest(*content_hash, *again, *create, component, batch)
+            }
         }
+    }
+
+    /// An INGEST frame straight from a borrowed batch: the hash and flags, then the batch
+    /// as APPEND_COLUMNS carries it.
+    pub fn ingest(content_hash: u128, again: bool, create: bool, component: &str, batch: &Batch) -> Frame {
+        let mut payload = Vec::with_capacity(49 + batch.rows() * 24);
+        payload.extend_from_slice(&content_hash.to_le_bytes());
+        payload.push(if again { flag::AGAIN } else { 0 } | if create { flag::CREATE } else { 0 });
+        batch_codec::encode(&mut payload, component, batch);
+        Frame::new(kind::INGEST, payload)
     }
 
     /// An APPEND_COLUMNS frame straight from a borrowed batch (no copy of the batch).
@@ -164,6 +213,15 @@ impl Request {
             kind::APPEND_COLUMNS => {
                 let (component, batch) = batch_codec::decode(&mut r)?;
                 Request::AppendColumns { component, batch }
+            }
+            kind::INGEST => {
+                let content_hash = r.u128("INGEST's content hash")?;
+                let flags = r.u8("INGEST's flags")?;
+                if flags & !(flag::AGAIN | flag::CREATE) != 0 {
+                    return Err(r.corrupt(format!("INGEST's flags {flags:#04x} hold an unknown bit")));
+                }
+                let (component, batch) = batch_codec::decode(&mut r)?;
+                Request::Ingest { content_hash, again: flags & flag::AGAIN != 0, create: flags & flag::CREATE != 0, component, batch }
             }
             _ => return Ok(None),
         };
@@ -418,10 +476,26 @@ mod tests {
             }
             let batch = b.finish().unwrap();
             let frame = Request::append_columns("inference", &batch);
-            assert_eq!(Request::from_frame(&frame).unwrap(), Some(Request::AppendColumns { component: "inference".into(), batch }));
+            assert_eq!(
+                Request::from_frame(&frame).unwrap(),
+                Some(Request::AppendColumns { component: "inference".into(), batch: batch.clone() })
+            );
             // Every cut of the payload is an error, never a panic.
             for cut in 0..frame.payload.len() {
                 assert!(Request::from_frame(&Frame::new(kind::APPEND_COLUMNS, frame.payload[..cut].to_vec())).is_err(), "cut at {cut}");
+            }
+            // INGEST: the hash and flags, then the same batch.
+            for (again, create) in [(false, false), (true, false), (false, true), (true, true)] {
+                let ingest =
+                    Request::Ingest { content_hash: u128::MAX - 7, again, create, component: "inference".into(), batch: batch.clone() };
+                let frame = ingest.to_frame();
+                assert_eq!(Request::from_frame(&frame).unwrap(), Some(ingest));
+                for cut in (0..frame.payload.len()).step_by(7) {
+                    assert!(Request::from_frame(&Frame::new(kind::INGEST, frame.payload[..cut].to_vec())).is_err(), "cut at {cut}");
+                }
+                let mut unknown_flag = frame.payload.clone();
+                unknown_flag[16] |= 4;
+                assert!(Request::from_frame(&Frame::new(kind::INGEST, unknown_flag)).is_err(), "an unknown flag bit is malformed");
             }
         }
     }

@@ -266,6 +266,10 @@ impl Connection<'_> {
                 self.append(&component, batch)?
             }
             Request::AppendColumns { component, batch } => self.append(&component, batch)?,
+            Request::Ingest { content_hash, again, create, component, batch } => {
+                let options = IngestOptions { again, create, ..IngestOptions::default() };
+                Reply::Appended(seamdb::ingest::store(self.db, &component, batch, content_hash, &options)?)
+            }
             Request::Flush => {
                 self.db.flush()?;
                 Reply::Ok

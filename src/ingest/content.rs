@@ -41,16 +41,10 @@ pub fn content_hash(input: impl Read) -> std::io::Result<u128> {
 /// Fails with [`Error::UnknownComponent`] (naming the components there are and the nearest
 /// one) unless `component` exists.
 pub fn require_component(snapshot: &Snapshot, component: &str) -> Result<()> {
-    require_one_of(component, snapshot.component_names())
-}
-
-/// [`require_component`] against the names of a database's components, wherever they came
-/// from (a snapshot here, `SHOW COMPONENTS` of a server for `seam ingest --remote`).
-pub fn require_one_of<'a>(component: &str, existing: impl IntoIterator<Item = &'a str>) -> Result<()> {
-    let existing: Vec<String> = existing.into_iter().map(str::to_owned).collect();
-    if existing.iter().any(|c| c == component) {
+    if snapshot.component(component).is_some() {
         return Ok(());
     }
+    let existing: Vec<String> = snapshot.component_names().map(str::to_owned).collect();
     let nearest = seamdb_query::nearest(component, existing.iter().map(String::as_str)).map(str::to_owned);
     Err(Error::UnknownComponent { component: component.to_owned(), existing, nearest })
 }

@@ -11,7 +11,7 @@ mod jsonl;
 mod rfc3339;
 mod text;
 
-pub use content::{content_hash, require_component, require_one_of};
+pub use content::{content_hash, require_component};
 pub use text::{hash_trace_id, parse_time, parse_trace_id, TimeUnit, TraceIdMode};
 
 use crate::error::{Error, Place, Result};
@@ -84,12 +84,7 @@ pub struct IngestReport {
 /// commit; an input the component already holds is refused unless [`IngestOptions::again`].
 /// `progress` is called now and then with the number of input bytes read so far.
 pub fn ingest(db: &Db, component: &str, input: impl Read, options: &IngestOptions, progress: &mut dyn FnMut(u64)) -> Result<IngestReport> {
-    // Into a database that has components, a new one is most likely a typo of one of them.
-    let snapshot = db.snapshot();
-    if !options.create && snapshot.component_names().next().is_some() {
-        require_component(&snapshot, component)?;
-    }
-    let mut load = db.bulk_load(component)?;
+    let mut load = start_load(db, component, options)?;
     let mut report = IngestReport::default();
     let mut sink = Sink { target: Target::Load(&mut load), report: &mut report, skip_bad_rows: options.skip_bad_rows };
     let mut input = content::Hashing::new(input);
@@ -97,6 +92,28 @@ pub fn ingest(db: &Db, component: &str, input: impl Read, options: &IngestOption
     load.set_content_hash(input.digest(), options.again);
     load.commit()?;
     Ok(report)
+}
+
+/// A bulk load into `component`, once [`IngestOptions::create`] allows it: into a database
+/// that has components, a new one is most likely a typo of one of them.
+fn start_load<'d>(db: &'d Db, component: &str, options: &IngestOptions) -> Result<BulkLoad<'d>> {
+    let snapshot = db.snapshot();
+    if !options.create && snapshot.component_names().next().is_some() {
+        require_component(&snapshot, component)?;
+    }
+    Ok(db.bulk_load(component)?)
+}
+
+/// Stores a file's events that were parsed elsewhere ([`parse`], by `seam ingest --remote`)
+/// as [`ingest`] stores a file: whole or not at all, with the hash of the file's bytes in the
+/// same commit, refused if the component already holds that content (unless
+/// [`IngestOptions::again`]) and, without [`IngestOptions::create`], if the component is new.
+/// The server's INGEST. Returns the rows stored.
+pub fn store(db: &Db, component: &str, batch: Batch, content_hash: u128, options: &IngestOptions) -> Result<u64> {
+    let mut load = start_load(db, component, options)?;
+    load.append(batch)?;
+    load.set_content_hash(content_hash, options.again);
+    Ok(load.commit()?)
 }
 
 /// Parses one whole input into one batch, as [`ingest`] would read it into a component whose

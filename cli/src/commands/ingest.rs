@@ -129,7 +129,7 @@ fn refuse_held_content(db: &seamdb::Db, component: &str, file: &Path) -> Result<
 }
 
 /// The one-line message of a failed ingest, with the flag that overrides a refusal.
-pub(super) fn explain(e: seamdb::Error, name: &str) -> anyhow::Error {
+fn explain(e: seamdb::Error, name: &str) -> anyhow::Error {
     match e {
         seamdb::Error::UnknownComponent { .. } => anyhow::anyhow!("{e}; pass --create to start a new one"),
         seamdb::Error::Storage(seamdb::storage::Error::AlreadyIngested { .. }) => {

@@ -22,9 +22,10 @@ pub fn connect(addr: &str, token_file: Option<&Path>) -> anyhow::Result<Client> 
 }
 
 /// `seam ingest --remote`: parses the file here, as a local ingest reads it into the
-/// component's schema on the server, and sends it as one APPEND_COLUMNS request. The server
-/// logs one request as one WAL record, so the file is stored whole or not at all; a file too
-/// large for one request is refused with nothing stored.
+/// component's schema on the server, and sends it as one INGEST request with the hash of its
+/// bytes. The server stores it as `seam ingest` stores a file (one commit: whole or not at
+/// all, the content refused a second time unless `--again`, a new component only with
+/// `--create`); a file too large for one request is refused with nothing stored.
 pub fn ingest(
     addr: &str,
     token_file: Option<&Path>,
@@ -37,15 +38,22 @@ pub fn ingest(
     let mut client = connect(addr, token_file)?;
     let mut bytes = Vec::new();
     input.read_to_end(&mut bytes).with_context(|| format!("reading {name}"))?;
-    let schema = schema(&mut client, component, name, options)?;
+    let schema = schema(&mut client, component)?;
     let (batch, report) =
         seamdb::ingest::parse(component, &schema, &bytes, options).with_context(|| format!("{name}: nothing was stored"))?;
-    match client.append_batch(component, &batch) {
+    let hash = seamdb::ingest::content_hash(&bytes[..]).with_context(|| format!("reading {name}"))?;
+    match client.ingest(component, &batch, hash, options.again, options.create) {
         Ok(_) => {}
         Err(Error::Server { code: ErrorCode::TooLarge, message }) => anyhow::bail!(
             "{name}: nothing was stored: as one request it is too large for the server ({message}); a remote ingest is \
              one request, so that the file is stored whole or not at all: split the file, or raise the server's --max-frame-mib"
         ),
+        Err(Error::Server { code: ErrorCode::AlreadyIngested, message }) => {
+            anyhow::bail!("{name}: nothing was stored: {message}; pass --again to store it again")
+        }
+        Err(Error::Server { code: ErrorCode::UnknownComponent, message }) => {
+            anyhow::bail!("{name}: nothing was stored: {message}; pass --create to start a new one")
+        }
         Err(e) => return Err(e).with_context(|| format!("{name}: nothing was stored")),
     }
     for bad in &report.bad_rows {
@@ -57,15 +65,10 @@ pub fn ingest(
 }
 
 /// The component's schema on the server (empty for a component it does not have yet), so
-/// that the file's values are read as the server would take them. A component the server
-/// does not have needs `--create` once it has others, as a local ingest does.
-fn schema(client: &mut Client, component: &str, name: &str, options: &IngestOptions) -> anyhow::Result<Schema> {
+/// that the file's values are read as the server would take them.
+fn schema(client: &mut Client, component: &str) -> anyhow::Result<Schema> {
     let components = client.query("SHOW COMPONENTS")?;
-    let names: Vec<String> = components.rows.iter().filter_map(|row| row.first().map(|c| c.text())).collect();
-    if !names.iter().any(|c| c == component) {
-        if !options.create && !names.is_empty() {
-            seamdb::ingest::require_one_of(component, names.iter().map(String::as_str)).map_err(|e| super::ingest::explain(e, name))?;
-        }
+    if !components.rows.iter().any(|row| row.first().is_some_and(|c| c.text() == component)) {
         return Ok(Schema::default());
     }
     let described = client.query(&format!("DESCRIBE {component}"))?;

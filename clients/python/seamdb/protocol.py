@@ -13,7 +13,8 @@ HELLO, AUTH, PING, QUERY, TRACE, APPEND_JSON, FLUSH, APPEND_COLUMNS = 0x01, 0x02
 READY, OK, PONG, TABLE, APPENDED, ERROR = 0x81, 0x82, 0x83, 0x84, 0x85, 0xFF
 
 ERROR_NAMES = {1: "Malformed", 2: "UnknownKind", 3: "UnsupportedVersion", 4: "AuthRequired", 5: "AuthFailed",
-               6: "Query", 7: "Append", 8: "Storage", 9: "TooLarge", 10: "Busy", 11: "Timeout", 12: "Sequence"}
+               6: "Query", 7: "Append", 8: "Storage", 9: "TooLarge", 10: "Busy", 11: "Timeout", 12: "Sequence",
+               13: "AlreadyIngested", 14: "UnknownComponent"}
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
