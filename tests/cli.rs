@@ -289,10 +289,7 @@ fn recover_salvages_bit_rot_in_the_newest_log() {
     let wal =
         std::fs::read_dir(db.join("wal")).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "wal")).unwrap();
     let mut bytes = std::fs::read(&wal).unwrap();
-    let mut pos = 16;
-    for _ in 0..9 {
-        pos += 8 + u32::from_le_bytes(bytes[pos..pos + 4].try_into().unwrap()) as usize;
-    }
+    let pos = crate::support::wal_records(&bytes)[9].0;
     bytes[pos + 100] ^= 0x01;
     std::fs::write(&wal, &bytes).unwrap();
 

@@ -193,10 +193,7 @@ fn damaged_log(dir: &Path, damaged: usize) {
     let wal =
         std::fs::read_dir(dir.join("wal")).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "wal")).unwrap();
     let mut bytes = std::fs::read(&wal).unwrap();
-    let mut pos = 16;
-    for _ in 0..damaged {
-        pos += 8 + u32::from_le_bytes(bytes[pos..pos + 4].try_into().unwrap()) as usize;
-    }
+    let pos = crate::support::wal_records(&bytes)[damaged].0;
     bytes[pos + 12] ^= 0x20;
     std::fs::write(&wal, bytes).unwrap();
     assert!(matches!(Db::open_with(dir, options()), Err(seamdb::storage::Error::Corrupt { .. })));

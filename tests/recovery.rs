@@ -38,8 +38,9 @@ fn a_torn_log_tail_is_cut_and_reported_and_earlier_batches_survive() {
                 db.append("inference", batch(k * 1000, 50)).unwrap();
             }
         }
+        // Cut into the third record (and so through the sync mark after it).
         let wal = files(&dir.path().join("wal"), "wal").pop().unwrap();
-        let len = std::fs::metadata(&wal).unwrap().len();
+        let len = crate::support::wal_records(&std::fs::read(&wal).unwrap())[2].1 as u64;
         OpenOptions::new().write(true).open(&wal).unwrap().set_len(len - cut as u64).unwrap();
         let db = open(dir.path(), no_seal());
         let report = db.recovery_report();
@@ -303,14 +304,9 @@ fn a_manifest_at_the_end_of_the_lsn_space_is_an_error_not_a_panic() {
     assert!(matches!(&err, Error::Corrupt { what, .. } if what.contains("exhausted")), "{err}");
 }
 
-/// Start offsets of the records of a log file, from its frames' length fields.
+/// Start offsets of the batch records of a log file.
 fn record_offsets(bytes: &[u8]) -> Vec<usize> {
-    let (mut pos, mut out) = (16, Vec::new());
-    while pos + 8 <= bytes.len() {
-        out.push(pos);
-        pos += 8 + u32::from_le_bytes(bytes[pos..pos + 4].try_into().unwrap()) as usize;
-    }
-    out
+    crate::support::wal_records(bytes).into_iter().map(|(start, _)| start).collect()
 }
 
 /// The scenario: 20 acknowledged batches of 100 rows in the newest log file (none
@@ -394,8 +390,10 @@ fn bit_rot_in_the_middle_of_the_newest_log_is_damage_and_recover_keeps_everythin
     }
 }
 
+/// The sync mark written before the fdatasync that acknowledged the last record tells bit
+/// rot in that record from a torn write: it is damage, and nothing is cut.
 #[test]
-fn damage_to_the_last_record_of_the_newest_log_is_still_a_torn_tail() {
+fn damage_to_the_last_acknowledged_record_is_damage_its_sync_mark_follows() {
     let dir = temp();
     {
         let db = open(dir.path(), no_seal());
@@ -404,7 +402,35 @@ fn damage_to_the_last_record_of_the_newest_log_is_still_a_torn_tail() {
         }
     }
     let wal = files(&dir.path().join("wal"), "wal").pop().unwrap();
-    let last = *record_offsets(&std::fs::read(&wal).unwrap()).last().unwrap();
+    let before = std::fs::read(&wal).unwrap();
+    let last = *record_offsets(&before).last().unwrap();
+    flip_byte(&wal, last as u64 + 100); // among the trace IDs
+    let damaged = std::fs::read(&wal).unwrap();
+    let err = seamdb::Db::open_with(dir.path(), no_seal()).unwrap_err();
+    assert!(matches!(&err, Error::Corrupt { offset, what, .. } if *offset == last as u64 && what.contains("sync mark")), "{err}");
+    assert_eq!(std::fs::read(&wal).unwrap(), damaged, "the file is left as it was");
+    assert!(!check(dir.path()).unwrap().is_ok(), "check calls it damage");
+    let report = seamdb::storage::recover(dir.path()).unwrap();
+    assert_eq!(report.lost().map(|r| (r.lsn, r.rows)).collect::<Vec<_>>(), [(3, Some(50))]);
+    assert_eq!(open(dir.path(), no_seal()).snapshot().component("inference").unwrap().rows(), 100);
+}
+
+/// Where the last record and the sync mark after it are both gone or damaged, nothing tells a
+/// torn write from damage (the mark is what would): it is cut as a torn tail. A record is
+/// only acknowledged once its mark and it are synced, so this loses nothing acknowledged
+/// unless the disk damaged both.
+#[test]
+fn a_damaged_last_record_without_its_sync_mark_is_a_torn_tail() {
+    let dir = temp();
+    {
+        let db = open(dir.path(), no_seal());
+        for k in 0..3 {
+            db.append("inference", batch(k * 1000, 50)).unwrap();
+        }
+    }
+    let wal = files(&dir.path().join("wal"), "wal").pop().unwrap();
+    let (last, end) = *crate::support::wal_records(&std::fs::read(&wal).unwrap()).last().unwrap();
+    OpenOptions::new().write(true).open(&wal).unwrap().set_len(end as u64).unwrap();
     flip_byte(&wal, last as u64 + 30);
     assert!(check(dir.path()).unwrap().is_ok(), "a torn tail is a note, not damage");
     let db = open(dir.path(), no_seal());

@@ -130,3 +130,17 @@ pub fn assert_numbered(snapshot: &Snapshot, component: &str, acked: &[u64], floo
     }
     checked.len()
 }
+
+/// The batch records of a log file's bytes, as (start, end) offsets, in order: the frames
+/// after the 16-byte header, less the 17-byte sync marks between them (docs/FORMAT.md §WAL).
+pub fn wal_records(bytes: &[u8]) -> Vec<(usize, usize)> {
+    let (mut pos, mut out) = (16, Vec::new());
+    while pos + 9 <= bytes.len() {
+        let end = pos + 8 + u32::from_le_bytes(bytes[pos..pos + 4].try_into().unwrap()) as usize;
+        if bytes[pos + 8] != 2 {
+            out.push((pos, end));
+        }
+        pos = end;
+    }
+    out
+}

@@ -14,6 +14,8 @@ mod writer;
 pub use reader::ReplayReport;
 pub(crate) use reader::{replay, verify_file};
 pub(crate) use record::encode_batch;
+#[cfg(test)]
+pub(crate) use record::KIND_MARK;
 pub use record::MAX_RECORD_BYTES;
 pub(crate) use scan::{lost_in, scan_file, Gap, Kept, LostHead};
 pub(crate) use writer::Wal;
@@ -21,7 +23,11 @@ pub(crate) use writer::Wal;
 use std::path::{Path, PathBuf};
 
 pub(crate) const MAGIC: &[u8; 8] = b"SEAMWAL\0";
-pub(crate) const VERSION: u32 = 1;
+/// The version written. Version 2 adds sync marks (docs/FORMAT.md §WAL); a version 1 file
+/// has none and reads the same way.
+pub(crate) const VERSION: u32 = 2;
+/// The oldest version read.
+pub(crate) const OLDEST_VERSION: u32 = 1;
 /// `magic | version u32 | crc32 of the first 12 bytes u32`.
 pub(crate) const HEADER_LEN: usize = 16;
 
@@ -30,9 +36,14 @@ pub(crate) fn file_path(dir: &Path, first_lsn: u64) -> PathBuf {
 }
 
 pub(crate) fn header() -> [u8; HEADER_LEN] {
+    header_of(VERSION)
+}
+
+/// The header a file of `version` starts with.
+pub(crate) fn header_of(version: u32) -> [u8; HEADER_LEN] {
     let mut h = [0u8; HEADER_LEN];
     h[..8].copy_from_slice(MAGIC);
-    h[8..12].copy_from_slice(&VERSION.to_le_bytes());
+    h[8..12].copy_from_slice(&version.to_le_bytes());
     let crc = crc32fast::hash(&h[..12]);
     h[12..].copy_from_slice(&crc.to_le_bytes());
     h

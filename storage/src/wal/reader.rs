@@ -65,9 +65,8 @@ fn read_file(
                 path,
                 offset as u64,
                 format!(
-                    "{what}, but a whole record (LSN {}) follows at offset {}: damage, not a torn tail; \
-                     `seam recover` keeps the records around it",
-                    next.record.lsn, next.offset
+                    "{what}, but {} follows at offset {}: damage, not a torn tail; `seam recover` keeps the records around it",
+                    next.found, next.offset
                 ),
             )),
         }
@@ -80,6 +79,15 @@ fn read_file(
     while pos < bytes.len() {
         let (end, record) = match scan::frame_at(path, bytes, pos)? {
             Frame::Whole { end, record } => (end, record),
+            // A sync mark right after the records it covers: nothing to replay.
+            Frame::Mark { end, lsn } if lsn.checked_add(1) == Some(due) => {
+                report.bytes += (end - pos) as u64;
+                pos = end;
+                continue;
+            }
+            Frame::Mark { lsn, .. } => {
+                return ends_here(pos, due, format!("sync mark for LSN {lsn} after the record with LSN {}", due.wrapping_sub(1)))
+            }
             Frame::Bad(what) => return ends_here(pos, due, what),
         };
         if record.lsn != due || due == u64::MAX {

@@ -2,7 +2,9 @@
 //!
 //! A record is `len u32 | crc32 u32 | payload[len]`; the CRC covers the payload. One record
 //! holds one whole batch, so a torn or damaged record drops the whole batch and never part
-//! of it.
+//! of it. A sync mark is a record with no batch: written just before each fdatasync, it
+//! says that every record up to its LSN was written before that sync, so damage to a record
+//! before a mark is bit rot, not a torn write (see scan.rs).
 
 use crate::codec::{Put, Reader};
 use crate::error::Result;
@@ -10,6 +12,9 @@ use crate::model::{batch_codec, Batch};
 
 pub(crate) const FRAME_HEADER: usize = 8;
 pub(crate) const KIND_BATCH: u8 = 1;
+pub(crate) const KIND_MARK: u8 = 2;
+/// A sync mark's payload: kind and LSN.
+pub(crate) const MARK_PAYLOAD: usize = 9;
 /// Largest payload accepted; bigger appends belong in a bulk load.
 pub const MAX_RECORD_BYTES: usize = 1 << 30;
 
@@ -25,6 +30,25 @@ pub(crate) fn encode_batch(out: &mut Vec<u8>, lsn: u64, component: &str, batch: 
     let crc = crc32fast::hash(payload).to_le_bytes();
     out[start..start + 4].copy_from_slice(&len);
     out[start + 4..start + 8].copy_from_slice(&crc);
+}
+
+/// Appends a framed sync mark covering every record up to `lsn` to `out`.
+pub(crate) fn encode_mark(out: &mut Vec<u8>, lsn: u64) {
+    let mut payload = [0u8; MARK_PAYLOAD];
+    payload[0] = KIND_MARK;
+    payload[1..].copy_from_slice(&lsn.to_le_bytes());
+    out.extend_from_slice(&(MARK_PAYLOAD as u32).to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+    out.extend_from_slice(&payload);
+}
+
+/// The LSN of a sync mark's payload (checksum already checked), or `None` if the payload is
+/// not a mark.
+pub(crate) fn decode_mark(payload: &[u8]) -> Option<u64> {
+    match payload {
+        [KIND_MARK, lsn @ ..] if lsn.len() == 8 => Some(u64::from_le_bytes(lsn.try_into().ok()?)),
+        _ => None,
+    }
 }
 
 /// A decoded batch record.

@@ -4,10 +4,12 @@
 //! A crash can only tear the last record of the newest file: records are written one after
 //! another at the end of the log. So a bad frame that is followed by a whole record carrying
 //! a later LSN is not a torn tail but damage (a flipped bit, a bad sector), and cutting the
-//! log there would throw away acknowledged records.
+//! log there would throw away acknowledged records. So is a bad frame followed by a sync
+//! mark covering its LSN: the mark was written after that record and before the fdatasync
+//! that acknowledged it, which is how damage to the last record is told from a torn write.
 
-use super::record::{decode_batch, BatchRecord, FRAME_HEADER, KIND_BATCH};
-use super::{header, HEADER_LEN, MAGIC};
+use super::record::{decode_batch, decode_mark, BatchRecord, FRAME_HEADER, KIND_BATCH, KIND_MARK, MARK_PAYLOAD};
+use super::{header_of, HEADER_LEN, MAGIC};
 use crate::codec::Reader;
 use crate::error::{Error, Result};
 use std::path::Path;
@@ -15,11 +17,15 @@ use std::path::Path;
 /// The smallest frame a batch record can take: frame header, kind, LSN, an empty component
 /// name, row count, field count, trace ID width.
 const MIN_FRAME: usize = FRAME_HEADER + 1 + 8 + 2 + 8 + 4 + 1;
+/// A sync mark's frame.
+const MARK_FRAME: usize = FRAME_HEADER + MARK_PAYLOAD;
 
 /// What starts at one offset of a log file.
 pub(crate) enum Frame {
     /// A record with a good checksum, and the offset just past it.
     Whole { end: usize, record: BatchRecord },
+    /// A sync mark covering every record up to `lsn`, and the offset just past it.
+    Mark { end: usize, lsn: u64 },
     /// No whole record, and why.
     Bad(String),
 }
@@ -40,6 +46,9 @@ pub(crate) fn frame_at(path: &Path, bytes: &[u8], pos: usize) -> Result<Frame> {
     if !crate::codec::crc_matches(payload, crc) {
         return Ok(Frame::Bad("record checksum mismatch".into()));
     }
+    if let Some(lsn) = decode_mark(payload) {
+        return Ok(Frame::Mark { end: body + len, lsn });
+    }
     let record = decode_batch(&mut Reader::new(payload, body as u64, path))?;
     Ok(Frame::Whole { end: body + len, record })
 }
@@ -47,22 +56,25 @@ pub(crate) fn frame_at(path: &Path, bytes: &[u8], pos: usize) -> Result<Frame> {
 /// Whether the file starts with a good header. A header of another format version is an
 /// error: this build must not judge (or rewrite) such a file.
 pub(crate) fn header_ok(path: &Path, bytes: &[u8]) -> Result<bool> {
-    if bytes.len() >= HEADER_LEN && bytes[..HEADER_LEN] == header() {
+    if bytes.len() >= HEADER_LEN && (super::OLDEST_VERSION..=super::VERSION).any(|v| bytes[..HEADER_LEN] == header_of(v)) {
         return Ok(true);
     }
     if bytes.len() >= 12 && &bytes[..8] == MAGIC {
         let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
-        if version != super::VERSION {
+        if !(super::OLDEST_VERSION..=super::VERSION).contains(&version) {
             return Err(Error::UnsupportedVersion { path: path.to_owned(), found: version, supported: super::VERSION });
         }
     }
     Ok(false)
 }
 
-/// A whole record found after a bad frame: where it starts, and the record.
+/// A whole record, or a sync mark, found after a bad frame.
 pub(crate) struct Resync {
     pub offset: usize,
-    pub record: BatchRecord,
+    /// The LSN due at `offset`: the record's, or the one after the last the mark covers.
+    pub next_lsn: u64,
+    /// What was found, for messages.
+    pub found: String,
 }
 
 /// Finds the first offset at or after `from` where a whole record with a plausible LSN
@@ -73,20 +85,29 @@ pub(crate) struct Resync {
 /// field cannot hide the records behind it; the kind and LSN test comes before any checksum,
 /// which keeps the scan of a large file cheap. It runs only after a bad frame.
 pub(crate) fn resync(path: &Path, bytes: &[u8], from: usize, due: u64) -> Option<Resync> {
-    let last = (bytes.len() + 1).checked_sub(MIN_FRAME)?;
+    let last = (bytes.len() + 1).checked_sub(MARK_FRAME)?;
     for offset in from..last {
         let p = &bytes[offset + FRAME_HEADER..];
-        if p[0] != KIND_BATCH {
+        if p[0] != KIND_BATCH && p[0] != KIND_MARK {
             continue;
         }
         let lsn = u64::from_le_bytes([p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8]]);
         let fit = ((offset - from) / MIN_FRAME) as u64;
-        // An LSN of 2^64 - 1 leaves no next LSN: never a record to keep (see reader.rs).
+        // An LSN of 2^64 - 1 leaves no next LSN: never a record to keep (see reader.rs). A
+        // mark covers records before it, so it too names the LSN due at the bad frame or a
+        // later one; a stale mark of a reused file names an earlier one.
         if lsn < due || lsn - due > fit || lsn == u64::MAX {
             continue;
         }
-        if let Ok(Frame::Whole { record, .. }) = frame_at(path, bytes, offset) {
-            return Some(Resync { offset, record });
+        match frame_at(path, bytes, offset) {
+            Ok(Frame::Whole { record, .. }) => {
+                return Some(Resync { offset, next_lsn: record.lsn, found: format!("a whole record (LSN {})", record.lsn) })
+            }
+            Ok(Frame::Mark { lsn, .. }) => {
+                let found = format!("a sync mark saying that LSN {lsn} was written before a sync");
+                return Some(Resync { offset, next_lsn: lsn + 1, found });
+            }
+            _ => {}
         }
     }
     None
@@ -138,6 +159,11 @@ pub(crate) fn scan_file(path: &Path, first_lsn: u64, bytes: &[u8]) -> Result<Fil
                 continue;
             }
             Ok(Frame::Whole { record, .. }) => format!("record with LSN {} where {due} was due", record.lsn),
+            Ok(Frame::Mark { end, lsn }) if lsn.checked_add(1) == Some(due) => {
+                pos = end;
+                continue;
+            }
+            Ok(Frame::Mark { lsn, .. }) => format!("sync mark for LSN {lsn} after the record with LSN {}", due.wrapping_sub(1)),
             Ok(Frame::Bad(what)) => what,
             Err(e) => e.to_string(),
         };
@@ -152,7 +178,7 @@ pub(crate) fn scan_file(path: &Path, first_lsn: u64, bytes: &[u8]) -> Result<Fil
 fn bad(path: &Path, bytes: &[u8], offset: usize, from: usize, due: u64, what: String, scan: &mut FileScan) -> usize {
     match resync(path, bytes, from, due) {
         Some(r) => {
-            scan.gaps.push(Gap { offset, end: r.offset, due, next_lsn: Some(r.record.lsn), what });
+            scan.gaps.push(Gap { offset, end: r.offset, due, next_lsn: Some(r.next_lsn), what });
             r.offset
         }
         None => {
@@ -182,6 +208,10 @@ pub(crate) fn lost_in(path: &Path, bytes: &[u8], gap: &Gap, until: u64) -> Vec<L
     let mut out = Vec::new();
     let mut readable = true;
     for lsn in gap.due..until {
+        // A sync mark between records holds no batch: step over it.
+        while let Some(end) = readable.then(|| mark_end(&bytes[..gap.end], pos)).flatten() {
+            pos = end;
+        }
         let head = if readable { read_head(path, &bytes[..gap.end], pos, lsn) } else { None };
         match head {
             Some((end, component, rows)) => {
@@ -195,6 +225,12 @@ pub(crate) fn lost_in(path: &Path, bytes: &[u8], gap: &Gap, until: u64) -> Vec<L
         }
     }
     out
+}
+
+/// The offset past the frame at `pos` if it looks like a sync mark (its checksum unchecked).
+fn mark_end(bytes: &[u8], pos: usize) -> Option<usize> {
+    let frame = bytes.get(pos..pos.checked_add(MARK_FRAME)?)?;
+    (frame[..4] == (MARK_PAYLOAD as u32).to_le_bytes() && frame[FRAME_HEADER] == KIND_MARK).then_some(pos + MARK_FRAME)
 }
 
 /// The component and row count of the frame at `pos`, if its length fits and its payload

@@ -1,6 +1,7 @@
 //! Appending to the log, with group commit: concurrent appenders that wait for durability
 //! share one `fdatasync`, issued by whichever of them arrives first (the leader).
 
+use super::record::{encode_mark, MARK_PAYLOAD};
 use super::{file_path, header, list_files, record::MAX_RECORD_BYTES};
 use crate::error::{Error, Result};
 use crate::fs;
@@ -38,6 +39,8 @@ struct Inner {
     next_lsn: u64,
     /// Reused encoding buffer: hot paths do not allocate per batch.
     buf: Vec<u8>,
+    /// The LSN the last sync mark written covers.
+    marked: u64,
     /// First LSN of every live log file, oldest first.
     files: Vec<(u64, PathBuf)>,
     /// Retired files waiting to be reused (`*.free`).
@@ -62,7 +65,16 @@ impl Wal {
         Ok(Wal {
             dir: dir.to_owned(),
             durability,
-            inner: Mutex::new(Inner { file: Arc::new(file), path, len: super::HEADER_LEN as u64, next_lsn, buf: Vec::new(), files, free }),
+            inner: Mutex::new(Inner {
+                file: Arc::new(file),
+                path,
+                len: super::HEADER_LEN as u64,
+                next_lsn,
+                buf: Vec::new(),
+                marked: last,
+                files,
+                free,
+            }),
             written: AtomicU64::new(last),
             sync: Mutex::new(SyncState { synced: last, ..SyncState::default() }),
             synced_cv: Condvar::new(),
@@ -138,20 +150,44 @@ impl Wal {
             }
             state.leader_active = true;
             drop(state);
-            let (file, path, target) = {
-                let inner = self.inner.lock();
-                (inner.file.clone(), inner.path.clone(), self.written.load(Ordering::Acquire))
+            let (file, path, target, marked) = {
+                let mut inner = self.inner.lock();
+                let target = self.written.load(Ordering::Acquire);
+                let marked = self.mark(&mut inner, target);
+                (inner.file.clone(), inner.path.clone(), target, marked)
             };
-            let result = fs::sync_data(&file, &path);
+            let result = marked.as_ref().map_err(|_| ()).map(|()| fs::sync_data(&file, &path));
             state = self.sync.lock();
             state.leader_active = false;
-            match result {
-                Ok(()) => state.synced = state.synced.max(target),
-                // fsync failure: the kernel may have dropped the dirty pages; never retry.
-                Err(e) => state.poisoned = Some(e.to_string()),
-            }
             self.synced_cv.notify_all();
+            match result {
+                Ok(Ok(())) => state.synced = state.synced.max(target),
+                // fsync failure: the kernel may have dropped the dirty pages; never retry.
+                Ok(Err(e)) => state.poisoned = Some(e.to_string()),
+                // The mark was not written: nothing was synced and nothing is lost; this call
+                // fails, and the next sync writes the mark again.
+                Err(()) => return marked,
+            }
         }
+    }
+
+    /// Writes a sync mark covering every record up to `lsn` at the end of the log, unless
+    /// the last mark does: written before the fdatasync that makes those records durable, it
+    /// tells damage to the last of them from a torn write (docs/FORMAT.md §WAL). A failed
+    /// write leaves `len` where it was, so the next record or mark overwrites it.
+    fn mark(&self, inner: &mut Inner, lsn: u64) -> Result<()> {
+        if inner.marked >= lsn {
+            return Ok(());
+        }
+        let mut buf = std::mem::take(&mut inner.buf);
+        buf.clear();
+        encode_mark(&mut buf, lsn);
+        let written = fs::write_all_at(&inner.file, &buf, inner.len, &inner.path);
+        inner.buf = buf;
+        written?;
+        inner.len += (super::record::FRAME_HEADER + MARK_PAYLOAD) as u64;
+        inner.marked = lsn;
+        Ok(())
     }
 
     /// Syncs everything written so far (used by the relaxed-durability flusher and at close).
