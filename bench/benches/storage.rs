@@ -34,6 +34,17 @@ fn append(c: &mut Criterion) {
         });
     }
     group.finish();
+    // The live shape: one row per append, each acknowledged on its own fdatasync (with the
+    // sync mark written before it).
+    let mut group = c.benchmark_group("append_small");
+    group.throughput(Throughput::Elements(1));
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open_with(dir.path(), Options::default()).unwrap();
+    let one = Workload { chunk_rows: 1, ..Workload::new(1, 1) }.inference_batch(0);
+    group.bench_function("sync_1_row", |b| {
+        b.iter_batched(|| one.clone(), |batch| db.append("inference", batch).unwrap(), BatchSize::SmallInput)
+    });
+    group.finish();
 }
 
 fn seal(c: &mut Criterion) {
