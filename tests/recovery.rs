@@ -390,10 +390,9 @@ fn bit_rot_in_the_middle_of_the_newest_log_is_damage_and_recover_keeps_everythin
     }
 }
 
-/// The sync mark written before the fdatasync that acknowledged the last record tells bit
-/// rot in that record from a torn write: it is damage, and nothing is cut.
-#[test]
-fn damage_to_the_last_acknowledged_record_is_damage_its_sync_mark_follows() {
+/// A database whose newest (only) log file holds three acknowledged batches of 50 rows, each
+/// with its sync mark; and that file.
+fn three_acknowledged_batches() -> (tempfile::TempDir, PathBuf) {
     let dir = temp();
     {
         let db = open(dir.path(), no_seal());
@@ -402,8 +401,15 @@ fn damage_to_the_last_acknowledged_record_is_damage_its_sync_mark_follows() {
         }
     }
     let wal = files(&dir.path().join("wal"), "wal").pop().unwrap();
-    let before = std::fs::read(&wal).unwrap();
-    let last = *record_offsets(&before).last().unwrap();
+    (dir, wal)
+}
+
+/// The sync mark written before the fdatasync that acknowledged the last record tells bit
+/// rot in that record from a torn write: it is damage, and nothing is cut.
+#[test]
+fn damage_to_the_last_acknowledged_record_is_damage_its_sync_mark_follows() {
+    let (dir, wal) = three_acknowledged_batches();
+    let last = *record_offsets(&std::fs::read(&wal).unwrap()).last().unwrap();
     flip_byte(&wal, last as u64 + 100); // among the trace IDs
     let damaged = std::fs::read(&wal).unwrap();
     let err = seamdb::Db::open_with(dir.path(), no_seal()).unwrap_err();
@@ -421,14 +427,7 @@ fn damage_to_the_last_acknowledged_record_is_damage_its_sync_mark_follows() {
 /// unless the disk damaged both.
 #[test]
 fn a_damaged_last_record_without_its_sync_mark_is_a_torn_tail() {
-    let dir = temp();
-    {
-        let db = open(dir.path(), no_seal());
-        for k in 0..3 {
-            db.append("inference", batch(k * 1000, 50)).unwrap();
-        }
-    }
-    let wal = files(&dir.path().join("wal"), "wal").pop().unwrap();
+    let (dir, wal) = three_acknowledged_batches();
     let (last, end) = *crate::support::wal_records(&std::fs::read(&wal).unwrap()).last().unwrap();
     OpenOptions::new().write(true).open(&wal).unwrap().set_len(end as u64).unwrap();
     flip_byte(&wal, last as u64 + 30);
