@@ -97,8 +97,11 @@ fn every_request_works_through_a_live_server() {
 fn raw(addr: SocketAddr, bytes: &[u8]) -> Vec<Reply> {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(bytes).unwrap();
-    s.shutdown(std::net::Shutdown::Write).unwrap();
+    // The server may answer and close before all the bytes are sent (it refuses an oversized
+    // length at once): a failed write or shutdown then is the race, not the failure; the
+    // replies are what the test judges.
+    let _ = s.write_all(bytes);
+    let _ = s.shutdown(std::net::Shutdown::Write);
     let mut replies = Vec::new();
     while let Ok(Some(frame)) = Frame::read_from(&mut s, 1 << 20) {
         replies.push(Reply::from_frame(&frame).unwrap());
