@@ -1,15 +1,20 @@
-//! Format version 1, pinned: a small database written by this version is committed under
-//! `tests/data/format-v1/`, and every later version must read it to the same rows.
-//! Regenerate (only when the format version changes) with
-//! `SEAM_WRITE_FIXTURE=1 cargo test format::` and commit the new directory under a new name.
+//! Released formats, pinned: a small database written by each format version is committed
+//! under `tests/data/format-v<N>/`, and every later version must read it to the same rows.
+//! Version 1: WAL, segments and manifest version 1. Version 2: manifest version 2 (ingest
+//! hashes, a dropped component) and WAL version 2 (sync marks). Write a new fixture (only
+//! when a format version changes) with `SEAM_WRITE_FIXTURE=N cargo test format::` and commit
+//! the new directory; a fixture once committed is never rewritten.
 
 use crate::support::{open, rows_of, temp};
 use seamdb::{BatchBuilder, Options, Value};
 use std::path::{Path, PathBuf};
 
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/format-v1")
+fn fixture(version: u32) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/data/format-v{version}"))
 }
+
+/// The CSV file the version 2 fixture ingested (its content hash is in the manifest).
+const TRAINING: &[u8] = b"trace_id,time,loss\n1,2026-01-04T00:00:00Z,0.5\n2,2026-01-04T00:00:01Z,0.25\n";
 
 fn options() -> Options {
     Options { seal_rows: 1 << 20, background_seal: false, ..Options::default() }
@@ -43,6 +48,43 @@ fn write(dir: &Path) {
     db.append("inference", b.finish().unwrap()).unwrap(); // stays in the log: the fixture pins the WAL too
 }
 
+/// Version 2 adds, on top of [`write`]: a file ingest (its content hash in the manifest) and
+/// a dropped component whose batches are still in the log.
+fn write_v2(dir: &Path) {
+    write(dir);
+    let db = open(dir, options());
+    seamdb::ingest::ingest(&db, "training", TRAINING, &seamdb::ingest::IngestOptions::default(), &mut |_| {}).unwrap();
+    let mut b = BatchBuilder::new();
+    b.push(7, 1_767_571_200_000_000, &[("x", Value::Int(1))]).unwrap();
+    db.append("gone", b.finish().unwrap()).unwrap();
+    db.drop_component("gone").unwrap();
+}
+
+/// Opens a copy of fixture `version` (opening starts a new log file, and the fixture must stay
+/// as committed), checks it, and compares each component with a database `write` makes now.
+fn reads_as_written(version: u32, write: fn(&Path)) -> (tempfile::TempDir, seamdb::Db) {
+    if std::env::var("SEAM_WRITE_FIXTURE").ok() == Some(version.to_string()) {
+        let _ = std::fs::remove_dir_all(fixture(version));
+        write(&fixture(version));
+        let _ = std::fs::remove_file(fixture(version).join("LOCK"));
+    }
+    let dir = temp();
+    copy_dir(&fixture(version), dir.path());
+    assert!(seamdb::storage::check(dir.path()).unwrap().is_ok());
+    let db = open(dir.path(), options());
+    let expected_dir = temp();
+    write(expected_dir.path());
+    let expected = open(expected_dir.path(), options());
+    let names: Vec<String> = expected.snapshot().component_names().map(str::to_owned).collect();
+    assert_eq!(db.snapshot().component_names().collect::<Vec<_>>(), names);
+    for component in &names {
+        let (got, want) = (rows_of(&db.snapshot(), component), rows_of(&expected.snapshot(), component));
+        assert!(!got.is_empty());
+        assert_eq!(got, want, "{component}");
+    }
+    (dir, db)
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
@@ -58,27 +100,18 @@ fn copy_dir(from: &Path, to: &Path) {
 
 #[test]
 fn version_1_fixture_still_reads() {
-    if std::env::var_os("SEAM_WRITE_FIXTURE").is_some() {
-        let _ = std::fs::remove_dir_all(fixture());
-        write(&fixture());
-        let _ = std::fs::remove_file(fixture().join("LOCK"));
-    }
-    // Open a copy: opening starts a new log file, and the fixture must stay as committed.
-    let dir = temp();
-    copy_dir(&fixture(), dir.path());
-    assert!(seamdb::storage::check(dir.path()).unwrap().is_ok());
-    let db = open(dir.path(), options());
-    let expected_dir = temp();
-    write(expected_dir.path());
-    let expected = open(expected_dir.path(), options());
-    for component in ["inference", "feedback"] {
-        let (got, want) = (rows_of(&db.snapshot(), component), rows_of(&expected.snapshot(), component));
-        assert!(!got.is_empty());
-        assert_eq!(got, want, "{component}");
-    }
+    let (_dir, db) = reads_as_written(1, write);
     let snap = db.snapshot();
     let inference = snap.component("inference").unwrap();
     assert_eq!((inference.segments().len(), inference.tail().count()), (1, 1), "one segment and one logged batch");
     assert_eq!(inference.segments()[0].tag_rows("country", "DE").unwrap().len(), 28);
     assert_eq!(snap.trace(seamdb::TraceId(u128::MAX - 5)).len(), 1);
+}
+
+#[test]
+fn version_2_fixture_still_reads() {
+    let (_dir, db) = reads_as_written(2, write_v2);
+    assert!(db.snapshot().component("gone").is_none(), "a dropped component stays dropped, its batches in the log");
+    let again = seamdb::ingest::ingest(&db, "training", TRAINING, &seamdb::ingest::IngestOptions::default(), &mut |_| {});
+    assert!(matches!(again, Err(seamdb::Error::Storage(seamdb::storage::Error::AlreadyIngested { .. }))), "{again:?}");
 }
