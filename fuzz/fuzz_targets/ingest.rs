@@ -16,6 +16,9 @@ fuzz_target!(|data: &[u8]| {
         skip_bad_rows: knobs & 8 != 0,
         chunk_bytes: if knobs & 16 == 0 { 4 << 20 } else { 7 },
         hash_hint: None,
+        // Without `again`, content the component already holds is refused (nothing stored).
+        again: knobs & 32 != 0,
+        create: true,
     };
     seamdb_fuzz::with_shared_db(|db| {
         let rows = || db.snapshot().component("c").map_or(0, |c| c.rows());
