@@ -46,7 +46,7 @@ pub fn check(dir: &Path) -> Result<CheckReport> {
     let mut live = std::collections::HashSet::new();
     for meta in manifest.components.iter().flat_map(|c| &c.segments) {
         live.insert(meta.id);
-        match Segment::open(&segment::file_path(&segment_dir, meta.id), meta.id) {
+        match Segment::open(&segment::file_path(&segment_dir, meta.id), meta.id).and_then(|s| s.verify_trace_lookup().map(|()| s)) {
             Ok(s) => {
                 report.segments_checked += 1;
                 report.bytes_checked += s.size_bytes();

@@ -5,7 +5,11 @@ use bytemuck::{Pod, Zeroable};
 
 pub const MAGIC: [u8; 8] = *b"SEAMSEG\0";
 pub const FOOTER_MAGIC: [u8; 8] = *b"SEAMEND\0";
-pub const VERSION: u32 = 1;
+/// The version written. Version 2 adds the stored trace lookup (`TraceBloom`, `TraceFence`);
+/// version 1 files are read too.
+pub const VERSION: u32 = 2;
+/// The oldest version read.
+pub const OLDEST_VERSION: u32 = 1;
 /// Section alignment. The map is page-aligned, so every section can be cast to any primitive
 /// slice, and SIMD loads never straddle a cache line at a section start.
 pub const ALIGN: usize = 64;
@@ -83,6 +87,10 @@ pub enum SectionKind {
     TraceOrder = 3,
     /// `[Zone; chunks]` over `Times`
     TimeZones = 4,
+    /// `[[u64; 8]; blocks]`: the trace IDs' blocked Bloom filter (version 2)
+    TraceBloom = 5,
+    /// `[u128; ceil(rows / 128)]`: every 128th trace ID in trace order (version 2)
+    TraceFence = 6,
     /// `[f64 | i64 | u8 | u32; rows]` by field type (tags hold dictionary codes)
     Values = 16,
     /// `[u64; ceil(rows / 64)]`, bit set = present; absent when no row is null
@@ -109,6 +117,8 @@ impl SectionKind {
             2 => Times,
             3 => TraceOrder,
             4 => TimeZones,
+            5 => TraceBloom,
+            6 => TraceFence,
             16 => Values,
             17 => Validity,
             18 => Zones,

@@ -4,6 +4,7 @@
 mod format;
 mod map;
 mod reader;
+mod trace_lookup;
 mod writer;
 
 pub use format::{Zone, CHUNK_ROWS};

@@ -1,8 +1,9 @@
 //! Opening a segment: map it, check header, footer, directory and every section checksum,
 //! then serve its columns as slices cast straight from the map.
 
-use super::format::{Footer, Header, SectionKind, Zone, ALIGN, CHUNK_ROWS, FOOTER_MAGIC, MAGIC, NO_FIELD, VERSION};
+use super::format::{Footer, Header, SectionKind, Zone, ALIGN, CHUNK_ROWS, FOOTER_MAGIC, MAGIC, NO_FIELD, OLDEST_VERSION, VERSION};
 use super::map::map_sealed;
+use super::trace_lookup::{bloom_blocks, fence_len, TraceLookup};
 use super::writer::code_width;
 use crate::codec::Reader;
 use crate::error::{Error, IoContext, Result};
@@ -27,8 +28,11 @@ pub struct Segment {
     builtin: Sections,
     fields: Vec<SegmentField>,
     derived: Derived,
-    /// Built at the first trace lookup (see [`TraceLookup`]).
-    trace_lookup: OnceLock<TraceLookup>,
+    /// The format version the file was written in.
+    version: u32,
+    /// A version 1 segment's trace lookup, built at its first lookup (a version 2 segment
+    /// stores it; see [`TraceLookup`]).
+    trace_lookup: OnceLock<TraceLookup<'static>>,
 }
 
 /// Data readers derive from a segment and keep as long as it lives (the query layer's join
@@ -100,6 +104,7 @@ impl Segment {
             builtin: Sections::default(),
             fields: Vec::new(),
             derived: Derived::default(),
+            version: 0,
             trace_lookup: OnceLock::new(),
         };
         segment.verify(verify_contents)?;
@@ -119,9 +124,10 @@ impl Segment {
         if header.magic != MAGIC {
             return Err(self.corrupt(0, "not a segment file (bad magic)"));
         }
-        if header.version != VERSION {
+        if !(OLDEST_VERSION..=VERSION).contains(&header.version) {
             return Err(Error::UnsupportedVersion { path: self.path.clone(), found: header.version, supported: VERSION });
         }
+        self.version = header.version;
         if !crate::codec::crc_matches(&self.map[..60], header.crc) {
             return Err(self.corrupt(60, "header checksum mismatch"));
         }
@@ -231,6 +237,9 @@ impl Segment {
         expect(&self.builtin, SectionKind::Times, Some(rows * 8), true)?;
         expect(&self.builtin, SectionKind::TraceOrder, Some(rows * 4), true)?;
         expect(&self.builtin, SectionKind::TimeZones, Some(chunks * 24), true)?;
+        // Version 2 stores the trace lookup; its sizes keep every probe inside it.
+        expect(&self.builtin, SectionKind::TraceBloom, Some(bloom_blocks(rows) * 64), self.version >= 2)?;
+        expect(&self.builtin, SectionKind::TraceFence, Some(fence_len(rows) * 16), self.version >= 2)?;
         for f in &self.fields {
             let width = match f.ty {
                 FieldType::Float | FieldType::Int => 8,
@@ -423,98 +432,33 @@ impl Segment {
     }
 
     /// Rows of one trace, in time order: a Bloom filter says whether the segment can hold
-    /// the trace at all, then a binary search over an in-memory sample of the sorted IDs and
-    /// one block of the trace order finds its rows.
+    /// the trace at all (most hold none of a trace's events), then a binary search over a
+    /// sample of the sorted IDs and one block of the trace order finds its rows.
     pub fn trace_rows(&self, trace_id: u128) -> Vec<u32> {
-        let lookup = self.trace_lookup.get_or_init(|| TraceLookup::build(self.trace_ids(), self.trace_order()));
-        // Most segments hold none of a trace's events: answer those from the filter alone.
-        if !lookup.may_contain(trace_id) {
-            return Vec::new();
+        self.with_lookup(|lookup| lookup.rows(self.trace_ids(), self.trace_order(), trace_id))
+    }
+
+    /// Runs `f` with the stored trace lookup (read from the map), or, in a version 1 segment,
+    /// the one built at the first lookup.
+    fn with_lookup<T>(&self, f: impl FnOnce(&TraceLookup<'_>) -> T) -> T {
+        match (self.builtin.get(&SectionKind::TraceBloom), self.builtin.get(&SectionKind::TraceFence)) {
+            (Some(blocks), Some(fence)) => f(&TraceLookup::stored(self.cast(Some(blocks)), self.cast(Some(fence)))),
+            _ => f(self.trace_lookup.get_or_init(|| TraceLookup::build(self.trace_ids(), self.trace_order()))),
         }
-        lookup.rows(self.trace_ids(), self.trace_order(), trace_id)
-    }
-}
-
-/// What makes point lookups of traces cheap, built at a segment's first lookup and kept in
-/// memory (about 1.3 bytes a row): a blocked Bloom filter of its trace IDs (one 512-bit block
-/// per lookup, about 10 bits and 6 probes a key, ~1% false positives) — most segments hold
-/// none of a trace's events — and every `FENCE`-th ID in sorted order, so the binary search
-/// touches the mapped trace order and IDs only within one block.
-#[derive(Debug)]
-struct TraceLookup {
-    blocks: Vec<[u64; 8]>,
-    fence: Vec<u128>,
-}
-
-const FENCE: usize = 128;
-
-impl TraceLookup {
-    fn build(ids: &[u128], order: &[u32]) -> TraceLookup {
-        let blocks = (ids.len() / 51 + 1).next_power_of_two();
-        let mut lookup = TraceLookup { blocks: vec![[0; 8]; blocks], fence: Vec::with_capacity(ids.len() / FENCE + 1) };
-        for &id in ids {
-            let (block, bits) = lookup.probe(id);
-            for b in bits {
-                lookup.blocks[block][b / 64] |= 1 << (b % 64);
-            }
-        }
-        lookup.fence.extend(order.iter().step_by(FENCE).map(|&r| ids[r as usize]));
-        lookup
     }
 
-    /// The block and the six bits of `id`.
-    #[inline]
-    fn probe(&self, id: u128) -> (usize, [usize; 6]) {
-        let folded = (id as u64) ^ ((id >> 64) as u64).rotate_left(31);
-        let h = folded.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let g = (folded ^ (folded >> 29)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        let block = (h >> 32) as usize & (self.blocks.len() - 1);
-        (block, std::array::from_fn(|i| ((g >> (i * 9)) & 511) as usize))
-    }
-
-    /// The rows holding `id`, given the IDs and trace order the lookup was built from.
-    fn rows(&self, ids: &[u128], order: &[u32], id: u128) -> Vec<u32> {
-        if !self.may_contain(id) {
-            return Vec::new();
-        }
-        let (lo, hi) = self.block(id, order.len());
-        let start = lo + order[lo..hi].partition_point(|&r| ids[r as usize] < id);
-        order[start..].iter().take_while(|&&r| ids[r as usize] == id).copied().collect()
-    }
-
-    fn may_contain(&self, id: u128) -> bool {
-        let (block, bits) = self.probe(id);
-        bits.iter().all(|&b| self.blocks[block][b / 64] & (1 << (b % 64)) != 0)
-    }
-
-    /// The range of sorted positions where `id`'s first row must be.
-    fn block(&self, id: u128, rows: usize) -> (usize, usize) {
-        let b = self.fence.partition_point(|&f| f < id);
-        let lo = if b == 0 { 0 } else { (b - 1) * FENCE + 1 };
-        (lo.min(rows), (b * FENCE + 1).min(rows))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
-
-        #[test]
-        fn trace_lookup_finds_what_a_scan_finds(
-            ids in proptest::collection::vec(prop_oneof![0u128..300, any::<u128>()], 0..5000),
-            probes in proptest::collection::vec(prop_oneof![0u128..400, any::<u128>()], 1..50),
-        ) {
-            let mut order: Vec<u32> = (0..ids.len() as u32).collect();
-            order.sort_by_key(|&r| (ids[r as usize], r));
-            let lookup = TraceLookup::build(&ids, &order);
-            for id in probes.iter().chain(ids.iter().step_by(97)) {
-                let want: Vec<u32> = order.iter().copied().filter(|&r| ids[r as usize] == *id).collect();
-                prop_assert_eq!(lookup.rows(&ids, &order, *id), want);
+    /// Whether the stored trace lookup is the one the trace IDs and order give (`seam check`;
+    /// open checks only its sizes, as wrong contents cannot make a read fail, only miss, and
+    /// rebuilding it is what storing it saves). Trivially true for a version 1 segment.
+    pub(crate) fn verify_trace_lookup(&self) -> Result<()> {
+        let built = TraceLookup::build(self.trace_ids(), self.trace_order());
+        match self.with_lookup(|stored| *stored == built) {
+            true => Ok(()),
+            false => {
+                let at = self.builtin.get(&SectionKind::TraceBloom).map_or(0, |r| r.start as u64);
+                Err(self.corrupt(at, "the stored trace lookup does not match the trace IDs"))
             }
         }
     }
 }
+

@@ -2,6 +2,7 @@
 //! current schema, ordered by time, indexed, and written once (docs/FORMAT.md §Segment).
 
 use super::format::{Footer, Header, SectionKind, Zone, ALIGN, CHUNK_ROWS, FOOTER_MAGIC, MAGIC, NO_FIELD, VERSION};
+use super::trace_lookup::TraceLookup;
 use crate::codec::Put;
 use crate::error::{IoContext, Result};
 use crate::fs;
@@ -211,8 +212,9 @@ impl SegmentBuilder {
         std::thread::scope(|scope| {
             let indexes = scope.spawn(move || {
                 let order = trace_order(ids, scratch);
+                let lookup = TraceLookup::build(ids, &order);
                 let tags: Vec<TagIndex<'_>> = tags.into_iter().filter_map(|(i, c)| TagIndex::build(i as u32, c)).collect();
-                (order, tags)
+                (order, lookup, tags)
             });
             out.section(NO_FIELD, SectionKind::TraceIds, bytemuck::cast_slice(ids))?;
             out.section(NO_FIELD, SectionKind::Times, bytemuck::cast_slice(times))?;
@@ -220,11 +222,13 @@ impl SegmentBuilder {
             for (i, col) in plain {
                 write_plain(i as u32, col, out)?;
             }
-            let (order, tags) = indexes.join().map_err(|_| std::io::Error::other("index thread panicked"))?;
+            let (order, lookup, tags) = indexes.join().map_err(|_| std::io::Error::other("index thread panicked"))?;
             for tag in tags {
                 tag.write(out)?;
             }
-            out.section(NO_FIELD, SectionKind::TraceOrder, bytemuck::cast_slice(&order))
+            out.section(NO_FIELD, SectionKind::TraceOrder, bytemuck::cast_slice(&order))?;
+            out.section(NO_FIELD, SectionKind::TraceBloom, bytemuck::cast_slice(lookup.blocks()))?;
+            out.section(NO_FIELD, SectionKind::TraceFence, bytemuck::cast_slice(lookup.fence()))
         })
     }
 
