@@ -144,6 +144,12 @@ fn one(config: &Config, n: u64) -> anyhow::Result<Run> {
     run.queries.push(q6);
     queries::write_answers(&answers, &tables, Some((&ids, &events)))?;
     drop((snapshot, db));
+    say(format_args!("N = {n}: Q1-Q6 each from a new process, {} times", config.runs));
+    for (name, spread) in queries::new_process(&db_dir, &answers.join("q6_ids.txt"), config.runs)? {
+        if let Some(q) = run.queries.iter_mut().find(|q| q.engine == "seamdb" && q.query == name) {
+            q.new_process_ms = Some(spread);
+        }
+    }
 
     if config.peers {
         let setup =

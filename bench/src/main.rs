@@ -131,6 +131,19 @@ enum Command {
         #[arg(long)]
         answers: Option<PathBuf>,
     },
+    /// Opens a database and answers one of Q1–Q6 once (the harness times this in a new
+    /// process, as a `seam query` pays it).
+    #[command(hide = true)]
+    Once {
+        #[arg(long)]
+        db: PathBuf,
+        /// Q1 … Q6.
+        #[arg(long)]
+        query: String,
+        /// Q6's trace IDs, one a line.
+        #[arg(long)]
+        ids: PathBuf,
+    },
     /// Ingest over TCP: a server in this process (durability sync) and one client sending the
     /// standard workload's batches (both components) as APPEND_COLUMNS or JSON Lines, each
     /// acknowledged once durable; a small query's latency from a second client meanwhile.
@@ -226,6 +239,9 @@ fn main() -> anyhow::Result<()> {
             if let Some(dir) = &answers {
                 queries::write_answers(dir, &tables, q6.as_ref().map(|(_, events)| (&ids[..], events.as_str())))?;
             }
+        }
+        Some(Command::Once { db, query, ids }) => {
+            queries::once(&db, &query, &ids)?;
         }
         Some(Command::Report { dir }) => {
             let mut runs = Vec::new();

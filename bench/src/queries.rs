@@ -193,6 +193,51 @@ pub fn options(executor: &str, join: &str) -> Options {
     }
 }
 
+/// Each of Q1–Q6 answered `runs` times by a new process (this binary's hidden `once`
+/// subcommand: open the database, answer once, exit), timed from spawn to exit: what a `seam
+/// query` from a shell or a cron job pays. Q6 reads its trace IDs from `ids_file`. The
+/// database must not be open in this process (a process holds it exclusively).
+pub fn new_process(db: &Path, ids_file: &Path, runs: usize) -> anyhow::Result<Vec<(&'static str, Spread)>> {
+    let exe = std::env::current_exe()?;
+    let names = QUERIES.iter().map(|q| q.name).chain(["Q6"]);
+    names
+        .map(|name| {
+            let mut times = Vec::new();
+            for _ in 0..runs.max(1) {
+                let start = Instant::now();
+                let out = std::process::Command::new(&exe)
+                    .arg("once")
+                    .arg("--db")
+                    .arg(db)
+                    .args(["--query", name])
+                    .arg("--ids")
+                    .arg(ids_file)
+                    .output()?;
+                anyhow::ensure!(out.status.success(), "{name} in a new process: {}", String::from_utf8_lossy(&out.stderr));
+                times.push(start.elapsed().as_secs_f64() * 1e3);
+            }
+            Ok((name, Spread::of(&times)))
+        })
+        .collect()
+}
+
+/// The `once` subcommand: opens `db`, answers query `name` (Q1–Q5, or Q6 over the IDs in
+/// `ids_file`) once, and returns its result rows.
+pub fn once(db: &Path, name: &str, ids_file: &Path) -> anyhow::Result<usize> {
+    let db = seamdb::Db::open(db)?;
+    let snapshot = db.snapshot();
+    if name.eq_ignore_ascii_case("Q6") {
+        let ids = std::fs::read_to_string(ids_file)?;
+        let mut rows = 0;
+        for id in ids.lines().filter(|l| !l.is_empty()) {
+            rows += seamdb::query::query(&format!("TRACE '{id}'"), &snapshot)?.rows.len();
+        }
+        return Ok(rows);
+    }
+    let q = QUERIES.iter().find(|q| q.name.eq_ignore_ascii_case(name)).ok_or_else(|| anyhow::anyhow!("no query {name}"))?;
+    Ok(seamdb::query::query(q.text, &snapshot)?.rows.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -104,6 +104,9 @@ pub struct Query {
     pub ms: Spread,
     /// The first run after opening (SeamDB builds its join indexes then).
     pub cold_ms: Option<f64>,
+    /// SeamDB: each run a new process that opens the database and answers once, as a
+    /// `seam query` from a shell or a cron job does (wall time of the process).
+    pub new_process_ms: Option<Spread>,
     /// Q6 only: per-trace latency.
     pub per_trace_p50_ms: Option<f64>,
     pub per_trace_p99_ms: Option<f64>,
