@@ -1,9 +1,9 @@
 //! The `seam` binary end to end: exit codes, one-line errors, and what each command prints.
 
 use crate::support::{seam, temp};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
     path
@@ -130,15 +130,21 @@ fn rows_in(db: &Path, component: &str) -> Option<u64> {
     stats["components"].as_array().unwrap().iter().find(|c| c["name"] == component).map(|c| c["rows"].as_u64().unwrap())
 }
 
+/// A work directory, a database path in it (not yet created) and a two-row CSV file.
+fn two_rows() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let work = temp();
+    let db = work.path().join("db");
+    let csv = write(work.path(), "in.csv", "trace_id,time,score\n1,2026-01-05T00:00:00Z,0.5\n2,2026-01-05T00:01:00Z,0.7\n");
+    (work, db, csv)
+}
+
 fn ingest_cmd(db: &Path, component: &str, file: &Path, extra: &[&str]) -> std::process::Output {
     seam().args(["ingest", db.to_str().unwrap(), "-c", component, file.to_str().unwrap()]).args(extra).output().unwrap()
 }
 
 #[test]
 fn the_same_file_twice_is_refused_unless_again_from_a_file_or_standard_input() {
-    let work = temp();
-    let db = work.path().join("db");
-    let csv = write(work.path(), "in.csv", "trace_id,time,score\n1,2026-01-05T00:00:00Z,0.5\n2,2026-01-05T00:01:00Z,0.7\n");
+    let (_work, db, csv) = two_rows();
     assert!(ingest_cmd(&db, "inference", &csv, &[]).status.success());
     let out = ingest_cmd(&db, "inference", &csv, &[]);
     assert!(!out.status.success(), "the same bytes were stored twice");
@@ -247,9 +253,7 @@ fn output_to_a_closed_pipe_ends_quietly() {
 
 #[test]
 fn stats_rows_line_up_under_the_header() {
-    let work = temp();
-    let db = work.path().join("db");
-    let csv = write(work.path(), "in.csv", "trace_id,time,score\n1,2026-01-05T00:00:00Z,0.5\n2,2026-01-05T00:01:00Z,0.7\n");
+    let (_work, db, csv) = two_rows();
     assert!(ingest_cmd(&db, "inference", &csv, &[]).status.success());
     assert!(ingest_cmd(&db, "a_component_name_longer_than_twenty", &csv, &["--create"]).status.success());
     let out = seam().args(["stats", db.to_str().unwrap()]).output().unwrap();

@@ -28,7 +28,7 @@ pub(crate) struct ComponentState {
     pub tail: Vec<TailEntry>,
     pub tail_rows: usize,
     pub sealed_lsn: u64,
-    /// Hashes of the inputs ingested into this component (see [`ComponentView::holds_content`]).
+    /// Hashes of the inputs ingested into this component (see [`crate::BulkLoad::set_content_hash`]).
     pub ingested: Vec<u128>,
 }
 
@@ -148,12 +148,6 @@ impl<'a> ComponentView<'a> {
 
     pub fn size_bytes(&self) -> u64 {
         self.state.segments.iter().map(|s| s.size_bytes()).sum()
-    }
-
-    /// Whether an input with this content hash was ingested into this component (through
-    /// [`crate::BulkLoad::set_content_hash`]) and the component was not dropped since.
-    pub fn holds_content(&self, hash: u128) -> bool {
-        self.state.ingested.contains(&hash)
     }
 
     pub fn time_range(&self) -> Option<(i64, i64)> {

@@ -4,7 +4,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use seamdb::ingest::{self, Format, IngestOptions, TimeUnit, TraceIdMode};
 use std::io::{IsTerminal, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 /// Load events from a CSV or JSON Lines file into a component.
@@ -84,10 +84,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if let Some(addr) = &args.remote {
         return super::remote::ingest(addr, args.token_file.as_deref(), &args.component, &name, input, &options);
     }
+    // Content the component already holds is refused by the commit (the hash is taken as the
+    // input is read, so the file is read once).
     let db = super::open(&args.db, true)?;
-    if !stdin && !args.again {
-        refuse_held_content(&db, &args.component, &args.file).map_err(|e| explain(e, &name))?;
-    }
     let bar = progress_bar(size);
     let start = Instant::now();
     let result = ingest::ingest(&db, &args.component, input, &options, &mut |bytes| {
@@ -111,20 +110,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         report.rows as f64 / secs.max(1e-9),
         if report.bad_rows.is_empty() { String::new() } else { format!("; skipped {} bad rows", report.bad_rows.len()) }
     )?;
-    Ok(())
-}
-
-/// Refuses a file whose content the component already holds before reading it to ingest:
-/// hashing is much faster than parsing, so a repeated ingest of a large file fails at once.
-/// (The commit checks again, atomically; standard input is only checked there.)
-fn refuse_held_content(db: &seamdb::Db, component: &str, file: &Path) -> Result<(), seamdb::Error> {
-    let snapshot = db.snapshot();
-    let Some(c) = snapshot.component(component) else {
-        return Ok(());
-    };
-    if c.holds_content(ingest::content_hash(std::fs::File::open(file)?)?) {
-        return Err(seamdb::storage::Error::AlreadyIngested { component: component.to_owned() }.into());
-    }
     Ok(())
 }
 

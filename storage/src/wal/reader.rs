@@ -4,7 +4,7 @@
 //! that leaves the file untouched (`seam recover` salvages it; see recover.rs).
 
 use super::record::BatchRecord;
-use super::scan::{self, Frame};
+use super::scan::{self, Step};
 use super::{list_files, HEADER_LEN};
 use crate::error::{Error, IoContext, Result};
 use crate::fs;
@@ -77,22 +77,15 @@ fn read_file(
     let mut pos = HEADER_LEN;
     let mut due = first_lsn;
     while pos < bytes.len() {
-        let (end, record) = match scan::frame_at(path, bytes, pos)? {
-            Frame::Whole { end, record } => (end, record),
-            // A sync mark right after the records it covers: nothing to replay.
-            Frame::Mark { end, lsn } if lsn.checked_add(1) == Some(due) => {
+        let (end, record) = match scan::step(path, bytes, pos, due)? {
+            Step::Record { end, record } => (end, record),
+            Step::Mark { end } => {
                 report.bytes += (end - pos) as u64;
                 pos = end;
                 continue;
             }
-            Frame::Mark { lsn, .. } => {
-                return ends_here(pos, due, format!("sync mark for LSN {lsn} after the record with LSN {}", due.wrapping_sub(1)))
-            }
-            Frame::Bad(what) => return ends_here(pos, due, what),
+            Step::End(what) => return ends_here(pos, due, what),
         };
-        if record.lsn != due || due == u64::MAX {
-            return ends_here(pos, due, format!("record with LSN {} where {due} was due", record.lsn));
-        }
         due += 1;
         report.records += 1;
         report.bytes += (end - pos) as u64;

@@ -53,6 +53,29 @@ pub(crate) fn frame_at(path: &Path, bytes: &[u8], pos: usize) -> Result<Frame> {
     Ok(Frame::Whole { end: body + len, record })
 }
 
+/// What the log holds at an offset where LSN `due` is next.
+pub(crate) enum Step {
+    /// The record due, and the offset just past it.
+    Record { end: usize, record: BatchRecord },
+    /// A sync mark right after the records it covers (nothing to apply), and the offset past it.
+    Mark { end: usize },
+    /// Anything else ends the run of records in sequence here: why.
+    End(String),
+}
+
+/// The frame at `pos` judged against the sequence, the one rule replay and recover share:
+/// records carry consecutive LSNs, a sync mark carries the LSN of the record before it.
+pub(crate) fn step(path: &Path, bytes: &[u8], pos: usize, due: u64) -> Result<Step> {
+    Ok(match frame_at(path, bytes, pos)? {
+        // An LSN of 2^64 - 1 leaves no next LSN: never a record to keep.
+        Frame::Whole { end, record } if record.lsn == due && due != u64::MAX => Step::Record { end, record },
+        Frame::Whole { record, .. } => Step::End(format!("record with LSN {} where {due} was due", record.lsn)),
+        Frame::Mark { end, lsn } if lsn.checked_add(1) == Some(due) => Step::Mark { end },
+        Frame::Mark { lsn, .. } => Step::End(format!("sync mark for LSN {lsn} after the record with LSN {}", due.wrapping_sub(1))),
+        Frame::Bad(what) => Step::End(what),
+    })
+}
+
 /// Whether the file starts with a good header. A header of another format version is an
 /// error: this build must not judge (or rewrite) such a file.
 pub(crate) fn header_ok(path: &Path, bytes: &[u8]) -> Result<bool> {
@@ -151,20 +174,18 @@ pub(crate) fn scan_file(path: &Path, first_lsn: u64, bytes: &[u8]) -> Result<Fil
         due = scan.gaps.last().and_then(|g| g.next_lsn).unwrap_or(due);
     }
     while pos < bytes.len() {
-        let what = match frame_at(path, bytes, pos) {
-            Ok(Frame::Whole { end, record }) if record.lsn == due && due != u64::MAX => {
+        let what = match step(path, bytes, pos, due) {
+            Ok(Step::Record { end, record }) => {
                 scan.kept.push(Kept { offset: pos, end, lsn: due, rows: record.batch.rows() as u64 });
                 pos = end;
                 due += 1;
                 continue;
             }
-            Ok(Frame::Whole { record, .. }) => format!("record with LSN {} where {due} was due", record.lsn),
-            Ok(Frame::Mark { end, lsn }) if lsn.checked_add(1) == Some(due) => {
+            Ok(Step::Mark { end }) => {
                 pos = end;
                 continue;
             }
-            Ok(Frame::Mark { lsn, .. }) => format!("sync mark for LSN {lsn} after the record with LSN {}", due.wrapping_sub(1)),
-            Ok(Frame::Bad(what)) => what,
+            Ok(Step::End(what)) => what,
             Err(e) => e.to_string(),
         };
         pos = bad(path, bytes, pos, pos, due, what, &mut scan);
