@@ -416,7 +416,7 @@ pub(crate) fn key_cell(k: Key) -> Cell {
         Key::Str(s) => Cell::Text(s),
         Key::Time(t) => Cell::Time(t),
         Key::Bool(b) => Cell::Bool(b),
-        Key::TraceId(id) => Cell::Text(seamdb_storage::model::TraceId(id).to_string()),
+        Key::TraceId(id) => Cell::Text(seamdb_storage::model::TraceId(id.get()).to_string()),
     }
 }
 
@@ -444,14 +444,15 @@ pub(crate) fn feed(states: &mut [State], func: &Func, groups: &[u32], args: &[&C
         (Some(State::Counts(..)), [x])
             if matches!(x.data, Data::Float(_) | Data::Int(_) | Data::Bool(_) | Data::Time(_) | Data::Tag { .. }) =>
         {
+            let nan_rate = *func == Func::NanRate;
             let floats = match &x.data {
-                Data::Float(v) if *func == Func::NanRate => Some(v),
+                Data::Float(v) if nan_rate => Some(v),
                 _ => None,
             };
             for (i, &g) in groups.iter().enumerate() {
                 if let State::Counts(counted, all) = &mut states[g as usize] {
                     *all += 1;
-                    *counted += match (floats, *func == Func::NanRate) {
+                    *counted += match (floats, nan_rate) {
                         (Some(v), _) => present(x, i) && v[i].is_nan(),
                         // Ints, bools, times and tags are never NaN.
                         (None, true) => false,

@@ -2,7 +2,7 @@
 //! joined components' matching events. This is the plain, row-at-a-time path: correct first;
 //! the columnar kernels come later.
 
-use super::value::Val;
+use super::value::{Trace, Val};
 use crate::ast::{BinaryOp, ColumnRef, Expr};
 use crate::error::{Error, Result};
 use seamdb_storage::{Part, Values};
@@ -35,7 +35,7 @@ pub(crate) fn eval<'a>(expr: &'a Expr, at: &Rows<'_, 'a>) -> Result<Vec<Val<'a>>
         Expr::Bool(b) => vec![Val::Bool(*b); rows.len()],
         Expr::Null | Expr::Duration(_) => vec![Val::Null; rows.len()],
         Expr::Time(t) => vec![Val::Time(*t); rows.len()],
-        Expr::TraceId(id) => vec![Val::TraceId(*id); rows.len()],
+        Expr::TraceId(id) => vec![Val::TraceId(Trace::new(*id)); rows.len()],
         Expr::Neg(e) => eval(e, at)?.into_iter().map(neg).collect(),
         Expr::Not(e) => eval(e, at)?.into_iter().map(|v| truth(v).map_or(Val::Null, |b| Val::Bool(!b))).collect(),
         Expr::IsNull { expr, negated } => eval(expr, at)?.into_iter().map(|v| Val::Bool((v == Val::Null) != *negated)).collect(),
@@ -77,7 +77,7 @@ fn value<'a>(part: &Part<'a>, field: &str, row: u32) -> Val<'a> {
     let r = row as usize;
     match field {
         "time" => return Val::Time(part.times()[r]),
-        "trace_id" => return Val::TraceId(part.trace_ids()[r]),
+        "trace_id" => return Val::TraceId(Trace::new(part.trace_ids()[r])),
         _ => {}
     }
     let Some(f) = part.field(field) else { return Val::Null };

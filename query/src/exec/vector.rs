@@ -6,7 +6,7 @@
 
 use super::eval::{binary, compare, holds, logic as three_valued, truth};
 use super::join::Join;
-use super::value::Val;
+use super::value::{Trace, Val};
 use crate::ast::{BinaryOp, ColumnRef, Expr};
 use crate::error::{Error, Result};
 use seamdb_storage::model::is_valid;
@@ -149,7 +149,7 @@ impl<'a> Column<'a> {
             Data::Int(v) => Val::Int(v[i]),
             Data::Bool(v) => Val::Bool(v[i] != 0),
             Data::Time(v) => Val::Time(v[i]),
-            Data::TraceId(v) => Val::TraceId(v[i]),
+            Data::TraceId(v) => Val::TraceId(Trace::new(v[i])),
             Data::Tag { codes, dict } => Val::Str(dict.get(codes[i])),
             Data::Const(v) => *v,
             Data::Vals(v) => v[i],
@@ -238,7 +238,7 @@ pub(crate) fn eval<'a>(expr: &'a Expr, at: &Chunk<'_, 'a>) -> Result<Column<'a>>
         Expr::Bool(b) => Column::all(Data::Const(Val::Bool(*b))),
         Expr::Null | Expr::Duration(_) => Column::all(Data::Const(Val::Null)),
         Expr::Time(t) => Column::all(Data::Const(Val::Time(*t))),
-        Expr::TraceId(id) => Column::all(Data::Const(Val::TraceId(*id))),
+        Expr::TraceId(id) => Column::all(Data::Const(Val::TraceId(Trace::new(*id)))),
         Expr::Neg(e) => {
             let x = eval(e, at)?;
             match x.data {
@@ -356,7 +356,8 @@ fn comparison<'a>(op: BinaryOp, a: Column<'a>, b: Column<'a>, n: usize) -> Colum
             Column { data: Data::Bool(Cow::Owned(t.iter().map(|x| holds(op, x.cmp(u)) as u8).collect())), valid }
         }
         (Data::TraceId(t), Data::Const(Val::TraceId(u))) => {
-            Column { data: Data::Bool(Cow::Owned(t.iter().map(|x| holds(op, x.cmp(u)) as u8).collect())), valid }
+            let u = u.get();
+            Column { data: Data::Bool(Cow::Owned(t.iter().map(|x| holds(op, x.cmp(&u)) as u8).collect())), valid }
         }
         (Data::Const(Val::Null), _) | (_, Data::Const(Val::Null)) => Column::all(Data::Const(Val::Null)),
         _ if a.numeric() && b.numeric() && !matches!(a.data, Data::Time(_)) && !matches!(b.data, Data::Time(_)) => {
