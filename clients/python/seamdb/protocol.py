@@ -3,6 +3,7 @@
 import datetime
 import json
 import struct
+import sys
 
 VERSION = 2
 
@@ -147,7 +148,8 @@ def _field(values, rows, np):
         width = "<" + {"B": "u1", "H": "u2", "I": "u4"}[_code_width_format(len(dictionary))]
         return bytes([TAG]) + _validity(None, rows) + struct.pack("<I", len(dictionary)) + packed + codes.astype(width).tobytes()
     # None (and pandas' NA) is null; a float NaN is a value, as the server stores it.
-    present = [v is not None and not _is_na(v) for v in values]
+    na = _pandas_na()
+    present = [v is not None and v is not na for v in values]
     kinds = {type(v).__name__ if not hasattr(v, "item") else type(v.item()).__name__ for v, p in zip(values, present) if p}
     validity = None if all(present) else present
     if kinds <= {"bool"}:
@@ -167,9 +169,11 @@ def _field(values, rows, np):
     raise TypeError(f"a column mixes {sorted(kinds)}; a field holds floats, ints, bools or strings")
 
 
-def _is_na(v):
-    """pandas.NA (nullable pandas columns give it for a missing value), without importing pandas."""
-    return type(v).__name__ == "NAType"
+def _pandas_na():
+    """pandas.NA (nullable pandas columns give it for a missing value) if pandas is loaded, else
+    None: one identity test a value, without importing pandas."""
+    pandas = sys.modules.get("pandas")
+    return getattr(pandas, "NA", None) if pandas is not None else None
 
 
 def _validity(present, rows):
