@@ -9,7 +9,7 @@ use std::path::Path;
 
 /// The columnar executor with each join strategy, and the row-at-a-time reference.
 const EVERY_WAY: [Options; 3] = [
-    Options { executor: Executor::Columnar, join: JoinStrategy::Index },
+    Options { executor: Executor::Columnar, join: JoinStrategy::Stored },
     Options { executor: Executor::Columnar, join: JoinStrategy::Hash },
     Options { executor: Executor::Rows, join: JoinStrategy::Hash },
 ];
@@ -43,8 +43,8 @@ fn cases(path: &Path) -> Vec<Case> {
     cases
 }
 
-#[test]
-fn every_query_file_gives_its_expected_results() {
+/// A database holding `tests/queries/data/` (one bulk load per component).
+fn query_data() -> (tempfile::TempDir, seamdb::Db) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/queries");
     let dir = temp();
     let db = open(dir.path(), small_options());
@@ -54,6 +54,22 @@ fn every_query_file_gives_its_expected_results() {
         let input = std::fs::File::open(&path).unwrap();
         ingest(&db, &component, input, &IngestOptions::default(), &mut |_| {}).unwrap();
     }
+    (dir, db)
+}
+
+#[test]
+fn every_query_file_gives_its_expected_results() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/queries");
+    // Two copies of the data: joins are never stored in `plain` (each query builds what it
+    // joins), and every pair of components is stored in `stored` before the first case.
+    let (_plain_dir, plain) = query_data();
+    let (_stored_dir, stored) = query_data();
+    let names: Vec<String> = stored.snapshot().component_names().map(str::to_owned).collect();
+    for driving in &names {
+        for joined in names.iter().filter(|j| *j != driving) {
+            assert!(stored.store_join(driving, joined).unwrap());
+        }
+    }
     let mut files: Vec<_> =
         std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "test")).collect();
     files.sort();
@@ -61,9 +77,13 @@ fn every_query_file_gives_its_expected_results() {
     for path in files {
         for case in cases(&path) {
             let at = format!("{}:{} ({})", case.file, case.line, case.statement);
-            // Every executor and join strategy must give the expected answer.
-            for options in EVERY_WAY {
-                let at = format!("{at} with {options:?}");
+            let statement = seamdb::query::parse(&case.statement);
+            // Every executor and join strategy must give the expected answer; EXPLAIN says
+            // how the stored database answers.
+            let explain = matches!(statement, Ok(seamdb::query::ast::Statement::Explain(_)));
+            let ways = EVERY_WAY.iter().filter(|_| !explain).map(|o| (&plain, *o)).chain([(&stored, EVERY_WAY[0])]);
+            for (db, options) in ways {
+                let at = format!("{at} with {options:?}{}", if std::ptr::eq(db, &stored) { ", joins stored" } else { "" });
                 let result = seamdb::query::parse(&case.statement).and_then(|s| execute_with(&s, &db.snapshot(), &options));
                 match (result, case.expect_error) {
                     (Ok(table), false) => assert_eq!(table.to_csv().trim_end(), case.expected, "{at}"),
@@ -76,6 +96,28 @@ fn every_query_file_gives_its_expected_results() {
         }
     }
     assert!(checked >= 8, "only {checked} cases found");
+}
+
+#[test]
+fn the_first_joining_query_stores_the_join_and_a_new_process_reads_it() {
+    let (dir, db) = query_data();
+    let explain = "EXPLAIN SELECT count(feedback.label) AS n FROM inference JOIN feedback";
+    let join_step = |db: &seamdb::Db| {
+        let table = seamdb::query::query(explain, &db.snapshot()).unwrap();
+        table.to_csv().lines().find(|l| l.starts_with("join,")).unwrap().to_owned()
+    };
+    assert!(join_step(&db).contains("stored join read for 0 of 1 sealed inference segments, built for 1"), "{}", join_step(&db));
+    let select = seamdb::query::parse("SELECT count(feedback.label) AS n FROM inference JOIN feedback").unwrap();
+    let answer = seamdb::query::run(&select, &db).unwrap();
+    assert!(join_step(&db).contains("stored join read for 1 of 1 sealed inference segments;"), "{}", join_step(&db));
+    assert!(!db.store_join("inference", "feedback").unwrap(), "stored once only");
+    drop(db);
+    // Reopened (as a new process would): the pair and its file are in the manifest.
+    let db = open(dir.path(), small_options());
+    assert!(join_step(&db).contains("read for 1 of 1"), "{}", join_step(&db));
+    let stored = db.snapshot().stored_joins().map(|j| (j.driving().to_owned(), j.joined().to_owned(), j.files())).collect::<Vec<_>>();
+    assert_eq!(stored, vec![("inference".to_owned(), "feedback".to_owned(), 1)]);
+    assert_eq!(seamdb::query::execute(&select, &db.snapshot()).unwrap(), answer);
 }
 
 mod against_a_plain_loop {
@@ -141,10 +183,12 @@ mod against_a_plain_loop {
 }
 
 mod columnar_against_rows {
-    //! The columnar executor and its join index against the row-at-a-time reference executor
+    //! The columnar executor and its stored join against the row-at-a-time reference executor
     //! (per-query hash join, value-by-value evaluation) on random joined data: several events
     //! per trace (equal times included) spread over segments and the unsealed tail, nulls,
-    //! late events appended after the join index was built, and a spread of query shapes.
+    //! and a spread of query shapes — before the join is stored (each query builds it), once
+    //! stored, and as late events, seals, bulk loads, compaction and retention on either side
+    //! make storage maintain it; `seam check`'s rebuild of every join file agrees throughout.
     use super::EVERY_WAY;
     use crate::support::{open, small_options, temp};
     use proptest::prelude::*;
@@ -154,7 +198,7 @@ mod columnar_against_rows {
     const HOUR_US: i64 = 3_600_000_000;
     const COUNTRIES: [&str; 3] = ["US", "DE", "IN"];
 
-    const QUERIES: [&str; 10] = [
+    const QUERIES: [&str; 12] = [
         "SELECT count(f.label) AS n, accuracy(i.score >= 0.5, f.label) AS acc FROM i JOIN f WHERE i.country = 'US' GROUP BY window(1h)",
         "SELECT count() AS n, accuracy(i.score >= 0.5, f.label) AS acc, precision(i.score >= 0.5, f.label) AS p FROM i JOIN f GROUP BY window(1h), i.country",
         "SELECT coverage(f) AS c, quantile(f.time - i.time, 0.5) AS d, max(f.time - i.time) AS m FROM i JOIN f GROUP BY window(2h)",
@@ -165,6 +209,8 @@ mod columnar_against_rows {
         "SELECT quantile(i.score, 0.9) AS q, stddev(i.score) AS sd, min(i.country) AS lo, distinct(i.country) AS k FROM i JOIN f WHERE f.label IS NULL GROUP BY window(3h)",
         "SELECT roc_auc(i.score, f.label) AS auc, brier(i.score, f.label) AS b, mae(i.score, f.label) AS e FROM i JOIN f WHERE i.country != 'IN'",
         "SELECT count() AS n, sum(f.label) AS s FROM i JOIN f GROUP BY f.label",
+        "SELECT count(f.label) AS n, sum(f.label) AS s, max(f.time) AS t FROM i JOIN f GROUP BY window(1h) AS OF '1970-01-01T03:00:00Z'",
+        "SELECT count(f.label) AS n, max(f.time) AS t FROM i JOIN f AS OF '1970-01-01T00:20:00Z'",
     ];
 
     type Row = (u8, i64, Option<u16>, usize);
@@ -188,6 +234,21 @@ mod columnar_against_rows {
         proptest::collection::vec((0u8..40, 0i64..6 * HOUR_US, proptest::option::of(0u16..1000), 0usize..3), 1..200)
     }
 
+    /// A batch of `rows` of component `i` (predictions) or `f` (labels).
+    fn batch(component: &str, rows: &[Row]) -> seamdb::Batch {
+        let mut b = BatchBuilder::new();
+        for (id, t, x, c) in rows {
+            let fields: Vec<(&str, Value)> = if component == "i" {
+                vec![("score", x.map_or(Value::Null, |s| Value::Float(s as f64 / 1000.0))), ("country", Value::Tag(COUNTRIES[*c].into()))]
+            } else {
+                vec![("label", x.map_or(Value::Null, |l| Value::Int((l % 2) as i64)))]
+            };
+            // Times in whole minutes, so that events of one trace tie often.
+            b.push(*id as u128, t - t % 60_000_000, &fields).unwrap();
+        }
+        b.finish().unwrap()
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
@@ -204,17 +265,7 @@ mod columnar_against_rows {
             db.create_component("f", &Schema::new(vec![("label".into(), FieldType::Int)])).unwrap();
             let append = |component: &str, rows: &[Row]| {
                 for chunk in rows.chunks(30) {
-                    let mut b = BatchBuilder::new();
-                    for (id, t, x, c) in chunk {
-                        let fields: Vec<(&str, Value)> = if component == "i" {
-                            vec![("score", x.map_or(Value::Null, |s| Value::Float(s as f64 / 1000.0))), ("country", Value::Tag(COUNTRIES[*c].into()))]
-                        } else {
-                            vec![("label", x.map_or(Value::Null, |l| Value::Int((l % 2) as i64)))]
-                        };
-                        // Times in whole minutes, so that events of one trace tie often.
-                        b.push(*id as u128, t - t % 60_000_000, &fields).unwrap();
-                    }
-                    db.append(component, b.finish().unwrap()).unwrap();
+                    db.append(component, batch(component, chunk)).unwrap();
                 }
             };
             append("i", &inference);
@@ -225,13 +276,27 @@ mod columnar_against_rows {
                     EVERY_WAY.iter().map(|o| execute_with(&statement, &db.snapshot(), o).map(|t| t.to_csv()).unwrap_or_else(|e| format!("error: {e}"))).collect()
                 }).collect()
             };
-            for (q, ways) in QUERIES.iter().zip(answers(&db)) {
-                prop_assert!(ways.iter().all(|w| same(w, &ways[2])), "{}\n{:#?}", q, ways);
-            }
-            // Late labels after the join indexes exist: they must show up, sealed or not.
-            append("f", &late);
-            for (q, ways) in QUERIES.iter().zip(answers(&db)) {
-                prop_assert!(ways.iter().all(|w| same(w, &ways[2])), "after late events: {}\n{:#?}", q, ways);
+            let stages: [(&str, &dyn Fn()); 8] = [
+                ("not stored", &|| {}),
+                ("stored", &|| assert!(db.store_join("i", "f").unwrap())),
+                ("late events", &|| append("f", &late)),
+                ("sealed", &|| db.flush().unwrap()),
+                ("bulk loaded", &|| {
+                    let mut load = db.bulk_load("f").unwrap();
+                    load.append(batch("f", &late[..late.len() / 2])).unwrap();
+                    load.commit().unwrap();
+                }),
+                ("compacted", &|| drop(db.compact().unwrap())),
+                ("labels retained", &|| drop(db.retain("f", HOUR_US).unwrap())),
+                ("predictions retained", &|| drop(db.retain("i", 2 * HOUR_US).unwrap())),
+            ];
+            for (stage, step) in stages {
+                step();
+                for (q, ways) in QUERIES.iter().zip(answers(&db)) {
+                    prop_assert!(ways.iter().all(|w| same(w, &ways[2])), "{}: {}\n{:#?}", stage, q, ways);
+                }
+                let check = seamdb::storage::check(dir.path()).unwrap();
+                prop_assert!(check.is_ok(), "{}: {:?}", stage, check.damaged);
             }
         }
     }

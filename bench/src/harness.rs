@@ -126,7 +126,7 @@ fn one(config: &Config, n: u64) -> anyhow::Result<Run> {
     let snapshot = db.snapshot();
     let mut tables = Vec::new();
     for q in queries::QUERIES {
-        let (mut measured, table) = queries::measure(q.name, q.text, &snapshot, &seamdb::query::Options::default(), config.runs)?;
+        let (mut measured, table) = queries::measure(q.name, q.text, &db, &seamdb::query::Options::default(), config.runs)?;
         measured.column_bytes = Some(queries::column_bytes(&snapshot, q.columns));
         if n <= config.reference_up_to {
             let rows = seamdb::query::Options { executor: seamdb::query::Executor::Rows, ..Default::default() };

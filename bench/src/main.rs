@@ -118,8 +118,8 @@ enum Command {
         /// columnar, or rows (the row-at-a-time reference executor).
         #[arg(long, default_value = "columnar", value_parser = ["columnar", "rows"])]
         executor: String,
-        /// index (join indexes kept with the segments) or hash (a hash join per query).
-        #[arg(long, default_value = "index", value_parser = ["index", "hash"])]
+        /// stored (the stored join, kept on disk) or hash (a hash join per query).
+        #[arg(long, default_value = "stored", value_parser = ["stored", "hash"])]
         join: String,
         /// Traces looked up by Q6 (0 skips it).
         #[arg(long, default_value_t = 1000)]
@@ -224,7 +224,7 @@ fn main() -> anyhow::Result<()> {
             let standard = queries::QUERIES.iter().map(|q| (q.name, q.text, q.columns));
             let mut tables = Vec::new();
             for (name, text, columns) in standard.chain(custom.as_deref().map(|t| ("custom", t, &[][..]))).filter(|q| wanted(q.0)) {
-                let (mut q, table) = queries::measure(name, text, &snapshot, &options, runs)?;
+                let (mut q, table) = queries::measure(name, text, &db, &options, runs)?;
                 q.column_bytes = Some(queries::column_bytes(&snapshot, columns));
                 println!("{}", serde_json::to_string(&q)?);
                 tables.push((name, table));

@@ -52,18 +52,18 @@ pub const QUERIES: [Standard; 5] = [
 ];
 
 /// Runs one statement cold, then `runs` times warm; returns the measurement and the answer.
-pub fn measure(name: &str, text: &str, snapshot: &Snapshot, options: &Options, runs: usize) -> anyhow::Result<(Query, Table)> {
+pub fn measure(name: &str, text: &str, db: &seamdb::Db, options: &Options, runs: usize) -> anyhow::Result<(Query, Table)> {
     let statement = seamdb::query::parse(text)?;
     let mut times = Vec::new();
-    // Peak heap above what was live before each warm run. The cold run is apart: it builds
-    // the join indexes and attached columns that stay with the segments.
+    // Peak heap above what was live before each warm run. The cold run is apart: the first
+    // query of a pair stores its join.
     let mut peak = 0;
     let mut table = Table::default();
     for _ in 0..=runs {
         let before = heap::live();
         heap::reset_peak();
         let start = Instant::now();
-        table = seamdb::query::execute_with(&statement, snapshot, options)?;
+        table = seamdb::query::run_with(&statement, db, options)?;
         times.push(start.elapsed().as_secs_f64() * 1e3);
         if times.len() > 1 {
             peak = peak.max(heap::peak().saturating_sub(before));
@@ -189,7 +189,7 @@ pub fn compare(name: &str, ours: &Table, reference: &Table) -> anyhow::Result<f6
 pub fn options(executor: &str, join: &str) -> Options {
     Options {
         executor: if executor == "rows" { Executor::Rows } else { Executor::Columnar },
-        join: if join == "hash" { JoinStrategy::Hash } else { JoinStrategy::Index },
+        join: if join == "hash" { JoinStrategy::Hash } else { JoinStrategy::Stored },
     }
 }
 
@@ -235,7 +235,7 @@ pub fn once(db: &Path, name: &str, ids_file: &Path) -> anyhow::Result<usize> {
         return Ok(rows);
     }
     let q = QUERIES.iter().find(|q| q.name.eq_ignore_ascii_case(name)).ok_or_else(|| anyhow::anyhow!("no query {name}"))?;
-    Ok(seamdb::query::query(q.text, &snapshot)?.rows.len())
+    Ok(seamdb::query::run(&seamdb::query::parse(q.text)?, &db)?.rows.len())
 }
 
 #[cfg(test)]

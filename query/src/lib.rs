@@ -24,7 +24,28 @@ pub use suggest::nearest;
 pub use time::{parse_time, TIME_FORMS};
 
 use ast::Statement;
-use seamdb_storage::Snapshot;
+use seamdb_storage::{Db, Snapshot};
+
+/// Runs a statement against a database: first stores the join of every pair of components a
+/// `SELECT` joins (once for the life of the database; storage maintains it from then on),
+/// then runs it against a snapshot taken after that.
+pub fn run(statement: &Statement, db: &Db) -> Result<Table> {
+    run_with(statement, db, &Options::default())
+}
+
+/// [`run`] with chosen executor and join strategy.
+pub fn run_with(statement: &Statement, db: &Db, options: &Options) -> Result<Table> {
+    if let Statement::Select(select) = statement {
+        let snapshot = db.snapshot();
+        for joined in &select.joins {
+            // A component that does not exist is left to the query's own error.
+            if snapshot.component(&select.from).is_some() && snapshot.component(joined).is_some() && *joined != select.from {
+                db.store_join(&select.from, joined)?;
+            }
+        }
+    }
+    execute_with(statement, &db.snapshot(), options)
+}
 
 /// Parses and runs one statement against a snapshot.
 pub fn query(text: &str, snapshot: &Snapshot) -> Result<Table> {

@@ -259,7 +259,7 @@ impl Connection<'_> {
     fn answer(&self, request: Request) -> Result<Reply> {
         Ok(match request {
             Request::Ping => Reply::Pong,
-            Request::Query(text) => Reply::Table(seamdb::query::query(&text, &self.db.snapshot())?),
+            Request::Query(text) => Reply::Table(seamdb::query::run(&seamdb::query::parse(&text)?, self.db)?),
             Request::Trace(id) => Reply::Table(seamdb::query::execute(&Statement::Trace(id), &self.db.snapshot())?),
             Request::AppendJson { component, rows } => {
                 let batch = json_batch(self.db, &component, &rows, &IngestOptions::default())?;

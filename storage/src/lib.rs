@@ -19,6 +19,7 @@ pub mod codec;
 mod db;
 mod error;
 mod fs;
+pub mod join;
 mod manifest;
 pub mod model;
 mod options;
@@ -35,7 +36,7 @@ pub use model::{Batch, BatchBuilder, Column, ColumnData, FieldType, Schema, Trac
 pub use options::{Durability, Options};
 pub use recover::{recover, Damage, LostRecord, RecoverReport, DAMAGED_DIR};
 pub use scan::{Codes, Dict, FieldView, Part, Values};
-pub use snapshot::{ComponentView, Event, Snapshot};
+pub use snapshot::{ComponentView, Event, Snapshot, StoredJoin};
 
 /// Fault injection into the file-system seam, for tests (feature `failpoints`).
 #[cfg(feature = "failpoints")]

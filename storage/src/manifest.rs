@@ -1,6 +1,6 @@
 //! The manifest: which segments are live, each component's schema, how far each component's
 //! log has been sealed, the content each component has ingested, and the components dropped
-//! (docs/FORMAT.md §Manifest). It is replaced atomically, so every change to the set of
+//! and each maintained join pair's files (docs/FORMAT.md §Manifest). It is replaced atomically, so every change to the set of
 //! segments is all-or-nothing.
 
 use crate::codec::{Put, Reader};
@@ -11,8 +11,9 @@ use crate::segment::SegmentMeta;
 use std::path::Path;
 
 const MAGIC: &[u8; 8] = b"SEAMMAN\0";
-/// The version written. Version 1 (no ingest hashes, no dropped components) is still read.
-const VERSION: u32 = 2;
+/// The version written. Versions 1 (no ingest hashes, no dropped components) and 2 (no
+/// join pairs) are still read.
+const VERSION: u32 = 3;
 pub(crate) const FILE_NAME: &str = "MANIFEST";
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -24,6 +25,16 @@ pub(crate) struct Manifest {
     /// Dropped components as (name, LSN): log records of that name up to the LSN belong to
     /// the dropped component, and replay skips them.
     pub dropped: Vec<(String, u64)>,
+    /// Maintained join pairs and their files.
+    pub pairs: Vec<PairEntry>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct PairEntry {
+    pub driving: String,
+    pub joined: String,
+    /// (driving segment ID, join file ID), one per sealed driving segment.
+    pub files: Vec<(u64, u64)>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -73,6 +84,16 @@ impl Manifest {
             out.put_str16(name);
             out.put_u64(*lsn);
         }
+        out.put_u32(self.pairs.len() as u32);
+        for p in &self.pairs {
+            out.put_str16(&p.driving);
+            out.put_str16(&p.joined);
+            out.put_u32(p.files.len() as u32);
+            for (segment, file) in &p.files {
+                out.put_u64(*segment);
+                out.put_u64(*file);
+            }
+        }
         let crc = crc32fast::hash(&out);
         out.put_u32(crc);
         out
@@ -97,6 +118,7 @@ impl Manifest {
             last_lsn: r.u64("last lsn")?,
             components: Vec::new(),
             dropped: Vec::new(),
+            pairs: Vec::new(),
         };
         let n = r.u32("component count")?;
         for _ in 0..n {
@@ -137,6 +159,21 @@ impl Manifest {
                 m.dropped.push((name, r.u64("dropped lsn")?));
             }
         }
+        if version >= 3 {
+            let n = r.u32("join pair count")?;
+            for _ in 0..n {
+                let mut pair = PairEntry {
+                    driving: r.str16("join driving component")?.to_owned(),
+                    joined: r.str16("join joined component")?.to_owned(),
+                    files: Vec::new(),
+                };
+                let n = r.u32("join file count")?;
+                for _ in 0..r.len(n.into(), 16, "join files")? {
+                    pair.files.push((r.u64("join driving segment")?, r.u64("join file id")?));
+                }
+                m.pairs.push(pair);
+            }
+        }
         if r.remaining() != 0 {
             return Err(r.corrupt("unexpected bytes after the last component"));
         }
@@ -163,7 +200,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn version_2_round_trips_ingest_hashes_and_dropped_components() {
+    fn version_3_round_trips_ingest_hashes_dropped_components_and_join_pairs() {
         let m = Manifest {
             next_segment_id: 9,
             last_lsn: 41,
@@ -175,6 +212,7 @@ mod tests {
                 ingested: vec![u128::MAX - 1, 7],
             }],
             dropped: vec![("feedback".into(), 39)],
+            pairs: vec![PairEntry { driving: "inference".into(), joined: "labels".into(), files: vec![(3, 8), (5, 9)] }],
         };
         let path = Path::new("MANIFEST");
         assert_eq!(Manifest::decode(&m.encode(), path).unwrap(), m);
@@ -189,14 +227,19 @@ mod tests {
     }
 
     #[test]
-    fn version_1_reads_without_hashes_or_drops_and_a_later_version_is_refused() {
-        // A version 1 manifest is a version 2 one without the two lists (here both empty).
+    fn older_versions_read_without_their_missing_lists_and_a_later_version_is_refused() {
+        // Version 2 is version 3 without the pair count; version 1 also without the dropped
+        // count (with no components, the ingest lists do not appear).
         let mut body = Manifest { next_segment_id: 3, last_lsn: 5, ..Manifest::default() }.encode();
-        body.truncate(body.len() - 8); // the CRC and the dropped count
+        body.truncate(body.len() - 8); // the CRC and the pair count
+        let m = Manifest::decode(&with_version(body.clone(), 2), Path::new("MANIFEST")).unwrap();
+        assert_eq!((m.next_segment_id, m.last_lsn, m.pairs.len()), (3, 5, 0));
+        body.truncate(body.len() - 4); // the dropped count
         let m = Manifest::decode(&with_version(body.clone(), 1), Path::new("MANIFEST")).unwrap();
         assert_eq!((m.next_segment_id, m.last_lsn, m.dropped.len()), (3, 5, 0));
         body.put_u32(0);
-        let e = Manifest::decode(&with_version(body, 3), Path::new("MANIFEST")).unwrap_err();
-        assert!(matches!(e, Error::UnsupportedVersion { found: 3, .. }), "{e}");
+        body.put_u32(0);
+        let e = Manifest::decode(&with_version(body, 4), Path::new("MANIFEST")).unwrap_err();
+        assert!(matches!(e, Error::UnsupportedVersion { found: 4, .. }), "{e}");
     }
 }

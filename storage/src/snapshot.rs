@@ -7,6 +7,7 @@ use crate::scan::Part;
 use crate::segment::Segment;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use crate::join::{JoinFile, JoinState, Pair};
 use std::time::Instant;
 
 /// An immutable state of the whole database.
@@ -16,6 +17,8 @@ pub(crate) struct Version {
     /// Dropped component names and the last LSN assigned when each was dropped: replay
     /// skips their older log records (docs/FORMAT.md §Manifest).
     pub dropped: BTreeMap<String, u64>,
+    /// The stored joins of every maintained pair (see [`crate::join`]).
+    pub joins: BTreeMap<Pair, Arc<JoinState>>,
 }
 
 /// One component's schema, sealed segments and unsealed tail.
@@ -73,6 +76,17 @@ impl Snapshot {
 
     pub fn components(&self) -> impl Iterator<Item = ComponentView<'_>> {
         self.version.components.iter().map(|(name, state)| ComponentView { name, state, visible_lsn: self.visible_lsn })
+    }
+
+    /// The stored join of `driving` ← `joined`, if that pair is maintained.
+    pub fn stored_join(&self, driving: &str, joined: &str) -> Option<StoredJoin<'_>> {
+        let pair = Pair { driving: driving.to_owned(), joined: joined.to_owned() };
+        self.version.joins.get_key_value(&pair).map(|(pair, state)| StoredJoin { pair, state })
+    }
+
+    /// Every maintained pair's stored join, by driving then joined component.
+    pub fn stored_joins(&self) -> impl Iterator<Item = StoredJoin<'_>> {
+        self.version.joins.iter().map(|(pair, state)| StoredJoin { pair, state })
     }
 
     /// Every event of one trace in every component, ordered by time (then component name).
@@ -152,5 +166,35 @@ impl<'a> ComponentView<'a> {
 
     pub fn time_range(&self) -> Option<(i64, i64)> {
         self.parts().filter_map(|p| p.time_range()).reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)))
+    }
+}
+
+/// One maintained pair's stored join in a snapshot: a join file per sealed driving segment.
+#[derive(Clone, Copy, Debug)]
+pub struct StoredJoin<'a> {
+    pair: &'a Pair,
+    state: &'a JoinState,
+}
+
+impl<'a> StoredJoin<'a> {
+    pub fn driving(&self) -> &'a str {
+        &self.pair.driving
+    }
+
+    pub fn joined(&self) -> &'a str {
+        &self.pair.joined
+    }
+
+    /// The join file of driving segment `segment_id`.
+    pub fn file(&self, segment_id: u64) -> Option<&'a JoinFile> {
+        self.state.files.get(&segment_id).map(|f| &**f)
+    }
+
+    pub fn files(&self) -> usize {
+        self.state.files.len()
+    }
+
+    pub fn size_bytes(&self) -> u64 {
+        self.state.size_bytes()
     }
 }

@@ -34,7 +34,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         None => {
             let statement = seamdb::query::parse(&args.seamql)?;
             let db = super::open_existing(&args.db, true)?;
-            seamdb::query::execute(&statement, &db.snapshot())?
+            seamdb::query::run(&statement, &db)?
         }
     };
     match args.format.as_str() {

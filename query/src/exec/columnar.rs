@@ -26,7 +26,7 @@ const MAX_TABLE: usize = 1 << 20;
 pub(super) fn accumulate(plan: &Plan<'_>, strategy: JoinStrategy) -> Result<Groups> {
     let scan = Scan {
         driving: plan.component,
-        joins: plan.joins.iter().map(|j| Join::new(&plan.component, j, strategy, plan.as_of)).collect(),
+        joins: plan.joins.iter().zip(&plan.stored).map(|(j, stored)| Join::new(&plan.component, j, *stored, strategy, plan.as_of)).collect(),
         filter: plan.select.filter.as_ref(),
         time_bounds: plan.time_bounds,
         filter_joins: &plan.filter_joins,
@@ -133,7 +133,7 @@ impl<'a> Scan<'_, 'a> {
                 let mut kept: Vec<u32>;
                 let mut rows = chunk.clone();
                 if !residual.is_empty() || !self.filter_joins.is_empty() {
-                    let at = self.chunk(d, &part, rows.clone(), &locs);
+                    let at = self.chunk(&part, rows.clone(), &locs);
                     let mut keep = vec![true; rows.len()];
                     for term in &residual {
                         for (k, t) in keep.iter_mut().zip(truths(&eval(term, &at)?, rows.len())) {
@@ -158,15 +158,15 @@ impl<'a> Scan<'_, 'a> {
                     rows = Sel::List(&kept);
                 }
                 if !rows.is_empty() {
-                    f(d, &self.chunk(d, &part, rows, &locs))?;
+                    f(d, &self.chunk(&part, rows, &locs))?;
                 }
             }
         }
         Ok(())
     }
 
-    fn chunk<'c>(&'c self, d: usize, part: &Part<'a>, rows: Sel<'c>, locs: &'c [Vec<Loc>]) -> Chunk<'c, 'a> {
-        let joined = self.joins.iter().zip(locs).map(|(join, l)| Joined { join, d, locs: l }).collect();
+    fn chunk<'c>(&'c self, part: &Part<'a>, rows: Sel<'c>, locs: &'c [Vec<Loc>]) -> Chunk<'c, 'a> {
+        let joined = self.joins.iter().zip(locs).map(|(join, l)| Joined { join, locs: l }).collect();
         Chunk { driving: self.driving.name(), part: *part, rows, joined }
     }
 }

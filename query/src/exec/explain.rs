@@ -8,6 +8,7 @@ use crate::error::Result;
 use crate::output::{Cell, Table};
 use seamdb_storage::model::FieldType;
 use seamdb_storage::{Part, Snapshot};
+use std::fmt::Write;
 
 /// `EXPLAIN`: what the query reads and how, without running it.
 pub(crate) fn explain(s: &Select, snapshot: &Snapshot) -> Result<Table> {
@@ -39,20 +40,17 @@ pub(crate) fn explain(s: &Select, snapshot: &Snapshot) -> Result<Table> {
             ),
         );
     }
-    for j in &plan.joins {
-        let detail = if plan.as_of.is_some() {
-            format!("{}: hash of the latest event per trace up to AS OF over {} rows, built for this query", j.name(), j.rows())
-        } else {
-            let current = plan.component.segments().iter().filter(|d| join::has_current_index(d, j)).count();
-            format!(
-                "{}: join index of each sealed {} segment ({current} of {} current, the rest built now), {} unsealed {} rows laid over it",
-                j.name(),
-                s.from,
-                plan.component.segments().len(),
-                j.rows() - j.sealed_rows(),
-                j.name()
-            )
-        };
+    for (j, stored) in plan.joins.iter().zip(&plan.stored) {
+        let segments = plan.component.segments().len();
+        let read = join::stored_segments(&plan.component, j, *stored);
+        let mut detail = format!("{}: stored join read for {read} of {segments} sealed {} segments", j.name(), s.from);
+        if read < segments {
+            let _ = write!(detail, ", built for {} (a query through a database handle stores the pair)", segments - read);
+        }
+        let _ = write!(detail, "; {} unsealed {} rows laid over it", j.rows() - j.sealed_rows(), j.name());
+        if plan.as_of.is_some() {
+            detail.push_str("; rows whose stored event is later than AS OF fall back to a lookup up to AS OF");
+        }
         step("join", detail);
     }
     if let Some(r) = &s.reference {

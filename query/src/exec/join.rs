@@ -4,34 +4,32 @@
 //!
 //! Two strategies give the same locations:
 //!
-//! - **Join index** (the default). Each sealed driving segment keeps, per joined component,
-//!   one location per row (`part << 32 | row`) into that component's sealed segments, built
-//!   at first use and kept with the segment (`Segment::derived`) until the joined
-//!   component's segment list changes (a seal of late events, compaction), when the next
-//!   query rebuilds it. Joined fields a query reads are attached beside it the same way (the
-//!   field's value per driving row), so later queries read them in driving order instead of
-//!   gathering from the joined segments. Events still in the joined component's unsealed tail
-//!   are laid over the index per query; driving rows still in the tail are looked up in the
-//!   joined segments' trace lookups.
-//! - **Hash**: a table of the joined component's latest event per trace, built per query —
-//!   the plain strategy, measured against the index in `docs/BENCHMARKS.md`, and used for
-//!   `AS OF` (an index of latest events knows nothing of earlier ones).
+//! - **Stored** (the default). Each sealed driving segment's locations are read from its join
+//!   file, maintained by storage (`seamdb_storage::join`) once the pair is stored; where a
+//!   segment has none (a pair not yet stored), they are built for this query with the same
+//!   builder. Events still in the joined component's unsealed tail are laid over per query;
+//!   driving rows still in the tail are looked up in the joined segments' trace lookups. Under
+//!   `AS OF`, rows whose stored event is later than `AS OF` fall back to a lookup of their
+//!   latest event up to then — those rows only.
+//! - **Hash**: a table of the joined component's latest event per trace (up to `AS OF`),
+//!   built per query — the plain strategy, measured against the stored one in
+//!   `docs/BENCHMARKS.md`.
 //!
-//! Both build through [`TraceTable`], a flat open-addressing table; the row-at-a-time
-//! reference executor keeps its own `HashMap` ([`latest_events`]), so the tests compare two
-//! independent implementations.
+//! Both tables are storage's [`TraceTable`]; the row-at-a-time reference executor keeps its
+//! own `HashMap` ([`latest_events`]), so the tests compare independent implementations.
 
-use super::vector::{loc, split, Column, Loc, Sel, NO_MATCH};
+use super::vector::{loc, split, Loc, Sel, NO_MATCH};
+use seamdb_storage::join::{build, latest_in_segments, TraceTable};
 use seamdb_storage::segment::Segment;
-use seamdb_storage::{ComponentView, Part};
+use seamdb_storage::{ComponentView, Part, StoredJoin};
+use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::Arc;
 
 /// How joined events are found.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum JoinStrategy {
     #[default]
-    Index,
+    Stored,
     Hash,
 }
 
@@ -86,80 +84,91 @@ pub(super) struct Join<'a> {
 }
 
 enum PartMatches<'a> {
-    /// A sealed driving segment's join index, with the joined tail's later events on top.
-    Index { segment: &'a Segment, base: Arc<JoinIndex>, overlay: HashMap<u32, Loc> },
-    /// Computed for this query (driving rows in the tail).
-    Owned(Vec<Loc>),
+    /// Locations per row (read from a join file, or computed for this query), with some
+    /// rows' locations replaced: by later tail events, or by `AS OF` fallbacks.
+    Base { base: Cow<'a, [Loc]>, overlay: HashMap<u32, Loc> },
     /// Probe the per-query hash.
     Hash,
 }
 
-/// A sealed driving segment's join index into one joined component.
-pub(super) struct JoinIndex {
-    /// The joined component's sealed segments it points into, by ID, in order.
-    joined: Vec<u64>,
-    locs: Vec<Loc>,
+/// The locations of a sealed driving segment read from its join file, if it has one that
+/// points into (a prefix of) the joined segments `ids`.
+fn stored<'a>(stored: Option<StoredJoin<'a>>, segment: &Segment, ids: &[u64]) -> Option<&'a [Loc]> {
+    let file = stored?.file(segment.id())?;
+    ids.starts_with(file.joined()).then(|| file.locs())
+}
+
+/// How many sealed driving segments read their locations from a join file.
+pub(super) fn stored_segments(driving: &ComponentView<'_>, joined: &ComponentView<'_>, join: Option<StoredJoin<'_>>) -> usize {
+    let ids: Vec<u64> = joined.segments().iter().map(|s| s.id()).collect();
+    driving.segments().iter().filter(|s| stored(join, s, &ids).is_some()).count()
 }
 
 impl<'a> Join<'a> {
-    pub fn new(driving: &ComponentView<'a>, joined: &ComponentView<'a>, strategy: JoinStrategy, as_of: Option<i64>) -> Join<'a> {
+    pub fn new(
+        driving: &ComponentView<'a>,
+        joined: &ComponentView<'a>,
+        join: Option<StoredJoin<'a>>,
+        strategy: JoinStrategy,
+        as_of: Option<i64>,
+    ) -> Join<'a> {
         let name = joined.name();
         let parts: Vec<Part<'a>> = joined.parts().collect();
-        if strategy == JoinStrategy::Hash || as_of.is_some() {
+        if strategy == JoinStrategy::Hash {
             let hash = TraceTable::latest(&parts, as_of);
             let per_part = driving.parts().map(|_| PartMatches::Hash).collect();
             return Join { name, parts, per_part, hash: Some(hash) };
         }
         let segments = joined.segments();
-        let bases = indexes(driving, joined);
-        // The joined tail's latest events, laid over the index where they are later.
-        let mut tail = HashMap::new();
-        for (p, part) in parts.iter().enumerate().skip(segments.len()) {
-            add_latest(&mut tail, part, p, None);
-        }
+        let ids: Vec<u64> = segments.iter().map(|s| s.id()).collect();
+        // Sealed driving segments: read, or (all missing ones in one pass) built.
+        let read: Vec<Option<&'a [Loc]>> = driving.segments().iter().map(|s| stored(join, s, &ids)).collect();
+        let missing: Vec<&Segment> = driving.segments().iter().zip(&read).filter(|(_, r)| r.is_none()).map(|(s, _)| &**s).collect();
+        let mut built = build(&missing, segments).into_iter();
+        let mut bases: Vec<Cow<'a, [Loc]>> =
+            read.into_iter().map(|r| r.map_or_else(|| Cow::Owned(built.next().expect("one build per missing segment")), Cow::Borrowed)).collect();
+        // Driving rows still in the tail: looked up in the joined segments.
+        bases.extend(driving.tail().map(|batch| Cow::Owned(batch.trace_ids().iter().map(|&id| latest_in_segments(segments, id, None)).collect())));
         let time_of = |loc: Loc| {
             let (p, r) = split(loc);
             parts[p].times()[r]
         };
-        let later = |current: Loc, l: &Latest| current == NO_MATCH || l.time >= time_of(current);
-        let mut per_part = Vec::new();
-        for (d, part) in driving.parts().enumerate() {
-            per_part.push(match (part, bases.get(d)) {
-                (Part::Segment(segment), Some(base)) => {
-                    let mut overlay = HashMap::new();
-                    let mut consider = |row: u32, l: &Latest| {
-                        if later(base.locs[row as usize], l) {
-                            overlay.insert(row, l.loc());
-                        }
-                    };
-                    // Few tail traces: find them in the segment; many: probe every row.
-                    if tail.len().saturating_mul(24) < segment.rows() {
+        let mut overlays: Vec<HashMap<u32, Loc>> = vec![HashMap::new(); bases.len()];
+        if let Some(as_of) = as_of {
+            as_of_fallback(&bases, &mut overlays, driving, segments, &time_of, as_of);
+        }
+        // The joined tail's latest events up to AS OF, laid over where they are later.
+        let mut tail = HashMap::new();
+        for (p, part) in parts.iter().enumerate().skip(segments.len()) {
+            add_latest(&mut tail, part, p, as_of);
+        }
+        if !tail.is_empty() {
+            for ((part, base), overlay) in driving.parts().zip(&bases).zip(&mut overlays) {
+                let mut consider = |row: u32, l: &Latest| {
+                    let current = overlay.get(&row).copied().unwrap_or(base[row as usize]);
+                    if current == NO_MATCH || l.time >= time_of(current) {
+                        overlay.insert(row, l.loc());
+                    }
+                };
+                // Few tail traces: find them through the segment's trace lookup; many (or a
+                // driving tail batch): probe every row.
+                match part {
+                    Part::Segment(segment) if tail.len().saturating_mul(24) < segment.rows() => {
                         for (&id, l) in &tail {
                             segment.trace_rows(id).into_iter().for_each(|row| consider(row, l));
                         }
-                    } else if !tail.is_empty() {
-                        for (row, id) in segment.trace_ids().iter().enumerate() {
+                    }
+                    _ => {
+                        for (row, id) in part.trace_ids().iter().enumerate() {
                             if let Some(l) = tail.get(id) {
                                 consider(row as u32, l);
                             }
                         }
                     }
-                    PartMatches::Index { segment, base: base.clone(), overlay }
                 }
-                _ => PartMatches::Owned(
-                    part.trace_ids()
-                        .iter()
-                        .map(|&id| {
-                            let sealed = latest_in_segments(segments, id);
-                            match tail.get(&id) {
-                                Some(l) if later(sealed, l) => l.loc(),
-                                _ => sealed,
-                            }
-                        })
-                        .collect(),
-                ),
-            });
+            }
         }
+        let per_part = bases.into_iter().zip(overlays).map(|(base, overlay)| PartMatches::Base { base, overlay }).collect();
         Join { name, parts, per_part, hash: None }
     }
 
@@ -167,16 +176,16 @@ impl<'a> Join<'a> {
     pub fn locate(&self, d: usize, part: &Part<'_>, rows: &Sel<'_>, out: &mut Vec<Loc>) {
         out.clear();
         match &self.per_part[d] {
-            PartMatches::Index { base, overlay, .. } if overlay.is_empty() => rows.extend_from(&base.locs, out),
-            PartMatches::Index { base, overlay, .. } => {
-                rows.extend_from(&base.locs, out);
-                rows.for_each_indexed(|i, r| {
-                    if let Some(&loc) = overlay.get(&(r as u32)) {
-                        out[i] = loc;
-                    }
-                })
+            PartMatches::Base { base, overlay } => {
+                rows.extend_from(base, out);
+                if !overlay.is_empty() {
+                    rows.for_each_indexed(|i, r| {
+                        if let Some(&loc) = overlay.get(&(r as u32)) {
+                            out[i] = loc;
+                        }
+                    })
+                }
             }
-            PartMatches::Owned(locs) => rows.extend_from(locs, out),
             PartMatches::Hash => {
                 let (ids, hash) = (part.trace_ids(), self.hash.as_ref().expect("hash strategy"));
                 rows.for_each_indexed(|_, r| out.push(hash.get(ids[r])));
@@ -185,255 +194,37 @@ impl<'a> Join<'a> {
     }
 }
 
-impl Join<'_> {
-    /// Joined `field` at every row of sealed driving part `d`, kept with the segment beside
-    /// its join index: later queries read it in driving order, as if it were a driving
-    /// column, instead of gathering from the joined segments. Only where no tail event
-    /// overrides the index for this part, and for fields every joined segment stores with
-    /// one numeric or bool type (`None` otherwise).
-    pub fn attached(&self, d: usize, field: &str) -> Option<Arc<Attached>> {
-        let PartMatches::Index { segment, base, overlay } = &self.per_part[d] else { return None };
-        if !overlay.is_empty() {
-            return None;
-        }
-        let key = format!("join:{}:{field}", self.name);
-        if let Some(cached) = segment.derived::<Attached>(&key).filter(|a| a.joined == base.joined) {
-            return Some(cached);
-        }
-        let column = super::vector::joined_column(&self.parts, &base.locs, field).into_static();
-        let attached = Arc::new(Attached { joined: base.joined.clone(), column });
-        segment.set_derived(&key, attached.clone());
-        Some(attached)
-    }
-}
-
-/// A joined field's values at each row of a driving segment (see [`Join::attached`]).
-pub(super) struct Attached {
-    joined: Vec<u64>,
-    /// `None` where the field cannot be attached (a tag, or mixed types).
-    pub column: Option<Column<'static>>,
-}
-
-/// The latest event of `id` in sealed segments (later segments win ties).
-fn latest_in_segments(segments: &[Arc<Segment>], id: u128) -> Loc {
-    let mut best: Option<(i64, Loc)> = None;
-    for (p, segment) in segments.iter().enumerate() {
-        // A trace's rows come in time order; the last is its latest here.
-        if let Some(&row) = segment.trace_rows(id).last() {
-            let time = segment.times()[row as usize];
-            if best.is_none_or(|(t, _)| time >= t) {
-                best = Some((time, loc(p, row as usize)));
-            }
-        }
-    }
-    best.map_or(NO_MATCH, |(_, loc)| loc)
-}
-
-/// Whether `driving` holds a join index into `joined`'s current segments.
-pub(super) fn has_current_index(driving: &Segment, joined: &ComponentView<'_>) -> bool {
-    current_index(driving, joined, &segment_ids(joined)).is_some()
-}
-
-/// The IDs of a component's sealed segments, in order: what a join index points into.
-fn segment_ids(component: &ComponentView<'_>) -> Vec<u64> {
-    component.segments().iter().map(|s| s.id()).collect()
-}
-
-/// Where a driving segment keeps its join index into `joined`.
-fn index_key(joined: &ComponentView<'_>) -> String {
-    format!("join:{}", joined.name())
-}
-
-/// `driving`'s join index into `joined`, if it points into exactly the segments `ids`.
-fn current_index(driving: &Segment, joined: &ComponentView<'_>, ids: &[u64]) -> Option<Arc<JoinIndex>> {
-    driving.derived::<JoinIndex>(&index_key(joined)).filter(|ix| ix.joined == ids)
-}
-
-/// The join index of every sealed driving segment into `joined`'s sealed segments: the
-/// cached one where it is current, built (all missing ones in one pass) where not.
-fn indexes(driving: &ComponentView<'_>, joined: &ComponentView<'_>) -> Vec<Arc<JoinIndex>> {
-    let (key, ids) = (index_key(joined), segment_ids(joined));
-    let cached: Vec<Option<Arc<JoinIndex>>> = driving.segments().iter().map(|s| current_index(s, joined, &ids)).collect();
-    let missing: Vec<&Segment> = driving.segments().iter().zip(&cached).filter(|(_, c)| c.is_none()).map(|(s, _)| &**s).collect();
-    let mut built = build(&missing, joined.segments()).into_iter();
-    driving
-        .segments()
+/// Under `AS OF`, a row whose latest sealed event is later than `as_of` gets, in its part's
+/// overlay, its latest sealed event up to `as_of` instead: looked up per row through the
+/// joined segments' trace lookups when such rows are few, from one table of every sealed
+/// event up to `as_of` when they are many.
+fn as_of_fallback(
+    bases: &[Cow<'_, [Loc]>],
+    overlays: &mut [HashMap<u32, Loc>],
+    driving: &ComponentView<'_>,
+    segments: &[std::sync::Arc<Segment>],
+    time_of: &dyn Fn(Loc) -> i64,
+    as_of: i64,
+) {
+    let late: Vec<Vec<u32>> = bases
         .iter()
-        .zip(cached)
-        .map(|(segment, cached)| {
-            cached.unwrap_or_else(|| {
-                let index = Arc::new(JoinIndex { joined: ids.clone(), locs: built.next().expect("one index per missing segment") });
-                segment.set_derived(&key, index.clone());
-                index
-            })
-        })
-        .collect()
-}
-
-/// Builds join indexes of `driving` segments into `joined` segments, as a radix-partitioned
-/// hash join: the joined segments' events and the driving rows are scattered into 256
-/// buckets by hash, and each bucket's events go into a table small enough to stay in the
-/// core's cache, which that bucket's driving rows probe (one big table would cost a cache
-/// and TLB miss per row). To bound the memory this takes, the ID space is first split by
-/// hash into rounds of at most `ROUND_BYTES` of scattered entries, each reading all IDs.
-fn build(driving: &[&Segment], joined: &[Arc<Segment>]) -> Vec<Vec<Loc>> {
-    let mut out: Vec<Vec<Loc>> = driving.iter().map(|d| vec![NO_MATCH; d.rows()]).collect();
-    if driving.is_empty() || joined.is_empty() {
-        return out;
+        .map(|base| (0..base.len() as u32).filter(|&r| base[r as usize] != NO_MATCH && time_of(base[r as usize]) > as_of).collect())
+        .collect();
+    let count: usize = late.iter().map(Vec::len).sum();
+    if count == 0 {
+        return;
     }
-    let events: usize = joined.iter().map(|s| s.rows()).sum();
-    let rows: usize = driving.iter().map(|s| s.rows()).sum();
-    let bytes = events * std::mem::size_of::<Slot>() + rows * std::mem::size_of::<Probe>();
-    let round_bits = bytes.div_ceil(ROUND_BYTES).next_power_of_two().trailing_zeros().min(8);
-    let bucket_of = |h: u64| ((h << round_bits) >> 56) as usize;
-    let round_of = |h: u64| if round_bits == 0 { 0 } else { h >> (64 - round_bits) };
-    let mut slots: Vec<Vec<Slot>> = vec![Vec::new(); 256];
-    let mut probes: Vec<Vec<Probe>> = vec![Vec::new(); 256];
-    let mut table = TraceTable::with_capacity(0, round_bits + 8);
-    // Room for a bucket's expected share and some, so that pushes rarely reallocate.
-    let share = |n: usize| (n >> round_bits) / 256 * 9 / 8 + 16;
-    for round in 0..1u64 << round_bits {
-        // The two sides scatter on two threads.
-        std::thread::scope(|s| {
-            s.spawn(|| {
-                slots.iter_mut().for_each(|b| {
-                    b.clear();
-                    b.reserve(share(events))
-                });
-                for (p, segment) in joined.iter().enumerate() {
-                    for (r, (&id, &time)) in segment.trace_ids().iter().zip(segment.times()).enumerate() {
-                        let h = hash(id);
-                        if round_of(h) == round {
-                            slots[bucket_of(h)].push(Slot { id, loc: loc(p, r), time });
-                        }
-                    }
-                }
-            });
-            probes.iter_mut().for_each(|b| {
-                b.clear();
-                b.reserve(share(rows))
-            });
-            for (d, segment) in driving.iter().enumerate() {
-                for (r, &id) in segment.trace_ids().iter().enumerate() {
-                    let h = hash(id);
-                    if round_of(h) == round {
-                        probes[bucket_of(h)].push(Probe { id, segment: d as u32, row: r as u32 });
-                    }
-                }
-            }
-        });
-        for (events, probes) in slots.iter().zip(&probes) {
-            // Events were scattered in storage order, so later-stored events win ties.
-            table.reset(events.len());
-            events.iter().for_each(|&e| table.insert(e));
-            for p in probes {
-                out[p.segment as usize][p.row as usize] = table.get(p.id);
-            }
-        }
-    }
-    out
-}
-
-/// A driving row waiting for its match during a build.
-#[derive(Clone, Copy)]
-struct Probe {
-    id: u128,
-    segment: u32,
-    row: u32,
-}
-
-/// Scattered entries one round of a build may hold. Debug builds — the test suite — use
-/// tiny rounds, so that the tests' small databases take the many-round path too.
-const ROUND_BYTES: usize = if cfg!(debug_assertions) { 4 << 10 } else { 512 << 20 };
-
-#[inline]
-fn hash(id: u128) -> u64 {
-    let folded = (id as u64) ^ ((id >> 64) as u64).rotate_left(29);
-    folded.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-}
-
-/// An open-addressing hash table from trace ID to the location of its latest event: flat,
-/// 32 bytes a slot at most half full, hashed by multiplying the ID's folded halves.
-pub(super) struct TraceTable {
-    slots: Vec<Slot>,
-    /// Top hash bits shared by every ID in the table (a build's round and bucket), skipped
-    /// when picking a slot; and the slot shift.
-    skip_bits: u32,
-    shift: u32,
-}
-
-#[derive(Clone, Copy)]
-struct Slot {
-    id: u128,
-    loc: Loc,
-    time: i64,
-}
-
-impl TraceTable {
-    /// The latest event per trace in `parts` with `time <= as_of` (ties: stored later).
-    pub fn latest(parts: &[Part<'_>], as_of: Option<i64>) -> TraceTable {
-        let mut table = TraceTable::with_capacity(parts.iter().map(|p| p.rows()).sum(), 0);
-        for (p, part) in parts.iter().enumerate() {
-            for (r, (&id, &time)) in part.trace_ids().iter().zip(part.times()).enumerate() {
-                if as_of.is_none_or(|t| time <= t) {
-                    table.insert(Slot { id, loc: loc(p, r), time });
-                }
-            }
-        }
-        table
-    }
-
-    /// An empty table for `rows` events at most half full, for IDs whose hashes share their
-    /// top `skip_bits` bits.
-    fn with_capacity(rows: usize, skip_bits: u32) -> TraceTable {
-        let mut table = TraceTable { slots: Vec::new(), skip_bits, shift: 64 };
-        table.reset(rows);
-        table
-    }
-
-    /// Empties the table and sizes it for `rows` events, reusing its memory.
-    fn reset(&mut self, rows: usize) {
-        let bits = (rows.max(1) * 2).next_power_of_two().trailing_zeros().max(4);
-        self.slots.clear();
-        self.slots.resize(1 << bits, Slot { id: 0, loc: NO_MATCH, time: 0 });
-        self.shift = 64 - bits;
-    }
-
-    #[inline]
-    fn home(&self, id: u128) -> usize {
-        ((hash(id) << self.skip_bits) >> self.shift) as usize
-    }
-
-    fn insert(&mut self, new: Slot) {
-        let mask = self.slots.len() - 1;
-        let mut i = self.home(new.id);
-        loop {
-            let slot = &mut self.slots[i];
-            if slot.loc == NO_MATCH {
-                *slot = new;
-                return;
-            }
-            if slot.id == new.id {
-                if new.time >= slot.time {
-                    *slot = new;
-                }
-                return;
-            }
-            i = (i + 1) & mask;
-        }
-    }
-
-    /// Where `id`'s latest event is, or [`NO_MATCH`].
-    #[inline]
-    pub fn get(&self, id: u128) -> Loc {
-        let mask = self.slots.len() - 1;
-        let mut i = self.home(id);
-        loop {
-            let slot = &self.slots[i];
-            if slot.loc == NO_MATCH || slot.id == id {
-                return slot.loc;
-            }
-            i = (i + 1) & mask;
+    let sealed_events: usize = segments.iter().map(|s| s.rows()).sum();
+    let table = (count.saturating_mul(24) >= sealed_events).then(|| {
+        let parts: Vec<Part<'_>> = segments.iter().map(|s| Part::Segment(s)).collect();
+        TraceTable::latest(&parts, Some(as_of))
+    });
+    for ((part, rows), overlay) in driving.parts().zip(late).zip(overlays) {
+        let ids = part.trace_ids();
+        for row in rows {
+            let id = ids[row as usize];
+            let loc = table.as_ref().map_or_else(|| latest_in_segments(segments, id, Some(as_of)), |t| t.get(id));
+            overlay.insert(row, loc);
         }
     }
 }

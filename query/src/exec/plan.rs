@@ -9,7 +9,7 @@ use super::types::{check_call, condition, type_of, Type};
 use crate::ast::{ColumnRef, Expr, GroupKey, Select};
 use crate::error::{Error, Result};
 use seamdb_storage::model::FieldType;
-use seamdb_storage::{ComponentView, Part, Snapshot};
+use seamdb_storage::{ComponentView, Part, Snapshot, StoredJoin};
 use std::collections::HashMap;
 
 /// What a `SELECT` needs, checked against the snapshot.
@@ -17,6 +17,8 @@ pub(super) struct Plan<'a> {
     pub select: &'a Select,
     pub component: ComponentView<'a>,
     pub joins: Vec<ComponentView<'a>>,
+    /// Each joined component's stored join with the driving one, if that pair is stored.
+    pub stored: Vec<Option<StoredJoin<'a>>>,
     /// Joined components the WHERE clause reads: a driving row without a match in any of
     /// them is dropped (SPEC §4, as in SQL).
     pub filter_joins: Vec<usize>,
@@ -93,7 +95,8 @@ pub(super) fn plan<'a>(s: &'a Select, snapshot: &'a Snapshot) -> Result<Plan<'a>
             (0..a).find(|&b| quantile(a) && quantile(b) && aggregates[a].args == aggregates[b].args)
         })
         .collect();
-    Ok(Plan { select: s, component, joins, filter_joins, aggregates, shares, references, window_us, keys, as_of, time_bounds })
+    let stored = joins.iter().map(|j| snapshot.stored_join(component.name(), j.name())).collect();
+    Ok(Plan { select: s, component, joins, stored, filter_joins, aggregates, shares, references, window_us, keys, as_of, time_bounds })
 }
 
 impl<'a> Plan<'a> {

@@ -15,22 +15,7 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::ops::Range;
 
-/// Where a joined component's event for a driving row is: `part << 32 | row`.
-pub(crate) type Loc = u64;
-/// No matching event.
-pub(crate) const NO_MATCH: Loc = u64::MAX;
-
-/// The location of row `row` of part `part`.
-#[inline]
-pub(crate) fn loc(part: usize, row: usize) -> Loc {
-    (part as u64) << 32 | row as u64
-}
-
-/// A location's part and row.
-#[inline]
-pub(crate) fn split(loc: Loc) -> (usize, usize) {
-    ((loc >> 32) as usize, (loc & 0xffff_ffff) as usize)
-}
+pub(crate) use seamdb_storage::join::{loc, split, Loc, NO_MATCH};
 
 /// The rows of one driving part being evaluated.
 #[derive(Clone)]
@@ -97,10 +82,9 @@ pub(crate) struct Chunk<'c, 'a> {
     pub joined: Vec<Joined<'c, 'a>>,
 }
 
-/// A joined component during a chunk of driving part `d`: one location per selected row.
+/// A joined component during a chunk: one location per selected row.
 pub(crate) struct Joined<'c, 'a> {
     pub join: &'c Join<'a>,
-    pub d: usize,
     pub locs: &'c [Loc],
 }
 
@@ -175,32 +159,6 @@ impl<'a> Column<'a> {
             Data::Const(v) => v.num().is_some(),
             _ => false,
         }
-    }
-
-    /// The column without borrows, if it is typed (tags and value-by-value columns borrow).
-    pub fn into_static(self) -> Option<Column<'static>> {
-        let data = match self.data {
-            Data::Float(v) => Data::Float(Cow::Owned(v.into_owned())),
-            Data::Int(v) => Data::Int(Cow::Owned(v.into_owned())),
-            Data::Bool(v) => Data::Bool(Cow::Owned(v.into_owned())),
-            Data::Time(v) => Data::Time(Cow::Owned(v.into_owned())),
-            Data::TraceId(v) => Data::TraceId(Cow::Owned(v.into_owned())),
-            _ => return None,
-        };
-        Some(Column { data, valid: self.valid })
-    }
-
-    /// The selected rows of a column that covers a whole part.
-    pub fn select<'b>(&'b self, rows: &Sel<'_>) -> Column<'b> {
-        let data = match &self.data {
-            Data::Float(v) => Data::Float(rows.slice(v)),
-            Data::Int(v) => Data::Int(rows.slice(v)),
-            Data::Bool(v) => Data::Bool(rows.slice(v)),
-            Data::Time(v) => Data::Time(rows.slice(v)),
-            Data::TraceId(v) => Data::TraceId(rows.slice(v)),
-            _ => Data::Const(Val::Null),
-        };
-        Column { data, valid: self.valid.as_ref().map(|v| rows.slice(v).into_owned()) }
     }
 
     /// Every row as a number (meaningful where valid) for a [`Column::numeric`] column.
@@ -433,13 +391,7 @@ fn column<'a>(c: &ColumnRef, at: &Chunk<'_, 'a>) -> Column<'a> {
     let joined = c.component.as_deref().filter(|name| *name != at.driving).and_then(|name| at.joined.iter().find(|j| j.join.name == name));
     match joined {
         None => driving_column(&at.part, &c.field, &at.rows),
-        // An attached column is read in driving order (an owned copy of the chunk's rows: it
-        // lives in an `Arc` here); otherwise the values are gathered from the joined parts.
-        Some(j) => j
-            .join
-            .attached(j.d, &c.field)
-            .and_then(|attached| attached.column.as_ref().and_then(|col| col.select(&at.rows).into_static()))
-            .unwrap_or_else(|| joined_column(&j.join.parts, j.locs, &c.field)),
+        Some(j) => joined_column(&j.join.parts, j.locs, &c.field),
     }
 }
 

@@ -81,8 +81,10 @@ impl<'a> BulkLoad<'a> {
     pub fn commit(mut self) -> Result<u64> {
         self.write_pending()?;
         let segments = std::mem::take(&mut self.segments);
-        let result = self.inner.commit(|v| {
-            let state = Arc::make_mut(v.components.entry(self.component.clone()).or_default());
+        // Segment lists change under `maintenance` only (stored joins depend on it).
+        let _maintenance = self.inner.maintenance.lock();
+        let current = self.inner.version().components.get(&self.component).map(|c| c.segments.clone()).unwrap_or_default();
+        let result = self.inner.publish(&self.component, [current, segments.clone()].concat(), |state| {
             if let Some((hash, again)) = self.content {
                 if state.ingested.contains(&hash) {
                     if !again {
@@ -93,7 +95,6 @@ impl<'a> BulkLoad<'a> {
                 }
             }
             state.schema = state.schema.merge(&self.component, &self.schema)?;
-            state.segments.extend(segments.iter().cloned());
             Ok(())
         });
         // Refused before the manifest was touched: the files are nobody's, so Drop removes

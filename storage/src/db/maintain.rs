@@ -1,13 +1,15 @@
 //! Work that rewrites the set of segments: sealing the tail, compaction and retention. Each
 //! builds new segment files outside any lock but `maintenance`, then swaps them in with one
-//! manifest commit; replaced files are deleted after the commit (open maps stay valid).
+//! manifest commit, which also publishes the stored joins brought up to date with them
+//! ([`crate::join`]); replaced files are deleted after the commit (open maps stay valid).
 
 use super::Inner;
 use crate::error::{Error, Result};
 use crate::fs;
 use crate::scan::Part;
 use crate::segment::{self, Segment, SegmentBuilder};
-use crate::snapshot::ComponentState;
+use crate::join::{self, JoinState, Pair};
+use crate::snapshot::{ComponentState, Version};
 use std::sync::Arc;
 
 /// What [`crate::Db::compact`] did.
@@ -48,9 +50,8 @@ impl Inner {
         let segment = self.write_segment(&mut builder)?;
         let sealed_lsn = entries[take - 1].lsn;
         let sealed_rows: usize = entries.iter().map(|e| e.batch.rows()).sum();
-        self.commit(|v| {
-            let c = Arc::make_mut(v.components.get_mut(component).ok_or_else(|| Error::invalid("component vanished"))?);
-            c.segments.push(segment.clone());
+        let segments = [&state.segments[..], &[segment]].concat();
+        self.publish(component, segments, |c| {
             c.tail.drain(..take);
             c.tail_rows -= sealed_rows;
             c.sealed_lsn = sealed_lsn;
@@ -149,17 +150,26 @@ impl Inner {
     pub(crate) fn drop_component(&self, component: &str) -> Result<u64> {
         // No seal, compaction or retention may write a segment for it meanwhile.
         let _maintenance = self.maintenance.lock();
-        let mut gone = None;
+        let (mut gone, mut joins) = (None, Vec::new());
         self.commit(|v| {
             let state = v.components.remove(component).ok_or_else(|| Error::invalid(format!("no component {component:?}")))?;
             // `commit` holds the writer lock: no append can take an LSN between these lines.
             v.dropped.insert(component.to_owned(), self.wal.next_lsn() - 1);
             gone = Some(state);
+            // Its stored joins go with it, on either side.
+            v.joins.retain(|pair, state| {
+                let keep = pair.driving != component && pair.joined != component;
+                if !keep {
+                    joins.push(state.clone());
+                }
+                keep
+            });
             Ok(())
         })?;
         let Some(state) = gone else {
             return Ok(0);
         };
+        self.remove_join_files(joins.iter(), std::iter::empty())?;
         let rows = state.segments.iter().map(|s| s.rows() as u64).sum::<u64>() + state.tail_rows as u64;
         for s in &state.segments {
             fs::remove(s.path())?;
@@ -175,22 +185,119 @@ impl Inner {
         if replacements.is_empty() {
             return Ok(());
         }
-        self.commit(|v| {
-            let c = Arc::make_mut(v.components.get_mut(component).ok_or_else(|| Error::invalid("component vanished"))?);
-            for (old, new) in replacements {
-                let at = c.segments.iter().position(|s| s.id() == old[0]).ok_or_else(|| Error::invalid("segment vanished"))?;
-                match new {
-                    Some(new) => c.segments[at] = new.clone(),
-                    None => drop(c.segments.remove(at)),
-                }
-                c.segments.retain(|s| !old[1..].contains(&s.id()));
+        let version = self.version();
+        let mut segments = version.components.get(component).ok_or_else(|| Error::invalid("component vanished"))?.segments.clone();
+        for (old, new) in replacements {
+            let at = segments.iter().position(|s| s.id() == old[0]).ok_or_else(|| Error::invalid("segment vanished"))?;
+            match new {
+                Some(new) => segments[at] = new.clone(),
+                None => drop(segments.remove(at)),
             }
-            Ok(())
-        })?;
+            segments.retain(|s| !old[1..].contains(&s.id()));
+        }
+        self.publish(component, segments, |_| Ok(()))?;
         for id in replacements.iter().flat_map(|(old, _)| old) {
             fs::remove(&segment::file_path(&self.segment_dir, *id))?;
         }
         fs::sync_dir(&self.segment_dir)
+    }
+
+    /// Makes `segments` `component`'s sealed list, with `edit` applied to its state, in one
+    /// manifest commit that also publishes every stored join brought up to date with the new
+    /// list; then deletes the join files that commit replaced. The caller holds
+    /// `maintenance`, so no other change to any segment list can come in between.
+    pub(super) fn publish(
+        &self,
+        component: &str,
+        segments: Vec<Arc<Segment>>,
+        edit: impl FnOnce(&mut ComponentState) -> Result<()>,
+    ) -> Result<()> {
+        let version = self.version();
+        let joins = self.joins_after(&version, component, &segments)?;
+        let mut refused = true;
+        let result = self.commit(|v| {
+            let c = Arc::make_mut(v.components.entry(component.to_owned()).or_default());
+            edit(c)?;
+            refused = false;
+            c.segments = segments;
+            v.joins.extend(joins.iter().cloned());
+            Ok(())
+        });
+        let old = || joins.iter().filter_map(|(pair, _)| version.joins.get(pair));
+        let new = || joins.iter().map(|(_, state)| state);
+        match result {
+            Ok(()) => self.remove_join_files(old(), new()),
+            // Refused before the manifest was touched: the new files are nobody's. Any other
+            // failure may have replaced the manifest (see `seal`); the next open sorts it out.
+            Err(e) if refused => {
+                let _ = self.remove_join_files(new(), old());
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The stored join of every maintained pair with `component` on a side, once its sealed
+    /// list is `after` (new files written, not yet published).
+    fn joins_after(&self, version: &Version, component: &str, after: &[Arc<Segment>]) -> Result<Vec<(Pair, Arc<JoinState>)>> {
+        let files = self.join_files();
+        let before: &[Arc<Segment>] = version.components.get(component).map_or(&[], |c| &c.segments);
+        let list = |name: &str| if name == component { after } else { version.components.get(name).map_or(&[][..], |c| &c.segments) };
+        let appended = (before.len() <= after.len() && before.iter().zip(after).all(|(a, b)| a.id() == b.id())).then(|| after.len() - before.len());
+        let mut out = Vec::new();
+        for (pair, state) in &version.joins {
+            let (driving, joined) = (list(&pair.driving), list(&pair.joined));
+            let next = match (pair.driving == component, pair.joined == component, appended) {
+                (false, false, _) => continue,
+                (false, true, Some(appended)) => files.absorb(state, driving, joined, appended)?,
+                // The joined list changed otherwise (compaction, retention; or a self-join):
+                // the locations into it are rebuilt.
+                (_, true, _) => files.cover(&JoinState::default(), driving, joined)?,
+                (true, false, _) => files.cover(state, driving, joined)?,
+            };
+            out.push((pair.clone(), Arc::new(next)));
+        }
+        Ok(out)
+    }
+
+    fn join_files(&self) -> join::Files<'_> {
+        join::Files { dir: &self.segment_dir, next_id: &self.next_segment_id }
+    }
+
+    /// Deletes the files of the `old` states that no `new` state keeps.
+    fn remove_join_files<'a>(&self, old: impl Iterator<Item = &'a Arc<JoinState>>, new: impl Iterator<Item = &'a Arc<JoinState>>) -> Result<()> {
+        let keep: std::collections::HashSet<u64> = new.flat_map(|s| s.files.values().map(|f| f.id())).collect();
+        let mut removed = false;
+        for file in old.flat_map(|s| s.files.values()).filter(|f| !keep.contains(&f.id())) {
+            fs::remove(file.path())?;
+            removed = true;
+        }
+        if removed {
+            fs::sync_dir(&self.segment_dir)?;
+        }
+        Ok(())
+    }
+
+    /// Starts maintaining the stored join of `driving` ← `joined`: builds a join file for
+    /// every sealed driving segment and publishes the pair. Returns `false` if the pair was
+    /// maintained already.
+    pub(crate) fn store_join(&self, driving: &str, joined: &str) -> Result<bool> {
+        let _maintenance = self.maintenance.lock();
+        let version = self.version();
+        let pair = Pair { driving: driving.to_owned(), joined: joined.to_owned() };
+        if version.joins.contains_key(&pair) {
+            return Ok(false);
+        }
+        let list = |name: &str| {
+            version.components.get(name).map(|c| &c.segments[..]).ok_or_else(|| Error::invalid(format!("no component {name:?}")))
+        };
+        let state = Arc::new(self.join_files().cover(&JoinState::default(), list(driving)?, list(joined)?)?);
+        // On an error the files stay, for the reason `seal` gives.
+        self.commit(|v| {
+            v.joins.insert(pair, state);
+            Ok(())
+        })?;
+        Ok(true)
     }
 }
 

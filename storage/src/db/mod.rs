@@ -12,10 +12,10 @@ mod open;
 
 pub use bulk::BulkLoad;
 pub use open::RecoveryReport;
-pub(crate) use open::{lock, segment_files, SEGMENT_DIR, WAL_DIR};
+pub(crate) use open::{join_files, lock, open_join, segment_files, SEGMENT_DIR, WAL_DIR};
 
 use crate::error::{Error, Result};
-use crate::manifest::{ComponentEntry, Manifest};
+use crate::manifest::{ComponentEntry, Manifest, PairEntry};
 use crate::model::{valid_component_name, Batch, Schema};
 use crate::options::{Durability, Options};
 use crate::segment::SegmentBuilder;
@@ -119,6 +119,14 @@ impl Db {
     /// their rows out.
     pub fn retain(&self, component: &str, min_time_us: i64) -> Result<u64> {
         self.inner.retain(component, min_time_us)
+    }
+
+    /// Maintains the stored join of `driving` ← `joined` from now on (docs/ARCHITECTURE.md
+    /// §Stored join): builds it for every sealed driving segment now, once for the life of
+    /// the database, and keeps it up to date with every seal, load, compaction and
+    /// retention. Returns `false` if the pair was maintained already.
+    pub fn store_join(&self, driving: &str, joined: &str) -> Result<bool> {
+        self.inner.store_join(driving, joined)
     }
 
     /// Removes `component` whole: its rows, schema and ingest hashes; returns how many rows
@@ -226,6 +234,15 @@ impl Inner {
                 })
                 .collect(),
             dropped: version.dropped.iter().map(|(name, lsn)| (name.clone(), *lsn)).collect(),
+            pairs: version
+                .joins
+                .iter()
+                .map(|(pair, state)| PairEntry {
+                    driving: pair.driving.clone(),
+                    joined: pair.joined.clone(),
+                    files: state.files.iter().map(|(&segment, file)| (segment, file.id())).collect(),
+                })
+                .collect(),
         }
     }
 

@@ -4,7 +4,8 @@
 use super::Inner;
 use crate::error::{Error, IoContext, Result};
 use crate::fs;
-use crate::manifest::Manifest;
+use crate::join::{JoinFile, JoinState, Pair};
+use crate::manifest::{Manifest, PairEntry};
 use crate::options::Options;
 use crate::segment::{self, Segment};
 use crate::snapshot::{ComponentState, TailEntry, Version};
@@ -72,8 +73,13 @@ pub(super) fn open(dir: &Path, options: Options) -> Result<Inner> {
         recovery.segments += state.segments.len();
         version.components.insert(entry.name.clone(), Arc::new(state));
     }
+    for entry in &manifest.pairs {
+        let (pair, state) = open_join(&segment_dir, &version, entry)?;
+        live.extend(state.files.values().map(|f| f.id()));
+        version.joins.insert(pair, Arc::new(state));
+    }
     let mut max_id_on_disk = 0;
-    for (id, path) in segment_files(&segment_dir)? {
+    for (id, path) in segment_files(&segment_dir)?.into_iter().chain(join_files(&segment_dir)?) {
         max_id_on_disk = max_id_on_disk.max(id + 1);
         if !live.contains(&id) {
             fs::remove(&path)?;
@@ -157,12 +163,45 @@ pub(crate) fn lock(dir: &Path) -> Result<std::fs::File> {
 /// Extra attempts, 10 ms apart, at a busy lock (see [`lock`]).
 const LOCK_RETRIES: u32 = 20;
 
+/// Opens a maintained pair's join files and checks that they fit the segments they join: one
+/// per sealed driving segment, as many rows, and locations into a prefix of the joined list.
+pub(crate) fn open_join(segment_dir: &Path, version: &Version, entry: &PairEntry) -> Result<(Pair, JoinState)> {
+    let segments = |name: &str| version.components.get(name).map_or(&[][..], |c| &c.segments[..]);
+    let (driving, joined) = (segments(&entry.driving), segments(&entry.joined));
+    let joined_rows = |id: u64| joined.iter().find(|s| s.id() == id).map(|s| s.rows());
+    let mut state = JoinState::default();
+    for &(segment, id) in &entry.files {
+        let file = JoinFile::open(segment_dir, id, joined_rows)?;
+        let rows = driving.iter().find(|s| s.id() == segment).map(|s| s.rows());
+        let fits = file.driving_segment() == segment
+            && rows == Some(file.locs().len())
+            && file.joined().iter().zip(joined).all(|(&a, b)| a == b.id());
+        if !fits {
+            return Err(Error::corrupt(file.path(), 0, format!("does not fit the segments of {} <- {}", entry.driving, entry.joined)));
+        }
+        state.files.insert(segment, Arc::new(file));
+    }
+    if let Some(s) = driving.iter().find(|s| !state.files.contains_key(&s.id())) {
+        return Err(Error::corrupt(segment_dir.join(crate::manifest::FILE_NAME), 0, format!("segment {:016x} has no join file into {}", s.id(), entry.joined)));
+    }
+    Ok((Pair { driving: entry.driving.clone(), joined: entry.joined.clone() }, state))
+}
+
 /// Segment files in `dir` as (ID, path).
 pub(crate) fn segment_files(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
+    files_named(dir, segment::parse_file_name)
+}
+
+/// Join files in `dir` as (ID, path).
+pub(crate) fn join_files(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
+    files_named(dir, crate::join::parse_file_name)
+}
+
+fn files_named(dir: &Path, parse: fn(&str) -> Option<u64>) -> Result<Vec<(u64, PathBuf)>> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).context(|| format!("list {}", dir.display()))? {
         let path = entry.context(|| format!("list {}", dir.display()))?.path();
-        if let Some(id) = path.file_name().and_then(|n| n.to_str()).and_then(segment::parse_file_name) {
+        if let Some(id) = path.file_name().and_then(|n| n.to_str()).and_then(parse) {
             out.push((id, path));
         }
     }

@@ -11,11 +11,9 @@ use crate::model::FieldType;
 use crate::scan::{Codes, Dict, FieldView, Values};
 use memmap2::Mmap;
 use roaring::RoaringBitmap;
-use std::any::Any;
-use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 /// An open, verified, immutable segment file.
 #[derive(Debug)]
@@ -27,24 +25,11 @@ pub struct Segment {
     time_range: Option<(i64, i64)>,
     builtin: Sections,
     fields: Vec<SegmentField>,
-    derived: Derived,
     /// The format version the file was written in.
     version: u32,
     /// A version 1 segment's trace lookup, built at its first lookup (a version 2 segment
     /// stores it; see [`TraceLookup`]).
     trace_lookup: OnceLock<TraceLookup<'static>>,
-}
-
-/// Data readers derive from a segment and keep as long as it lives (the query layer's join
-/// indexes), by key. Storage neither reads nor persists it; it dies with the segment when
-/// compaction or retention drops it.
-#[derive(Default)]
-struct Derived(parking_lot::Mutex<HashMap<String, Arc<dyn Any + Send + Sync>>>);
-
-impl std::fmt::Debug for Derived {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.0.lock().keys()).finish()
-    }
 }
 
 /// A segment's or a field's sections by kind: a handful, so a short list beats a hash map
@@ -103,7 +88,6 @@ impl Segment {
             time_range: None,
             builtin: Sections::default(),
             fields: Vec::new(),
-            derived: Derived::default(),
             version: 0,
             trace_lookup: OnceLock::new(),
         };
@@ -419,16 +403,6 @@ impl Segment {
         let (start, end) = (offsets[code as usize] as usize, offsets[code as usize + 1] as usize);
         let at = blob_range.map_or(0, |r| r.start + start) as u64;
         RoaringBitmap::deserialize_from(&blob[start..end]).map_err(|e| self.corrupt(at, format!("bitmap of {name}={value:?}: {e}")))
-    }
-
-    /// The value a reader stored under `key` with [`Segment::set_derived`], if it has that type.
-    pub fn derived<T: Any + Send + Sync>(&self, key: &str) -> Option<Arc<T>> {
-        self.derived.0.lock().get(key).cloned().and_then(|v| v.downcast().ok())
-    }
-
-    /// Keeps `value` with this segment under `key`, replacing what was there.
-    pub fn set_derived<T: Any + Send + Sync>(&self, key: &str, value: Arc<T>) {
-        self.derived.0.lock().insert(key.to_owned(), value);
     }
 
     /// Rows of one trace, in time order: a Bloom filter says whether the segment can hold
