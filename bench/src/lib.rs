@@ -5,6 +5,7 @@
 pub mod harness;
 pub mod heap;
 pub mod ingest;
+pub mod live;
 pub mod machine;
 pub mod peers;
 pub mod plot;

@@ -3,7 +3,7 @@
 //! answers checked) and writes JSON, Markdown and a plot; the subcommands are single
 //! experiments for profiling. docs/BENCHMARKS.md says which command produced each number.
 
-use seamdb_bench::{harness, heap, ingest, machine, queries, results};
+use seamdb_bench::{harness, heap, ingest, live, machine, queries, results};
 
 #[global_allocator]
 static HEAP: heap::Counting = heap::Counting;
@@ -159,6 +159,37 @@ enum Command {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// The live shape through `seam serve` in a process of its own: --writers clients append
+    /// --batch-rows predictions and then their labels (an hour later in event time), each
+    /// acknowledged once durable, while another client asks Q1 once a second; then Q1 after
+    /// the writers stop, from a new `seam query` process and through a freshly started server,
+    /// the server's peak RSS and the segment bytes. Each (batch rows, writers) pair runs on a
+    /// copy of the same preloaded database.
+    Live {
+        /// Predictions of the standard workload (and their labels) loaded embedded first.
+        #[arg(long, default_value_t = 3_000_000)]
+        preload: u64,
+        /// Rows per prediction append; several, comma-separated, run one after another.
+        #[arg(long, value_delimiter = ',', default_value = "100")]
+        batch_rows: Vec<u64>,
+        /// Concurrent writer connections; several, comma-separated, run one after another.
+        #[arg(long, value_delimiter = ',', default_value = "8")]
+        writers: Vec<usize>,
+        /// How long the writers run per configuration.
+        #[arg(long, default_value_t = 30.0)]
+        seconds: f64,
+        /// Work directory for the databases and the servers' logs [default: a fresh temporary
+        /// one, removed at the end].
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Also write the results as JSON to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The `seam` binary to serve and query with [default: `seam` beside this one, from
+        /// `cargo build --release -p seamdb-cli`].
+        #[arg(long)]
+        server_bin: Option<PathBuf>,
+    },
     /// Writes the standard workload as CSV files (inference.csv, feedback.csv).
     Csv {
         #[arg(long, default_value_t = 10_000_000)]
@@ -213,6 +244,24 @@ fn main() -> anyhow::Result<()> {
             );
             if temp {
                 std::fs::remove_dir_all(&dir)?;
+            }
+        }
+        Some(Command::Live { preload, batch_rows, writers, seconds, dir, out, server_bin }) => {
+            let server_bin = match server_bin {
+                Some(bin) => bin,
+                None => std::env::current_exe()?.with_file_name("seam"),
+            };
+            let config = live::Config { preload, batch_rows, writers, seconds, server_bin };
+            let (dir, temp) = scratch(dir, "live");
+            let report = live::run(&dir, &config);
+            // Removed even when the run failed: each configuration leaves a database copy.
+            if temp && dir.exists() {
+                std::fs::remove_dir_all(&dir)?;
+            }
+            if let Some(out) = out {
+                std::fs::write(&out, serde_json::to_string_pretty(&report?)?).with_context(|| format!("write {}", out.display()))?;
+            } else {
+                report?;
             }
         }
         Some(Command::Queries { db, runs, executor, join, traces, only, answers }) => {

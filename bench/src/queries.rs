@@ -7,6 +7,7 @@ use crate::results::{p50_p99, Query, Spread};
 use seamdb::query::{Cell, Executor, JoinStrategy, Options, Table};
 use seamdb::{Snapshot, TraceId};
 use std::path::Path;
+use std::process::Command;
 use std::time::Instant;
 
 /// One standard query: its name, its SeamQL exactly as SPEC §7 gives it, and the driving
@@ -202,23 +203,26 @@ pub fn new_process(db: &Path, ids_file: &Path, runs: usize) -> anyhow::Result<Ve
     let names = QUERIES.iter().map(|q| q.name).chain(["Q6"]);
     names
         .map(|name| {
-            let mut times = Vec::new();
-            for _ in 0..runs.max(1) {
-                let start = Instant::now();
-                let out = std::process::Command::new(&exe)
-                    .arg("once")
-                    .arg("--db")
-                    .arg(db)
-                    .args(["--query", name])
-                    .arg("--ids")
-                    .arg(ids_file)
-                    .output()?;
-                anyhow::ensure!(out.status.success(), "{name} in a new process: {}", String::from_utf8_lossy(&out.stderr));
-                times.push(start.elapsed().as_secs_f64() * 1e3);
-            }
+            let mut once = Command::new(&exe);
+            once.arg("once").arg("--db").arg(db).args(["--query", name]).arg("--ids").arg(ids_file);
+            let times = (0..runs.max(1)).map(|_| process_ms(&mut once, name)).collect::<anyhow::Result<Vec<_>>>()?;
             Ok((name, Spread::of(&times)))
         })
         .collect()
+}
+
+/// Runs `command` to its exit, which must be a success, and returns its wall time from spawn
+/// to exit in ms. `what` names it in the error, with what it wrote to stderr.
+pub fn process_ms(command: &mut Command, what: &str) -> anyhow::Result<f64> {
+    let start = Instant::now();
+    let out = command.output()?;
+    anyhow::ensure!(out.status.success(), "{what} in a new process: {}", String::from_utf8_lossy(&out.stderr));
+    Ok(start.elapsed().as_secs_f64() * 1e3)
+}
+
+/// The standard query called `name` (Q1 … Q5, any case).
+pub fn standard(name: &str) -> anyhow::Result<&'static Standard> {
+    QUERIES.iter().find(|q| q.name.eq_ignore_ascii_case(name)).ok_or_else(|| anyhow::anyhow!("no query {name}"))
 }
 
 /// The `once` subcommand: opens `db`, answers query `name` (Q1–Q5, or Q6 over the IDs in
@@ -234,8 +238,7 @@ pub fn once(db: &Path, name: &str, ids_file: &Path) -> anyhow::Result<usize> {
         }
         return Ok(rows);
     }
-    let q = QUERIES.iter().find(|q| q.name.eq_ignore_ascii_case(name)).ok_or_else(|| anyhow::anyhow!("no query {name}"))?;
-    Ok(seamdb::query::run(&seamdb::query::parse(q.text)?, &db)?.rows.len())
+    Ok(seamdb::query::run(&seamdb::query::parse(standard(name)?.text)?, &db)?.rows.len())
 }
 
 #[cfg(test)]
