@@ -76,8 +76,8 @@ pub fn check(dir: &Path) -> Result<CheckReport> {
                     let file = &state.files[&segment.id()];
                     report.join_files_checked += 1;
                     report.bytes_checked += file.size_bytes();
-                    if let Some(row) = file.locs().iter().zip(&locs).position(|(a, b)| a != b) {
-                        report.damaged.push(Error::corrupt(file.path(), 64 + 8 * (file.joined().len() + row) as u64, format!("row {row}'s location differs from a join built anew")));
+                    if let Some(row) = file.locs().to_vec().iter().zip(&locs).position(|(a, b)| a != b) {
+                        report.damaged.push(Error::corrupt(file.path(), 0, format!("row {row}'s location differs from a join built anew")));
                     }
                 }
             }

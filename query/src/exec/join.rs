@@ -19,10 +19,9 @@
 //! own `HashMap` ([`latest_events`]), so the tests compare independent implementations.
 
 use super::vector::{loc, split, Loc, Sel, NO_MATCH};
-use seamdb_storage::join::{build, latest_in_segments, TraceTable};
+use seamdb_storage::join::{build, latest_in_segments, Locs, TraceTable};
 use seamdb_storage::segment::Segment;
 use seamdb_storage::{ComponentView, Part, StoredJoin};
-use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// How joined events are found.
@@ -86,14 +85,48 @@ pub(super) struct Join<'a> {
 enum PartMatches<'a> {
     /// Locations per row (read from a join file, or computed for this query), with some
     /// rows' locations replaced: by later tail events, or by `AS OF` fallbacks.
-    Base { base: Cow<'a, [Loc]>, overlay: HashMap<u32, Loc> },
+    Base { base: Base<'a>, overlay: HashMap<u32, Loc> },
     /// Probe the per-query hash.
     Hash,
 }
 
+/// A driving part's locations before overlays.
+enum Base<'a> {
+    /// Read from a join file (the mapped file, as stored).
+    Stored(Locs<'a>),
+    /// Computed for this query.
+    Owned(Vec<Loc>),
+}
+
+impl Base<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Base::Stored(l) => l.len(),
+            Base::Owned(v) => v.len(),
+        }
+    }
+
+    #[inline]
+    fn get(&self, row: usize) -> Loc {
+        match self {
+            Base::Stored(l) => l.get(row),
+            Base::Owned(v) => v[row],
+        }
+    }
+
+    /// Appends each selected row's location to `out`.
+    fn extend(&self, rows: &Sel<'_>, out: &mut Vec<Loc>) {
+        match (self, rows) {
+            (Base::Owned(v), rows) => rows.extend_from(v, out),
+            (Base::Stored(l), Sel::Range(r)) => l.extend_range(r.start as usize..r.end as usize, out),
+            (Base::Stored(l), Sel::List(rows)) => out.extend(rows.iter().map(|&r| l.get(r as usize))),
+        }
+    }
+}
+
 /// The locations of a sealed driving segment read from its join file, if it has one that
 /// points into (a prefix of) the joined segments `ids`.
-fn stored<'a>(stored: Option<StoredJoin<'a>>, segment: &Segment, ids: &[u64]) -> Option<&'a [Loc]> {
+fn stored<'a>(stored: Option<StoredJoin<'a>>, segment: &Segment, ids: &[u64]) -> Option<Locs<'a>> {
     let file = stored?.file(segment.id())?;
     ids.starts_with(file.joined()).then(|| file.locs())
 }
@@ -122,13 +155,13 @@ impl<'a> Join<'a> {
         let segments = joined.segments();
         let ids: Vec<u64> = segments.iter().map(|s| s.id()).collect();
         // Sealed driving segments: read, or (all missing ones in one pass) built.
-        let read: Vec<Option<&'a [Loc]>> = driving.segments().iter().map(|s| stored(join, s, &ids)).collect();
+        let read: Vec<Option<Locs<'a>>> = driving.segments().iter().map(|s| stored(join, s, &ids)).collect();
         let missing: Vec<&Segment> = driving.segments().iter().zip(&read).filter(|(_, r)| r.is_none()).map(|(s, _)| &**s).collect();
         let mut built = build(&missing, segments).into_iter();
-        let mut bases: Vec<Cow<'a, [Loc]>> =
-            read.into_iter().map(|r| r.map_or_else(|| Cow::Owned(built.next().expect("one build per missing segment")), Cow::Borrowed)).collect();
+        let mut bases: Vec<Base<'a>> =
+            read.into_iter().map(|r| r.map_or_else(|| Base::Owned(built.next().expect("one build per missing segment")), Base::Stored)).collect();
         // Driving rows still in the tail: looked up in the joined segments.
-        bases.extend(driving.tail().map(|batch| Cow::Owned(batch.trace_ids().iter().map(|&id| latest_in_segments(segments, id, None)).collect())));
+        bases.extend(driving.tail().map(|batch| Base::Owned(batch.trace_ids().iter().map(|&id| latest_in_segments(segments, id, None)).collect())));
         let time_of = |loc: Loc| {
             let (p, r) = split(loc);
             parts[p].times()[r]
@@ -145,7 +178,7 @@ impl<'a> Join<'a> {
         if !tail.is_empty() {
             for ((part, base), overlay) in driving.parts().zip(&bases).zip(&mut overlays) {
                 let mut consider = |row: u32, l: &Latest| {
-                    let current = overlay.get(&row).copied().unwrap_or(base[row as usize]);
+                    let current = overlay.get(&row).copied().unwrap_or_else(|| base.get(row as usize));
                     if current == NO_MATCH || l.time >= time_of(current) {
                         overlay.insert(row, l.loc());
                     }
@@ -177,7 +210,7 @@ impl<'a> Join<'a> {
         out.clear();
         match &self.per_part[d] {
             PartMatches::Base { base, overlay } => {
-                rows.extend_from(base, out);
+                base.extend(rows, out);
                 if !overlay.is_empty() {
                     rows.for_each_indexed(|i, r| {
                         if let Some(&loc) = overlay.get(&(r as u32)) {
@@ -199,7 +232,7 @@ impl<'a> Join<'a> {
 /// joined segments' trace lookups when such rows are few, from one table of every sealed
 /// event up to `as_of` when they are many.
 fn as_of_fallback(
-    bases: &[Cow<'_, [Loc]>],
+    bases: &[Base<'_>],
     overlays: &mut [HashMap<u32, Loc>],
     driving: &ComponentView<'_>,
     segments: &[std::sync::Arc<Segment>],
@@ -208,7 +241,7 @@ fn as_of_fallback(
 ) {
     let late: Vec<Vec<u32>> = bases
         .iter()
-        .map(|base| (0..base.len() as u32).filter(|&r| base[r as usize] != NO_MATCH && time_of(base[r as usize]) > as_of).collect())
+        .map(|base| (0..base.len() as u32).filter(|&r| base.get(r as usize) != NO_MATCH && time_of(base.get(r as usize)) > as_of).collect())
         .collect();
     let count: usize = late.iter().map(Vec::len).sum();
     if count == 0 {

@@ -24,7 +24,7 @@ mod build;
 mod file;
 
 pub use build::{build, TraceTable};
-pub use file::JoinFile;
+pub use file::{JoinFile, Locs};
 pub(crate) use file::parse_file_name;
 
 use crate::error::Result;
@@ -79,8 +79,9 @@ pub(crate) struct Files<'a> {
 impl Files<'_> {
     fn write(&self, driving: &Segment, joined: &[Arc<Segment>], locs: &[Loc]) -> Result<Arc<JoinFile>> {
         let ids: Vec<u64> = joined.iter().map(|s| s.id()).collect();
+        let most = joined.iter().map(|s| s.rows()).max().unwrap_or(0);
         let id = self.next_id.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        JoinFile::write(self.dir, id, driving.id(), &ids, locs).map(Arc::new)
+        JoinFile::write(self.dir, id, driving.id(), &ids, most, locs).map(Arc::new)
     }
 
     /// `state`'s files for the `driving` segments (and no others): kept where they exist,
@@ -118,7 +119,7 @@ impl Files<'_> {
             let file = &next.files[&segment.id()];
             let mut locs: Option<Vec<Loc>> = None;
             let mut consider = |row: usize, new: Loc, time: i64| {
-                let current = locs.as_ref().map_or(file.locs()[row], |l| l[row]);
+                let current = locs.as_ref().map_or_else(|| file.locs().get(row), |l| l[row]);
                 if current == NO_MATCH || time >= time_of(current) {
                     locs.get_or_insert_with(|| file.locs().to_vec())[row] = new + ((first as u64) << 32);
                 }
