@@ -1,10 +1,12 @@
-//! Kill -9 loop: a child process appends, seals, compacts and applies retention as fast as it
-//! can and records each acknowledged batch; the parent SIGKILLs it at random moments, reopens
-//! the database and checks that every acknowledged batch not yet due for retention is there
-//! whole, and that no batch is there in part. SEAM_CRASH_ITERATIONS sets the count (50 in
+//! Kill -9 loop: a child process appends predictions and their labels (a stored join of the
+//! two maintained throughout), seals, compacts and applies retention as fast as it can and
+//! records each acknowledged batch; the parent SIGKILLs it at random moments, checks the
+//! directory (`seam check`: no damage, every join file as a rebuild gives it), reopens the
+//! database and checks that every acknowledged batch not yet due for retention is there
+//! whole, that no batch is there in part, and that the stored join answers as a hash join. SEAM_CRASH_ITERATIONS sets the count (50 in
 //! CI; docs/RELIABILITY.md records a long run).
 
-use crate::support::{assert_numbered, numbered_batch, open, temp};
+use crate::support::{assert_join_matches_hash, assert_numbered, label_batch, numbered_batch, open, temp};
 use seamdb::Options;
 use std::io::Write;
 use std::path::Path;
@@ -62,8 +64,14 @@ fn verify(work: &Path, db_dir: &Path, iteration: usize, seed: u64) -> usize {
     };
     // Each retention bound is recorded before it is applied, so the highest is an upper bound.
     let floor = numbers("retained").into_iter().max().unwrap_or(0);
+    let what = format!("iteration {iteration} (seed {seed})");
+    if db_dir.join("MANIFEST").exists() {
+        let report = seamdb::storage::check(db_dir).unwrap();
+        assert!(report.is_ok(), "{what}: {:?}", report.damaged);
+    }
     let db = open(db_dir, Options { background_seal: false, ..options() });
-    assert_numbered(&db.snapshot(), "inference", &numbers("acked"), floor, &format!("iteration {iteration} (seed {seed})"))
+    assert_join_matches_hash(&db, &what);
+    assert_numbered(&db.snapshot(), "inference", &numbers("acked"), floor, &what)
 }
 
 /// The child: appends numbered batches forever, recording each acknowledgement; now and
@@ -80,16 +88,25 @@ fn writer(dir: &Path) {
     let (mut acked, mut retained) = (append("acked"), append("retained"));
     // Batches stored but never recorded (killed between ack and record) must not repeat.
     let mut k = start.max(next_free(&db));
+    let mut stored = false;
     loop {
         db.append("inference", numbered_batch(k)).unwrap();
         // One write call per line, so a kill cannot split a number from its newline.
         acked.write_all(format!("{k}\n").as_bytes()).unwrap();
+        if k >= 2 {
+            db.append("labels", label_batch(k - 2)).unwrap();
+        }
+        if k >= 2 && !stored {
+            stored = true;
+            db.store_join("inference", "labels").unwrap();
+        }
         match k % 40 {
             13 => db.flush().unwrap(),
             29 => drop(db.compact().unwrap()),
             37 if k > 100 => {
                 retained.write_all(format!("{}\n", k - 100).as_bytes()).unwrap();
                 db.retain("inference", ((k - 100) * 1000) as i64).unwrap();
+                db.retain("labels", ((k - 110) * 1000) as i64).unwrap();
             }
             _ => {}
         }

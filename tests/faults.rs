@@ -1,11 +1,13 @@
 //! Fault injection through the storage engine's file-system seam (`seamdb-storage`'s
 //! `failpoints` feature): every create, write, fsync, directory fsync, rename, remove and
-//! truncate of a mixed workload (appends, seals, compactions, retention) is made to fail in
-//! turn, with EIO, ENOSPC or a short write. Each time the error must reach the caller, the
-//! database must reopen consistent (`seam check` clean) with every acknowledged batch whole,
-//! and it must take writes again.
+//! truncate of a mixed workload (appends of predictions and their labels, a stored join of the
+//! two, seals, compactions, retention) is made to fail in turn, with EIO, ENOSPC or a short
+//! write. Each time the error must reach the caller, the database must reopen consistent
+//! (`seam check` clean, which rebuilds every join file and compares) with every acknowledged
+//! batch whole and the stored join answering as a hash join does, and it must take writes
+//! again.
 
-use crate::support::{assert_numbered, numbered_batch, open, temp};
+use crate::support::{assert_join_matches_hash, assert_numbered, label_batch, numbered_batch, open, temp};
 use seamdb::storage::failpoints::{arm, Fault, Op, Plan};
 use seamdb::{Db, Options};
 use std::path::Path;
@@ -33,14 +35,22 @@ fn workload(db: &Db, from: u64, to: u64, out: &mut Outcome) {
         let mut step = || -> seamdb::storage::Result<()> {
             db.append("inference", numbered_batch(k))?;
             out.acked.push(k);
+            // Labels arrive two batches late; the join is stored once both sides exist.
+            if k >= 2 {
+                db.append("labels", label_batch(k - 2))?;
+            }
+            if k == 3 {
+                db.store_join("inference", "labels")?;
+            }
             match k % 12 {
                 5 => db.flush()?,
                 8 => {
                     db.compact()?;
                 }
-                11 if k > 20 => {
+                11 if k > 24 => {
                     out.floor = out.floor.max(k - 20);
                     db.retain("inference", ((k - 20) * 1000) as i64)?;
+                    db.retain("labels", ((k - 24) * 1000) as i64)?;
                 }
                 _ => {}
             }
@@ -60,6 +70,7 @@ fn verify(dir: &Path, out: &Outcome, what: &str) -> usize {
     assert!(report.damaged.is_empty(), "{what}: check found damage: {:?}", report.damaged);
     let db = open(dir, options());
     let checked = assert_numbered(&db.snapshot(), "inference", &out.acked, out.floor, what);
+    assert_join_matches_hash(&db, what);
     db.append("inference", numbered_batch(1_000)).unwrap_or_else(|e| panic!("{what}: append after reopen: {e}"));
     db.flush().unwrap_or_else(|e| panic!("{what}: flush after reopen: {e}"));
     checked
@@ -81,8 +92,8 @@ fn census() -> Vec<(Op, u64)> {
 fn every_failing_operation_reaches_the_caller_and_loses_no_acknowledged_batch() {
     let (mut cases, mut fired, mut checked) = (0, 0, 0);
     for (op, count) in census() {
-        // Every position up to 24, then every seventh: each kind's early and late moments.
-        for skip in (0..count).filter(|&s| s < 24 || s % 7 == 0) {
+        // Every position up to 24, then every thirteenth: each kind's early and late moments.
+        for skip in (0..count).filter(|&s| s < 24 || s % 13 == 0) {
             let faults: &[Fault] = if op == Op::Write { &[Fault::Io, Fault::ShortWrite] } else { &[Fault::Io, Fault::NoSpace] };
             for &fault in faults {
                 let what = format!("{op:?} #{skip} fails with {fault:?}");

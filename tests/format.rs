@@ -1,7 +1,8 @@
 //! Released formats, pinned: a small database written by each format version is committed
 //! under `tests/data/format-v<N>/`, and every later version must read it to the same rows.
 //! Version 1: WAL, segments and manifest version 1. Version 2: manifest version 2 (ingest
-//! hashes, a dropped component) and WAL version 2 (sync marks). Write a new fixture (only
+//! hashes, a dropped component) and WAL version 2 (sync marks). Version 3: manifest version 3
+//! (a stored join pair and its join file). Write a new fixture (only
 //! when a format version changes) with `SEAM_WRITE_FIXTURE=N cargo test format::` and commit
 //! the new directory; a fixture once committed is never rewritten.
 
@@ -60,6 +61,25 @@ fn write_v2(dir: &Path) {
     db.drop_component("gone").unwrap();
 }
 
+/// Version 3 adds, on top of [`write_v2`]: labels for some predictions (a bulk-loaded
+/// segment), the stored join of inference with them, and more labels still in the log.
+fn write_v3(dir: &Path) {
+    write_v2(dir);
+    let db = open(dir, options());
+    let labels = |from: i64, to: i64| {
+        let mut b = BatchBuilder::new();
+        for i in (from..to).step_by(3) {
+            b.push(i as u128 * 1_000_003, 1_767_571_200_000_000 + i * 1_000_000 + 3_600_000_000, &[("label", Value::Int(i % 2))]).unwrap();
+        }
+        b.finish().unwrap()
+    };
+    let mut load = db.bulk_load("labels").unwrap();
+    load.append(labels(0, 60)).unwrap();
+    load.commit().unwrap();
+    db.store_join("inference", "labels").unwrap();
+    db.append("labels", labels(40, 110)).unwrap(); // later labels, some for the same traces, in the log
+}
+
 /// Opens a copy of fixture `version` (opening starts a new log file, and the fixture must stay
 /// as committed), checks it, and compares each component with a database `write` makes now.
 fn reads_as_written(version: u32, write: fn(&Path)) -> (tempfile::TempDir, seamdb::Db) {
@@ -106,6 +126,15 @@ fn version_1_fixture_still_reads() {
     assert_eq!((inference.segments().len(), inference.tail().count()), (1, 1), "one segment and one logged batch");
     assert_eq!(inference.segments()[0].tag_rows("country", "DE").unwrap().len(), 28);
     assert_eq!(snap.trace(seamdb::TraceId(u128::MAX - 5)).len(), 1);
+}
+
+#[test]
+fn version_3_fixture_still_reads() {
+    let (_dir, db) = reads_as_written(3, write_v3);
+    let snap = db.snapshot();
+    let stored: Vec<_> = snap.stored_joins().map(|j| (j.driving().to_owned(), j.joined().to_owned(), j.files())).collect();
+    assert_eq!(stored, vec![("inference".to_owned(), "labels".to_owned(), 1)]);
+    crate::support::assert_join_matches_hash(&db, "format v3");
 }
 
 #[test]

@@ -98,6 +98,31 @@ pub fn numbered_batch(k: u64) -> seamdb::Batch {
     b.finish().unwrap()
 }
 
+/// Labels for numbered batch `k`: an event for every other row of it, 500 µs after the row.
+pub fn label_batch(k: u64) -> seamdb::Batch {
+    let mut b = seamdb::BatchBuilder::new();
+    for i in (0..numbered_rows(k)).step_by(2) {
+        b.push((k as u128) << 32 | i as u128, (k * 1000 + i as u64) as i64 + 500, &[("label", Value::Int((i % 2) as i64))]).unwrap();
+    }
+    b.finish().unwrap()
+}
+
+/// The join of `inference` with `labels` answers the same through the stored join as through
+/// a per-query hash join.
+pub fn assert_join_matches_hash(db: &seamdb::Db, what: &str) {
+    use seamdb::query::{execute_with, parse, JoinStrategy, Options};
+    let text = "SELECT count(labels.label) AS n, sum(labels.label) AS s, max(labels.time) AS t, min(labels.time) AS u FROM inference JOIN labels";
+    let snapshot = db.snapshot();
+    if snapshot.component("inference").is_none() || snapshot.component("labels").is_none() {
+        // Stopped before both sides existed: nothing to join, and nothing stored.
+        assert_eq!(snapshot.stored_joins().count(), 0, "{what}");
+        return;
+    }
+    let statement = parse(text).unwrap();
+    let run = |join| execute_with(&statement, &db.snapshot(), &Options { join, ..Options::default() }).unwrap();
+    assert_eq!(run(JoinStrategy::Stored), run(JoinStrategy::Hash), "{what}: the stored join differs from a hash join");
+}
+
 pub fn numbered_rows(k: u64) -> usize {
     1 + (k as usize * 37) % 300
 }
