@@ -21,7 +21,7 @@
 use super::vector::{loc, split, Loc, Sel, NO_MATCH};
 use seamdb_storage::join::{build, latest_in_segments, Locs, TraceTable};
 use seamdb_storage::segment::Segment;
-use seamdb_storage::{ComponentView, Part, StoredJoin};
+use seamdb_storage::{ComponentView, FieldView, Part, StoredJoin};
 use std::collections::HashMap;
 
 /// How joined events are found.
@@ -80,6 +80,9 @@ pub(super) struct Join<'a> {
     /// Per driving part (in `parts()` order).
     per_part: Vec<PartMatches<'a>>,
     hash: Option<TraceTable>,
+    /// Every field of the joined component in each joined part, looked up by name once per
+    /// query (not once per driving chunk: the joined tail can be many parts).
+    fields: Vec<(&'a str, Vec<Option<FieldView<'a>>>)>,
 }
 
 enum PartMatches<'a> {
@@ -147,10 +150,11 @@ impl<'a> Join<'a> {
     ) -> Join<'a> {
         let name = joined.name();
         let parts: Vec<Part<'a>> = joined.parts().collect();
+        let fields = joined.schema().fields().iter().map(|(f, _)| (f.as_str(), parts.iter().map(|p| p.field(f)).collect())).collect();
         if strategy == JoinStrategy::Hash {
             let hash = TraceTable::latest(&parts, as_of);
             let per_part = driving.parts().map(|_| PartMatches::Hash).collect();
-            return Join { name, parts, per_part, hash: Some(hash) };
+            return Join { name, parts, per_part, hash: Some(hash), fields };
         }
         let segments = joined.segments();
         let ids: Vec<u64> = segments.iter().map(|s| s.id()).collect();
@@ -202,7 +206,15 @@ impl<'a> Join<'a> {
             }
         }
         let per_part = bases.into_iter().zip(overlays).map(|(base, overlay)| PartMatches::Base { base, overlay }).collect();
-        Join { name, parts, per_part, hash: None }
+        Join { name, parts, per_part, hash: None, fields }
+    }
+
+    /// `field` in each joined part (all `None` for a field the component does not have).
+    pub fn field(&self, field: &str) -> std::borrow::Cow<'_, [Option<FieldView<'a>>]> {
+        match self.fields.iter().find(|(name, _)| *name == field) {
+            Some((_, views)) => std::borrow::Cow::Borrowed(views),
+            None => std::borrow::Cow::Owned(vec![None; self.parts.len()]),
+        }
     }
 
     /// Appends the location of each selected row's match in driving part `d`.

@@ -391,7 +391,7 @@ fn column<'a>(c: &ColumnRef, at: &Chunk<'_, 'a>) -> Column<'a> {
     let joined = c.component.as_deref().filter(|name| *name != at.driving).and_then(|name| at.joined.iter().find(|j| j.join.name == name));
     match joined {
         None => driving_column(&at.part, &c.field, &at.rows),
-        Some(j) => joined_column(&j.join.parts, j.locs, &c.field),
+        Some(j) => joined_column(&j.join.parts, &j.join.field(&c.field), j.locs, &c.field),
     }
 }
 
@@ -429,9 +429,10 @@ fn driving_column<'a>(part: &Part<'a>, field: &str, rows: &Sel<'_>) -> Column<'a
     Column { data, valid }
 }
 
-/// A joined component's field at each location (one per row): typed when every joined part
-/// stores it with one numeric type, value by value otherwise.
-pub(crate) fn joined_column<'a>(parts: &[Part<'a>], locs: &[Loc], field: &str) -> Column<'a> {
+/// A joined component's field at each location (one per row), given the field in each joined
+/// part (`views`): typed when every joined part stores it with one numeric type, value by
+/// value otherwise.
+pub(crate) fn joined_column<'a>(parts: &[Part<'a>], views: &[Option<FieldView<'a>>], locs: &[Loc], field: &str) -> Column<'a> {
     let n = locs.len();
     let mut valid = vec![false; n];
     // `time` and `trace_id`: every event has one, so a matched row is never null.
@@ -448,7 +449,6 @@ pub(crate) fn joined_column<'a>(parts: &[Part<'a>], locs: &[Loc], field: &str) -
         "trace_id" => return gather(parts.iter().map(|p| p.trace_ids()).collect(), locs, Data::TraceId),
         _ => {}
     }
-    let views: Vec<Option<FieldView<'a>>> = parts.iter().map(|p| p.field(field)).collect();
     macro_rules! typed {
         ($variant:ident, $t:ty) => {{
             let slices: Option<Vec<(&'a [$t], Option<&'a [u64]>)>> = views

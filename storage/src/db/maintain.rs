@@ -34,15 +34,23 @@ impl Inner {
     /// Seals `component`'s visible tail into one segment if it is due (or `force`).
     pub(crate) fn seal(&self, component: &str, force: bool) -> Result<bool> {
         let mut builder = self.maintenance.lock();
-        let visible = self.wal.visible_lsn();
-        let version = self.version();
-        let Some(state) = version.components.get(component) else {
-            return Ok(false);
+        // Under the writer lock, so that no append merges what this seal takes with a later
+        // batch (appends merge only above `sealing`).
+        let (version, take) = {
+            let _writer = self.writer.lock();
+            let visible = self.wal.visible_lsn();
+            let version = self.version();
+            let Some(state) = version.components.get(component) else {
+                return Ok(false);
+            };
+            let take = state.tail.iter().take_while(|e| e.lsn <= visible).count();
+            if take == 0 || !(force || self.seal_due(state)) {
+                return Ok(false);
+            }
+            self.sealing.fetch_max(state.tail[take - 1].lsn, std::sync::atomic::Ordering::SeqCst);
+            (version.clone(), take)
         };
-        let take = state.tail.iter().take_while(|e| e.lsn <= visible).count();
-        if take == 0 || !(force || self.seal_due(state)) {
-            return Ok(false);
-        }
+        let state = &version.components[component];
         let entries = &state.tail[..take];
         builder.reset(&state.schema);
         builder.reserve(entries.iter().map(|e| e.batch.rows()).sum());
@@ -52,7 +60,9 @@ impl Inner {
         let sealed_rows: usize = entries.iter().map(|e| e.batch.rows()).sum();
         let segments = [&state.segments[..], &[segment]].concat();
         self.publish(component, segments, |c| {
-            c.tail.drain(..take);
+            // By LSN: appends may have merged later entries meanwhile, never these.
+            let sealed = c.tail.partition_point(|e| e.lsn <= sealed_lsn);
+            c.tail.drain(..sealed);
             c.tail_rows -= sealed_rows;
             c.sealed_lsn = sealed_lsn;
             Ok(())
@@ -86,7 +96,7 @@ impl Inner {
         let keep_from = {
             let _writer = self.writer.lock();
             let version = self.version();
-            let oldest_unsealed = version.components.values().filter_map(|c| c.tail.first().map(|e| e.lsn)).min();
+            let oldest_unsealed = version.components.values().filter_map(|c| c.tail.first().map(|e| e.first_lsn)).min();
             oldest_unsealed.unwrap_or_else(|| self.wal.next_lsn())
         };
         self.wal.remove_before(keep_from)

@@ -45,6 +45,9 @@ pub(crate) struct Inner {
     maintenance: Mutex<SegmentBuilder>,
     current: Mutex<Arc<Version>>,
     next_segment_id: AtomicU64,
+    /// The highest LSN a seal has taken from a tail: entries at or below it must not merge
+    /// with later ones (see `ComponentState::push_tail`).
+    sealing: AtomicU64,
     recovery: RecoveryReport,
     signal: Arc<background::Signal>,
     _lock: std::fs::File,
@@ -172,8 +175,8 @@ impl Inner {
             let mut next = (*version).clone();
             let state = Arc::make_mut(next.components.entry(component.to_owned()).or_default());
             state.schema = schema;
-            state.tail_rows += batch.rows();
-            state.tail.push(TailEntry { lsn, batch: Arc::new(batch), arrived: Instant::now() });
+            let entry = TailEntry { first_lsn: lsn, lsn, batch: Arc::new(batch), arrived: Instant::now() };
+            state.push_tail(entry, self.wal.visible_lsn(), self.sealing.load(Ordering::SeqCst))?;
             let tail_rows = state.tail_rows;
             *self.current.lock() = Arc::new(next);
             (lsn, tail_rows)

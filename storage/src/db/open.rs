@@ -105,8 +105,7 @@ pub(super) fn open(dir: &Path, options: Options) -> Result<Inner> {
         }
         let mut batch = record.batch;
         state.schema = state.schema.absorb(&record.component, &mut batch)?;
-        state.tail_rows += batch.rows();
-        state.tail.push(TailEntry { lsn: record.lsn, batch: Arc::new(batch), arrived: Instant::now() });
+        state.push_tail(TailEntry { first_lsn: record.lsn, lsn: record.lsn, batch: Arc::new(batch), arrived: Instant::now() }, u64::MAX, 0)?;
         recovery.replayed_batches += 1;
         Ok(())
     })?;
@@ -135,6 +134,7 @@ pub(super) fn open(dir: &Path, options: Options) -> Result<Inner> {
         maintenance: Mutex::new(crate::segment::SegmentBuilder::new(&Default::default())),
         current: Mutex::new(Arc::new(version)),
         next_segment_id: AtomicU64::new(manifest.next_segment_id.max(max_id_on_disk).max(1)),
+        sealing: AtomicU64::new(0),
         recovery,
         signal: Default::default(),
         _lock: lock,

@@ -160,6 +160,37 @@ impl Batch {
         Some((min, *self.times.iter().max()?))
     }
 
+    /// The rows of `batches` one after another, as one batch: every field of any of them (null
+    /// where a batch lacks it), an int field that is float in another widened to float.
+    /// Batches of one component's tail always fit together (the schema admitted each).
+    pub fn concat(batches: &[&Batch]) -> Result<Batch> {
+        let mut fields: Vec<(String, ColumnBuilder)> = Vec::new();
+        for (name, column) in batches.iter().flat_map(|b| &b.fields) {
+            let ty = column.data.field_type();
+            match fields.iter_mut().find(|(n, _)| n == name) {
+                Some((_, b)) if b.field_type() == FieldType::Int && ty == FieldType::Float => *b = ColumnBuilder::new(ty, 0),
+                Some(_) => {}
+                None => fields.push((name.clone(), ColumnBuilder::new(ty, 0))),
+            }
+        }
+        let mut out = Batch::default();
+        for b in batches {
+            out.trace_ids.extend_from_slice(&b.trace_ids);
+            out.times.extend_from_slice(&b.times);
+            for (name, builder) in &mut fields {
+                builder.extend(b.field(name), b.rows()).map_err(|found| Error::SchemaConflict {
+                    component: String::new(),
+                    field: name.clone(),
+                    expected: builder.field_type(),
+                    found,
+                    row: 0,
+                })?;
+            }
+        }
+        out.fields = fields.into_iter().map(|(name, mut b)| (name, b.take())).collect();
+        Ok(out)
+    }
+
     /// Approximate bytes held, for seal thresholds and memory accounting.
     pub fn size_bytes(&self) -> usize {
         let fields: usize = self

@@ -49,9 +49,7 @@ impl ColumnBuilder {
 
     /// Pushes a float; an `int` column widens to `float` first. NaN is a value, not a null.
     pub fn push_float(&mut self, x: f64) -> Result<(), FieldType> {
-        if let ColumnData::Int(v) = &self.data {
-            self.data = ColumnData::Float(v.iter().map(|&i| i as f64).collect());
-        }
+        self.widen_to_float();
         match &mut self.data {
             ColumnData::Float(v) => v.push(x),
             other => return Err(other.field_type()),
@@ -112,6 +110,50 @@ impl ColumnBuilder {
             Value::Int(x) => self.push_int(*x),
             Value::Bool(x) => self.push_bool(*x),
             Value::Tag(s) => self.push_tag(s),
+        }
+    }
+
+    /// Appends every row of `column` (`None`: `rows` nulls) a slice at a time, widening int to
+    /// float either way; a tag column's dictionary is mapped once. Returns the column's type,
+    /// appending nothing, when it does not fit.
+    pub fn extend(&mut self, column: Option<&Column>, rows: usize) -> Result<(), FieldType> {
+        let Some(column) = column else {
+            (0..rows).for_each(|_| self.push_null());
+            return Ok(());
+        };
+        if let ColumnData::Float(_) = column.data {
+            self.widen_to_float();
+        }
+        match (&mut self.data, &column.data) {
+            (ColumnData::Float(v), ColumnData::Float(x)) => v.extend_from_slice(x),
+            (ColumnData::Float(v), ColumnData::Int(x)) => v.extend(x.iter().map(|&i| i as f64)),
+            (ColumnData::Int(v), ColumnData::Int(x)) => v.extend_from_slice(x),
+            (ColumnData::Bool(v), ColumnData::Bool(x)) => v.extend_from_slice(x),
+            (ColumnData::Tag { dict, codes }, ColumnData::Tag { dict: theirs, codes: x }) => {
+                let index = &mut self.tag_index;
+                let map: Vec<u32> = theirs
+                    .iter()
+                    .map(|s| {
+                        *index.entry(s.clone()).or_insert_with(|| {
+                            dict.push(s.clone());
+                            dict.len() as u32 - 1
+                        })
+                    })
+                    .collect();
+                // Codes of null rows may be anything below the dictionary's length (or 0).
+                codes.extend(x.iter().map(|&c| map.get(c as usize).copied().unwrap_or(0)));
+            }
+            (ours, theirs) => return Err(if ours.field_type() == theirs.field_type() { ours.field_type() } else { theirs.field_type() }),
+        }
+        self.validity.extend_from(column.validity.as_ref().map(|v| v.words()), rows);
+        self.nulls += column.validity.as_ref().map_or(0, |v| v.null_count());
+        Ok(())
+    }
+
+    /// An `int` column becomes `float` (SPEC §2 widening); other types are unchanged.
+    fn widen_to_float(&mut self) {
+        if let ColumnData::Int(v) = &self.data {
+            self.data = ColumnData::Float(v.iter().map(|&i| i as f64).collect());
         }
     }
 
