@@ -18,7 +18,7 @@
 //! Both tables are storage's [`TraceTable`]; the row-at-a-time reference executor keeps its
 //! own `HashMap` ([`latest_events`]), so the tests compare independent implementations.
 
-use super::vector::{loc, split, Loc, Sel, NO_MATCH};
+use super::vector::{split, Loc, Sel, NO_MATCH};
 use seamdb_storage::join::{build, latest_in_segments, Locs, TraceTable};
 use seamdb_storage::segment::Segment;
 use seamdb_storage::{ComponentView, FieldView, Part, StoredJoin};
@@ -38,12 +38,6 @@ pub(super) struct Latest {
     pub time: i64,
     pub part: u32,
     pub row: u32,
-}
-
-impl Latest {
-    fn loc(self) -> Loc {
-        loc(self.part as usize, self.row as usize)
-    }
 }
 
 /// The joined component's parts and, per trace, its latest event with `time <= as_of`.
@@ -174,31 +168,40 @@ impl<'a> Join<'a> {
         if let Some(as_of) = as_of {
             as_of_fallback(&bases, &mut overlays, driving, segments, &time_of, as_of);
         }
-        // The joined tail's latest events up to AS OF, laid over where they are later.
-        let mut tail = HashMap::new();
-        for (p, part) in parts.iter().enumerate().skip(segments.len()) {
-            add_latest(&mut tail, part, p, as_of);
-        }
+        // The joined tail's latest events up to AS OF (one flat table; its locations count
+        // tail parts from 0), laid over where they are later.
+        let tail = TraceTable::latest(&parts[segments.len()..], as_of);
+        let in_parts = |l: Loc| l + ((segments.len() as u64) << 32);
         if !tail.is_empty() {
-            for ((part, base), overlay) in driving.parts().zip(&bases).zip(&mut overlays) {
-                let mut consider = |row: u32, l: &Latest| {
+            for ((part, base), overlay) in driving.parts().zip(&mut bases).zip(&mut overlays) {
+                let mut consider = |row: u32, l: Loc| {
                     let current = overlay.get(&row).copied().unwrap_or_else(|| base.get(row as usize));
-                    if current == NO_MATCH || l.time >= time_of(current) {
-                        overlay.insert(row, l.loc());
+                    if current == NO_MATCH || time_of(l) >= time_of(current) {
+                        // Computed locations are replaced in place (and any AS OF fallback with
+                        // them); stored ones get an overlay.
+                        match base {
+                            Base::Owned(locs) => {
+                                locs[row as usize] = l;
+                                overlay.remove(&row);
+                            }
+                            Base::Stored(_) => drop(overlay.insert(row, l)),
+                        }
                     }
                 };
-                // Few tail traces: find them through the segment's trace lookup; many (or a
-                // driving tail batch): probe every row.
+                // Few tail traces: find them through the segment's trace lookup (a Bloom probe
+                // each, most of them negative); many, or a driving tail part: probe the table
+                // with every row.
                 match part {
-                    Part::Segment(segment) if tail.len().saturating_mul(24) < segment.rows() => {
-                        for (&id, l) in &tail {
-                            segment.trace_rows(id).into_iter().for_each(|row| consider(row, l));
+                    Part::Segment(segment) if tail.len().saturating_mul(4) < segment.rows() => {
+                        for (id, l, _) in tail.entries() {
+                            segment.trace_rows(id).into_iter().for_each(|row| consider(row, in_parts(l)));
                         }
                     }
                     _ => {
-                        for (row, id) in part.trace_ids().iter().enumerate() {
-                            if let Some(l) = tail.get(id) {
-                                consider(row as u32, l);
+                        for (row, &id) in part.trace_ids().iter().enumerate() {
+                            let l = tail.get(id);
+                            if l != NO_MATCH {
+                                consider(row as u32, in_parts(l));
                             }
                         }
                     }
