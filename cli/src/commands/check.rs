@@ -24,8 +24,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         anyhow::bail!("{} damaged file(s) in {}", report.damaged.len(), args.db.display());
     }
     outln!(
-        "ok: {} segments and {} log records verified ({} bytes)",
+        "ok: {} segments, {} join files and {} log records verified ({} bytes)",
         report.segments_checked,
+        report.join_files_checked,
         report.wal_records_checked,
         report.bytes_checked
     )?;

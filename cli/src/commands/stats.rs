@@ -1,10 +1,12 @@
-//! `seam stats`: per component, rows, segments, bytes and time range.
+//! `seam stats`: per component, rows, segments, bytes and time range; per stored join pair,
+//! its files and bytes.
 
 use seamdb::query::format_time;
 use serde_json::json;
 use std::path::PathBuf;
 
-/// Show each component's rows, segments, bytes on disk and time range.
+/// Show each component's rows, segments, bytes on disk and time range, and each stored join
+/// (driving <- joined) with its files and bytes on disk.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Database directory.
@@ -34,8 +36,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             })
         })
         .collect();
+    let joins: Vec<serde_json::Value> = snapshot
+        .stored_joins()
+        .map(|j| json!({ "driving": j.driving(), "joined": j.joined(), "files": j.files(), "bytes": j.size_bytes() }))
+        .collect();
     if args.format == "json" {
-        outln!("{}", serde_json::to_string_pretty(&json!({ "components": rows }))?)?;
+        outln!("{}", serde_json::to_string_pretty(&json!({ "components": rows, "stored_joins": joins }))?)?;
         return Ok(());
     }
     // Format the numbers themselves: a `serde_json::Value` ignores width and alignment.
@@ -52,6 +58,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             r["min_time"].as_str().unwrap_or("-"),
             r["max_time"].as_str().unwrap_or("-")
         )?;
+    }
+    if !joins.is_empty() {
+        outln!()?;
+        outln!("{:<30} {:>9} {:>14}", "stored join", "files", "bytes")?;
+        for j in &joins {
+            let pair = format!("{} <- {}", j["driving"].as_str().unwrap_or(""), j["joined"].as_str().unwrap_or(""));
+            outln!("{pair:<30} {:>9} {:>14}", number(j, "files"), number(j, "bytes"))?;
+        }
     }
     Ok(())
 }

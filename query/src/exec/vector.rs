@@ -15,7 +15,7 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::ops::Range;
 
-pub(crate) use seamdb_storage::join::{loc, split, Loc, NO_MATCH};
+pub(crate) use seamdb_storage::join::{split, Loc, NO_MATCH};
 
 /// The rows of one driving part being evaluated.
 #[derive(Clone)]

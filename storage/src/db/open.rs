@@ -55,6 +55,7 @@ pub(super) fn open(dir: &Path, options: Options) -> Result<Inner> {
     let mut recovery = RecoveryReport::default();
     let mut version = Version { dropped: manifest.dropped.iter().cloned().collect(), ..Version::default() };
     let mut live = std::collections::HashSet::new();
+    let mut opened = open_segments(&segment_dir, manifest.components.iter().flat_map(|c| &c.segments))?.into_iter();
     for entry in &manifest.components {
         let mut state = ComponentState {
             schema: entry.schema.clone(),
@@ -62,13 +63,9 @@ pub(super) fn open(dir: &Path, options: Options) -> Result<Inner> {
             ingested: entry.ingested.clone(),
             ..ComponentState::default()
         };
-        for meta in &entry.segments {
-            let seg = Segment::open(&segment::file_path(&segment_dir, meta.id), meta.id)?;
-            if seg.rows() as u64 != meta.rows {
-                return Err(Error::corrupt(seg.path(), 0, format!("holds {} rows, the manifest says {}", seg.rows(), meta.rows)));
-            }
-            live.insert(meta.id);
-            state.segments.push(Arc::new(seg));
+        for seg in opened.by_ref().take(entry.segments.len()) {
+            live.insert(seg.id());
+            state.segments.push(seg);
         }
         recovery.segments += state.segments.len();
         version.components.insert(entry.name.clone(), Arc::new(state));
@@ -162,6 +159,27 @@ pub(crate) fn lock(dir: &Path) -> Result<std::fs::File> {
 
 /// Extra attempts, 10 ms apart, at a busy lock (see [`lock`]).
 const LOCK_RETRIES: u32 = 20;
+
+/// Opens and verifies the segments `metas` names, in order, on two threads: verifying every
+/// checksum reads every byte, which is most of what opening a database costs.
+fn open_segments<'a>(dir: &Path, metas: impl Iterator<Item = &'a crate::segment::SegmentMeta>) -> Result<Vec<Arc<Segment>>> {
+    let metas: Vec<_> = metas.collect();
+    let open = |meta: &&crate::segment::SegmentMeta| -> Result<Arc<Segment>> {
+        let seg = Segment::open(&segment::file_path(dir, meta.id), meta.id)?;
+        if seg.rows() as u64 != meta.rows {
+            return Err(Error::corrupt(seg.path(), 0, format!("holds {} rows, the manifest says {}", seg.rows(), meta.rows)));
+        }
+        Ok(Arc::new(seg))
+    };
+    // Alternate segments between the threads: neighbours are alike in size.
+    let (odd, even) = std::thread::scope(|s| {
+        let odd = s.spawn(|| metas.iter().skip(1).step_by(2).map(open).collect::<Vec<_>>());
+        let even: Vec<_> = metas.iter().step_by(2).map(open).collect();
+        (odd.join().map_err(|_| Error::invalid("a segment-opening thread panicked")), even)
+    });
+    let (mut odd, mut even) = (odd?.into_iter(), even.into_iter());
+    (0..metas.len()).map(|i| if i % 2 == 0 { even.next() } else { odd.next() }.expect("one result per segment")).collect()
+}
 
 /// Opens a maintained pair's join files and checks that they fit the segments they join: one
 /// per sealed driving segment, as many rows, and locations into a prefix of the joined list.

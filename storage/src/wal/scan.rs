@@ -49,8 +49,13 @@ pub(crate) fn frame_at(path: &Path, bytes: &[u8], pos: usize) -> Result<Frame> {
     if let Some(lsn) = decode_mark(payload) {
         return Ok(Frame::Mark { end: body + len, lsn });
     }
-    let record = decode_batch(&mut Reader::new(payload, body as u64, path))?;
-    Ok(Frame::Whole { end: body + len, record })
+    // Bytes can pass a checksum by chance — eight zero bytes are a frame of nothing with the
+    // checksum of nothing, and a reused file's stale records are whole frames — so a payload
+    // that does not decode is a bad frame like any other, not an error of its own.
+    match decode_batch(&mut Reader::new(payload, body as u64, path)) {
+        Ok(record) => Ok(Frame::Whole { end: body + len, record }),
+        Err(e) => Ok(Frame::Bad(format!("a frame that is no record ({e})"))),
+    }
 }
 
 /// What the log holds at an offset where LSN `due` is next.
