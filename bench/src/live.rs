@@ -63,6 +63,33 @@ pub struct Outcome {
     /// Bytes in DB/segments by file extension once the servers are stopped; `join` (the stored
     /// join sidecars) is always present, 0 when there are none.
     pub segment_bytes: BTreeMap<String, u64>,
+    /// Join maintenance in the live server, from the run's start to its stop (which seals
+    /// what is left), as `seam serve` reports it on stopping.
+    pub join: JoinCost,
+}
+
+/// What maintaining the stored join cost the live server.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct JoinCost {
+    pub events_resolved: u64,
+    pub events_per_s: f64,
+    pub files_written: u64,
+    pub bytes_written: u64,
+}
+
+impl JoinCost {
+    /// From the line `seam serve` writes to stderr on stopping (the last one in `log`).
+    fn from_log(log: &Path, seconds: f64) -> anyhow::Result<JoinCost> {
+        let text = std::fs::read_to_string(log)?;
+        let line = text.lines().rev().find(|l| l.contains("Stored joins maintained meanwhile:"));
+        let numbers: Vec<u64> = line
+            .ok_or_else(|| anyhow::anyhow!("{}: no join maintenance line from seam serve", log.display()))?
+            .split(|c: char| !c.is_ascii_digit())
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        let [events, files, bytes] = numbers[..] else { anyhow::bail!("{}: unexpected join maintenance line", log.display()) };
+        Ok(JoinCost { events_resolved: events, events_per_s: events as f64 / seconds, files_written: files, bytes_written: bytes })
+    }
 }
 
 /// Latencies of a query asked while the writers run (ms).
@@ -121,6 +148,7 @@ fn configuration(db: &Path, config: &Config, batch_rows: u64, writers: usize) ->
     let q1_after_ms = repeat(server.addr, q1, 5)?;
     let server_peak_rss_mb = server.peak_rss_mb()?;
     server.stop()?;
+    let join = JoinCost::from_log(&log, live.seconds)?;
 
     let mut fresh = Command::new(&config.server_bin);
     fresh.arg("query").arg(db).arg(q1).stdout(Stdio::null());
@@ -151,6 +179,7 @@ fn configuration(db: &Path, config: &Config, batch_rows: u64, writers: usize) ->
         q1_fresh_warm_ms,
         server_peak_rss_mb,
         segment_bytes: segment_bytes(db)?,
+        join,
     })
 }
 
@@ -405,6 +434,16 @@ fn table(o: &Outcome) -> String {
         ("Q1 fresh warm", spread(&o.q1_fresh_warm_ms)),
         ("server peak RSS", format!("{:.0} MB", o.server_peak_rss_mb)),
         ("segments", segments.join(", ")),
+        (
+            "join maintenance",
+            format!(
+                "{} events resolved ({}), {} files, {:.1} MB written",
+                o.join.events_resolved,
+                k(o.join.events_per_s),
+                o.join.files_written,
+                o.join.bytes_written as f64 / 1e6
+            ),
+        ),
     ];
     let mut out = format!("== batch rows {}, writers {}\n", o.batch_rows, o.writers);
     for (name, value) in rows {

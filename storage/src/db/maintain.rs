@@ -271,7 +271,7 @@ impl Inner {
     }
 
     fn join_files(&self) -> join::Files<'_> {
-        join::Files { dir: &self.segment_dir, next_id: &self.next_segment_id }
+        join::Files { dir: &self.segment_dir, next_id: &self.next_segment_id, counters: &self.join_counters }
     }
 
     /// Deletes the files of the `old` states that no `new` state keeps.

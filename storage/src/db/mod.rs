@@ -48,6 +48,7 @@ pub(crate) struct Inner {
     /// The highest LSN a seal has taken from a tail: entries at or below it must not merge
     /// with later ones (see `ComponentState::push_tail`).
     sealing: AtomicU64,
+    join_counters: crate::join::Counters,
     recovery: RecoveryReport,
     signal: Arc<background::Signal>,
     _lock: std::fs::File,
@@ -130,6 +131,11 @@ impl Db {
     /// retention. Returns `false` if the pair was maintained already.
     pub fn store_join(&self, driving: &str, joined: &str) -> Result<bool> {
         self.inner.store_join(driving, joined)
+    }
+
+    /// What join maintenance has done since this database was opened.
+    pub fn join_stats(&self) -> crate::join::JoinStats {
+        self.inner.join_counters.stats()
     }
 
     /// Removes `component` whole: its rows, schema and ingest hashes; returns how many rows

@@ -132,6 +132,7 @@ pub(super) fn open(dir: &Path, options: Options) -> Result<Inner> {
         current: Mutex::new(Arc::new(version)),
         next_segment_id: AtomicU64::new(manifest.next_segment_id.max(max_id_on_disk).max(1)),
         sealing: AtomicU64::new(0),
+        join_counters: Default::default(),
         recovery,
         signal: Default::default(),
         _lock: lock,

@@ -31,6 +31,7 @@ use crate::error::Result;
 use crate::segment::Segment;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Where a joined event is: `part << 32 | row`.
@@ -69,19 +70,51 @@ impl JoinState {
     }
 }
 
-/// Where new join files go and how they are named.
+/// What join maintenance has done since the database was opened ([`crate::Db::join_stats`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JoinStats {
+    pub files_written: u64,
+    pub bytes_written: u64,
+    /// Events of appended joined segments (labels sealed or bulk-loaded) resolved against
+    /// the driving segments.
+    pub events_resolved: u64,
+}
+
+/// The counters behind [`JoinStats`].
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    files: AtomicU64,
+    bytes: AtomicU64,
+    events: AtomicU64,
+}
+
+impl Counters {
+    pub fn stats(&self) -> JoinStats {
+        JoinStats {
+            files_written: self.files.load(Ordering::Relaxed),
+            bytes_written: self.bytes.load(Ordering::Relaxed),
+            events_resolved: self.events.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Where new join files go, how they are named, and what is counted.
 pub(crate) struct Files<'a> {
     pub dir: &'a Path,
     /// The database's ID counter (join files and segments share one ID space).
-    pub next_id: &'a std::sync::atomic::AtomicU64,
+    pub next_id: &'a AtomicU64,
+    pub counters: &'a Counters,
 }
 
 impl Files<'_> {
     fn write(&self, driving: &Segment, joined: &[Arc<Segment>], locs: &[Loc]) -> Result<Arc<JoinFile>> {
         let ids: Vec<u64> = joined.iter().map(|s| s.id()).collect();
         let most = joined.iter().map(|s| s.rows()).max().unwrap_or(0);
-        let id = self.next_id.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        JoinFile::write(self.dir, id, driving.id(), &ids, most, locs).map(Arc::new)
+        let id = self.next_id.fetch_add(1, Ordering::SeqCst);
+        let file = JoinFile::write(self.dir, id, driving.id(), &ids, most, locs)?;
+        self.counters.files.fetch_add(1, Ordering::Relaxed);
+        self.counters.bytes.fetch_add(file.size_bytes(), Ordering::Relaxed);
+        Ok(Arc::new(file))
     }
 
     /// `state`'s files for the `driving` segments (and no others): kept where they exist,
@@ -107,6 +140,7 @@ impl Files<'_> {
         let first = joined.len() - appended;
         let parts: Vec<crate::scan::Part<'_>> = joined[first..].iter().map(|s| crate::scan::Part::Segment(s)).collect();
         let events = TraceTable::latest(&parts, None);
+        self.counters.events.fetch_add(parts.iter().map(|p| p.rows() as u64).sum(), Ordering::Relaxed);
         let mut next = self.cover(state, driving, &joined[..first])?;
         if events.is_empty() {
             return Ok(next);
