@@ -130,16 +130,7 @@ impl ColumnBuilder {
             (ColumnData::Int(v), ColumnData::Int(x)) => v.extend_from_slice(x),
             (ColumnData::Bool(v), ColumnData::Bool(x)) => v.extend_from_slice(x),
             (ColumnData::Tag { dict, codes }, ColumnData::Tag { dict: theirs, codes: x }) => {
-                let index = &mut self.tag_index;
-                let map: Vec<u32> = theirs
-                    .iter()
-                    .map(|s| {
-                        *index.entry(s.clone()).or_insert_with(|| {
-                            dict.push(s.clone());
-                            dict.len() as u32 - 1
-                        })
-                    })
-                    .collect();
+                let map = merge_dictionary(&mut self.tag_index, dict, theirs.iter().map(String::as_str));
                 // Codes of null rows may be anything below the dictionary's length (or 0).
                 codes.extend(x.iter().map(|&c| map.get(c as usize).copied().unwrap_or(0)));
             }
@@ -181,4 +172,18 @@ impl ColumnBuilder {
         let validity = (done.nulls > 0).then_some(done.validity);
         Column::new(done.data, validity)
     }
+}
+
+/// The code in `dict` of each of `values` (another dictionary's, in its code order), adding
+/// the ones `dict` lacks (and to `index`, its reverse): how that dictionary's codes map into
+/// this one.
+pub(crate) fn merge_dictionary<'a>(index: &mut HashMap<String, u32>, dict: &mut Vec<String>, values: impl Iterator<Item = &'a str>) -> Vec<u32> {
+    values
+        .map(|s| {
+            *index.entry_ref(s).or_insert_with(|| {
+                dict.push(s.to_owned());
+                dict.len() as u32 - 1
+            })
+        })
+        .collect()
 }

@@ -2,7 +2,7 @@
 
 mod batch;
 pub mod batch_codec;
-mod column_builder;
+pub(crate) mod column_builder;
 mod schema;
 mod trace_id;
 mod types;

@@ -6,10 +6,11 @@ use super::trace_lookup::TraceLookup;
 use crate::codec::Put;
 use crate::error::{IoContext, Result};
 use crate::fs;
+use crate::model::column_builder::merge_dictionary;
 use crate::model::{is_valid, FieldType, Schema, Validity};
 use crate::scan::{Part, Values};
 use roaring::RoaringBitmap;
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
@@ -263,15 +264,7 @@ impl BuildColumn {
             (Data::Int(out), Some(Values::Int(v))) => take(out, v, rows, |x| x),
             (Data::Bool(out), Some(Values::Bool(v))) => take(out, v, rows, |x| x),
             (Data::Tag { codes: out, dict: out_dict, index }, Some(Values::Tag { codes, dict })) => {
-                let remap: Vec<u32> = dict
-                    .iter()
-                    .map(|s| {
-                        *index.entry(s.to_owned()).or_insert_with(|| {
-                            out_dict.push(s.to_owned());
-                            out_dict.len() as u32 - 1
-                        })
-                    })
-                    .collect();
+                let remap = merge_dictionary(index, out_dict, dict.iter());
                 codes.extend_into(out, rows, |c| remap.get(c as usize).copied().unwrap_or(0));
             }
             // A field the part lacks is null. The schema only widens int to float, so no
