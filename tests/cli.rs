@@ -52,10 +52,14 @@ fn ingest_stats_trace_compact_check() {
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no component"));
 
     // A joining query stores the join; stats lists the pair and check verifies its file.
-    let out = seam().args(["query", db.to_str().unwrap(), "SELECT count(feedback.label) AS n FROM inference JOIN feedback"]).output().unwrap();
+    let out =
+        seam().args(["query", db.to_str().unwrap(), "SELECT count(feedback.label) AS n FROM inference JOIN feedback"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let joins = stats_json(&db)["stored_joins"].clone();
-    assert_eq!((joins[0]["driving"].as_str(), joins[0]["joined"].as_str(), joins[0]["files"].as_u64()), (Some("inference"), Some("feedback"), Some(1)));
+    assert_eq!(
+        (joins[0]["driving"].as_str(), joins[0]["joined"].as_str(), joins[0]["files"].as_u64()),
+        (Some("inference"), Some("feedback"), Some(1))
+    );
     assert!(joins[0]["bytes"].as_u64().unwrap() > 64, "{joins}");
 
     assert!(seam().args(["compact", db.to_str().unwrap()]).status().unwrap().success());

@@ -111,7 +111,8 @@ pub fn label_batch(k: u64) -> seamdb::Batch {
 /// a per-query hash join.
 pub fn assert_join_matches_hash(db: &seamdb::Db, what: &str) {
     use seamdb::query::{execute_with, parse, JoinStrategy, Options};
-    let text = "SELECT count(labels.label) AS n, sum(labels.label) AS s, max(labels.time) AS t, min(labels.time) AS u FROM inference JOIN labels";
+    let text =
+        "SELECT count(labels.label) AS n, sum(labels.label) AS s, max(labels.time) AS t, min(labels.time) AS u FROM inference JOIN labels";
     let snapshot = db.snapshot();
     if snapshot.component("inference").is_none() || snapshot.component("labels").is_none() {
         // Stopped before both sides existed: nothing to join, and nothing stored.

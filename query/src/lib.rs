@@ -1,6 +1,6 @@
 //! SeamQL, SeamDB's query language (SPEC §4): the parser and syntax tree, the metric
 //! functions, `SELECT` planning and execution over storage snapshots (a columnar executor with
-//! join indexes, and a row-at-a-time reference executor), the catalog statements (`SHOW
+//! stored joins, and a row-at-a-time reference executor), the catalog statements (`SHOW
 //! COMPONENTS`, `DESCRIBE`, `TRACE`) and result tables with their output formats.
 
 #![forbid(unsafe_code)]

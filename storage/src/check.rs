@@ -6,9 +6,9 @@ use crate::error::{Error, Result};
 use crate::manifest::Manifest;
 use crate::segment::{self, Segment};
 use crate::snapshot::{ComponentState, Version};
-use std::sync::Arc;
 use crate::wal;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// What [`check`] found.
 #[derive(Debug, Default)]

@@ -2,12 +2,12 @@
 //! state plus the highest LSN it may show; taking one costs a mutex-guarded `Arc` clone, and
 //! nothing a reader does blocks ingest.
 
+use crate::join::{JoinFile, JoinState, Pair};
 use crate::model::{Schema, TraceId, Value};
 use crate::scan::Part;
 use crate::segment::Segment;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use crate::join::{JoinFile, JoinState, Pair};
 use std::time::Instant;
 
 /// An immutable state of the whole database.
@@ -294,7 +294,11 @@ mod tests {
             // A seal takes everything up to LSN 25 once it is there.
             state.push_tail(entry(lsn, 10), lsn, if lsn > 25 { 25 } else { 0 }).unwrap();
         }
-        assert!(state.tail.iter().all(|e| e.lsn <= 25 || e.first_lsn > 25), "{:?}", state.tail.iter().map(|e| (e.first_lsn, e.lsn)).collect::<Vec<_>>());
+        assert!(
+            state.tail.iter().all(|e| e.lsn <= 25 || e.first_lsn > 25),
+            "{:?}",
+            state.tail.iter().map(|e| (e.first_lsn, e.lsn)).collect::<Vec<_>>()
+        );
         assert!(state.tail.len() < 20, "merging still happens on both sides");
     }
 }

@@ -26,7 +26,12 @@ const MAX_TABLE: usize = 1 << 20;
 pub(super) fn accumulate(plan: &Plan<'_>, strategy: JoinStrategy) -> Result<Groups> {
     let scan = Scan {
         driving: plan.component,
-        joins: plan.joins.iter().zip(&plan.stored).map(|(j, stored)| Join::new(&plan.component, j, *stored, strategy, plan.as_of)).collect(),
+        joins: plan
+            .joins
+            .iter()
+            .zip(&plan.stored)
+            .map(|(j, stored)| Join::new(&plan.component, j, *stored, strategy, plan.as_of))
+            .collect(),
         filter: plan.select.filter.as_ref(),
         time_bounds: plan.time_bounds,
         filter_joins: &plan.filter_joins,

@@ -156,10 +156,14 @@ impl<'a> Join<'a> {
         let read: Vec<Option<Locs<'a>>> = driving.segments().iter().map(|s| stored(join, s, &ids)).collect();
         let missing: Vec<&Segment> = driving.segments().iter().zip(&read).filter(|(_, r)| r.is_none()).map(|(s, _)| &**s).collect();
         let mut built = build(&missing, segments).into_iter();
-        let mut bases: Vec<Base<'a>> =
-            read.into_iter().map(|r| r.map_or_else(|| Base::Owned(built.next().expect("one build per missing segment")), Base::Stored)).collect();
+        let mut bases: Vec<Base<'a>> = read
+            .into_iter()
+            .map(|r| r.map_or_else(|| Base::Owned(built.next().expect("one build per missing segment")), Base::Stored))
+            .collect();
         // Driving rows still in the tail: looked up in the joined segments.
-        bases.extend(driving.tail().map(|batch| Base::Owned(batch.trace_ids().iter().map(|&id| latest_in_segments(segments, id, None)).collect())));
+        bases.extend(
+            driving.tail().map(|batch| Base::Owned(batch.trace_ids().iter().map(|&id| latest_in_segments(segments, id, None)).collect())),
+        );
         let time_of = |loc: Loc| {
             let (p, r) = split(loc);
             parts[p].times()[r]

@@ -6,9 +6,9 @@
 use super::Inner;
 use crate::error::{Error, Result};
 use crate::fs;
+use crate::join::{self, JoinState, Pair};
 use crate::scan::Part;
 use crate::segment::{self, Segment, SegmentBuilder};
-use crate::join::{self, JoinState, Pair};
 use crate::snapshot::{ComponentState, Version};
 use std::sync::Arc;
 
@@ -253,7 +253,8 @@ impl Inner {
         let files = self.join_files();
         let before: &[Arc<Segment>] = version.components.get(component).map_or(&[], |c| &c.segments);
         let list = |name: &str| if name == component { after } else { version.components.get(name).map_or(&[][..], |c| &c.segments) };
-        let appended = (before.len() <= after.len() && before.iter().zip(after).all(|(a, b)| a.id() == b.id())).then(|| after.len() - before.len());
+        let appended =
+            (before.len() <= after.len() && before.iter().zip(after).all(|(a, b)| a.id() == b.id())).then(|| after.len() - before.len());
         let mut out = Vec::new();
         for (pair, state) in &version.joins {
             let (driving, joined) = (list(&pair.driving), list(&pair.joined));
@@ -275,7 +276,11 @@ impl Inner {
     }
 
     /// Deletes the files of the `old` states that no `new` state keeps.
-    fn remove_join_files<'a>(&self, old: impl Iterator<Item = &'a Arc<JoinState>>, new: impl Iterator<Item = &'a Arc<JoinState>>) -> Result<()> {
+    fn remove_join_files<'a>(
+        &self,
+        old: impl Iterator<Item = &'a Arc<JoinState>>,
+        new: impl Iterator<Item = &'a Arc<JoinState>>,
+    ) -> Result<()> {
         let keep: std::collections::HashSet<u64> = new.flat_map(|s| s.files.values().map(|f| f.id())).collect();
         let mut removed = false;
         for file in old.flat_map(|s| s.files.values()).filter(|f| !keep.contains(&f.id())) {

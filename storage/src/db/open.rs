@@ -102,7 +102,11 @@ pub(super) fn open(dir: &Path, options: Options) -> Result<Inner> {
         }
         let mut batch = record.batch;
         state.schema = state.schema.absorb(&record.component, &mut batch)?;
-        state.push_tail(TailEntry { first_lsn: record.lsn, lsn: record.lsn, batch: Arc::new(batch), arrived: Instant::now() }, u64::MAX, 0)?;
+        state.push_tail(
+            TailEntry { first_lsn: record.lsn, lsn: record.lsn, batch: Arc::new(batch), arrived: Instant::now() },
+            u64::MAX,
+            0,
+        )?;
         recovery.replayed_batches += 1;
         Ok(())
     })?;
@@ -201,7 +205,11 @@ pub(crate) fn open_join(segment_dir: &Path, version: &Version, entry: &PairEntry
         state.files.insert(segment, Arc::new(file));
     }
     if let Some(s) = driving.iter().find(|s| !state.files.contains_key(&s.id())) {
-        return Err(Error::corrupt(segment_dir.join(crate::manifest::FILE_NAME), 0, format!("segment {:016x} has no join file into {}", s.id(), entry.joined)));
+        return Err(Error::corrupt(
+            segment_dir.join(crate::manifest::FILE_NAME),
+            0,
+            format!("segment {:016x} has no join file into {}", s.id(), entry.joined),
+        ));
     }
     Ok((Pair { driving: entry.driving.clone(), joined: entry.joined.clone() }, state))
 }

@@ -24,8 +24,8 @@ mod build;
 mod file;
 
 pub use build::{build, TraceTable};
-pub use file::{JoinFile, Locs};
 pub(crate) use file::parse_file_name;
+pub use file::{JoinFile, Locs};
 
 use crate::error::Result;
 use crate::segment::Segment;

@@ -177,7 +177,11 @@ impl ColumnBuilder {
 /// The code in `dict` of each of `values` (another dictionary's, in its code order), adding
 /// the ones `dict` lacks (and to `index`, its reverse): how that dictionary's codes map into
 /// this one.
-pub(crate) fn merge_dictionary<'a>(index: &mut HashMap<String, u32>, dict: &mut Vec<String>, values: impl Iterator<Item = &'a str>) -> Vec<u32> {
+pub(crate) fn merge_dictionary<'a>(
+    index: &mut HashMap<String, u32>,
+    dict: &mut Vec<String>,
+    values: impl Iterator<Item = &'a str>,
+) -> Vec<u32> {
     values
         .map(|s| {
             *index.entry_ref(s).or_insert_with(|| {

@@ -8,9 +8,9 @@ mod trace_lookup;
 mod writer;
 
 pub use format::{Zone, CHUNK_ROWS};
+pub(crate) use map::map_sealed;
 pub use reader::Segment;
 pub use writer::SegmentMeta;
-pub(crate) use map::map_sealed;
 pub(crate) use writer::{code_width, SegmentBuilder};
 
 use std::path::{Path, PathBuf};

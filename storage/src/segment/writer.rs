@@ -9,8 +9,8 @@ use crate::fs;
 use crate::model::column_builder::merge_dictionary;
 use crate::model::{is_valid, FieldType, Schema, Validity};
 use crate::scan::{Part, Values};
-use roaring::RoaringBitmap;
 use hashbrown::HashMap;
+use roaring::RoaringBitmap;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
