@@ -247,9 +247,9 @@ mod tests {
     fn entry(lsn: u64, rows: usize) -> TailEntry {
         let mut b = BatchBuilder::new();
         for r in 0..rows {
-            let x = if lsn % 2 == 0 { Value::Int(r as i64) } else { Value::Float(r as f64 + 0.5) };
+            let x = if lsn.is_multiple_of(2) { Value::Int(r as i64) } else { Value::Float(r as f64 + 0.5) };
             let mut values = vec![("x", x)];
-            if lsn % 3 == 0 {
+            if lsn.is_multiple_of(3) {
                 values.push(("t", Value::Tag(format!("v{}", r % 4))));
             }
             b.push((lsn as u128) << 16 | r as u128, lsn as i64, &values).unwrap();
