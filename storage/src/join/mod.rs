@@ -1,19 +1,19 @@
 //! The stored join: for a pair of components (driving ← joined, e.g. inference ← feedback),
 //! where each driving row's latest joined event is, kept on disk beside the driving data
-//! (docs/ARCHITECTURE.md §Stored join).
+//! (docs/ARCHITECTURE.md, "Built for the join").
 //!
 //! "Latest" is the join rule of SeamQL: the joined event of the same trace with the greatest
 //! time; equal times resolve to the event stored later (a later segment, or a later row of a
 //! segment — rows are in time order, arrival order among equal times).
 //!
-//! Every sealed driving segment of a maintained pair has one [`JoinFile`]: per row, a
-//! location `i << 32 | r` into the joined component's sealed segments. The files are
+//! Every sealed driving segment of a maintained pair has one [`JoinFile`]: per row, the
+//! location of that event among the joined component's sealed segments. The files are
 //! immutable; the set of them is part of the manifest, so each change is one commit:
 //!
 //! - a new driving segment (seal, bulk load, compaction or retention output) gets a file
-//!   built against every sealed joined segment ([`build::build`]);
+//!   built against every sealed joined segment ([`build()`], through `Files::cover`);
 //! - joined segments appended (seal, bulk load) are resolved against the driving segments'
-//!   trace lookups, and only the driving segments they touch get a new file ([`absorb`]);
+//!   trace lookups, and only the driving segments they touch get a new file (`Files::absorb`);
 //! - a joined list that changes otherwise (compaction, retention) rebuilds the pair's files.
 //!
 //! So a file's list of joined segments is always a prefix of the joined component's current
