@@ -107,8 +107,10 @@ fn check_names_each_damaged_file_and_exits_non_zero() {
         assert!(stderr.contains(&seg.display().to_string()), "{stderr}");
     }
     assert!(stderr.contains("2 damaged file(s)"), "{stderr}");
-    let out = seam().args(["stats", db.to_str().unwrap()]).output().unwrap();
+    // Never served: trace 1 is in both segments, so TRACE reads (and verifies) all of both.
+    let out = seam().args(["trace", db.to_str().unwrap(), "1"]).output().unwrap();
     assert!(!out.status.success(), "a damaged segment is never served");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("damaged at byte offset"), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]

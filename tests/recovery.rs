@@ -99,8 +99,11 @@ fn flip_byte(path: &Path, offset: u64) {
     std::fs::write(path, bytes).unwrap();
 }
 
+/// A flipped byte anywhere in a segment is caught by `check`, and never served: open refuses
+/// the file (header, directory, footer, section layout) or the first read of the damaged
+/// section does (open defers section checksums to each group's first read).
 #[test]
-fn a_flipped_byte_in_any_part_of_a_segment_is_caught_by_open_and_check() {
+fn a_flipped_byte_in_any_part_of_a_segment_is_caught_by_check_and_never_served() {
     let dir = temp();
     {
         let db = open(dir.path(), no_seal());
@@ -123,9 +126,20 @@ fn a_flipped_byte_in_any_part_of_a_segment_is_caught_by_open_and_check() {
         assert_eq!(report.damaged.len(), 1, "check missed a flip at {offset}");
         let damage = report.damaged[0].to_string();
         assert!(damage.contains(&seg.display().to_string()), "{damage}");
+        let err = err.or_else(|| {
+            // Opened: the queries that between them read every section (the fields and times;
+            // the trace index) must refuse it, through the paths users take.
+            let db = seamdb::Db::open_with(dir.path(), no_seal()).unwrap();
+            let reads = ["SELECT count() AS n, sum(score) AS s, distinct(country) AS d FROM inference GROUP BY window(1h)", "TRACE '7'"];
+            let failed = reads.iter().find_map(|q| seamdb::query::query(q, &db.snapshot()).err());
+            match failed {
+                Some(seamdb::query::Error::Storage(e)) => Some(e),
+                other => panic!("a query was served from a segment with a flip at {offset}: {other:?}"),
+            }
+        });
         match err {
             Some(Error::Corrupt { path, .. }) => assert_eq!(path, seg),
-            other => panic!("open served a segment with a flip at {offset}: {other:?}"),
+            other => panic!("a flip at {offset} was not caught: {other:?}"),
         }
     }
     assert!(caught > 15);

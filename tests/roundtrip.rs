@@ -103,7 +103,7 @@ proptest! {
         let snap = db.as_ref().unwrap().snapshot();
         for (i, name) in COMPONENTS.iter().enumerate() {
             for row in &model[i] {
-                let hits = snap.trace(seamdb::TraceId(row.0)).into_iter().filter(|e| e.component == *name).count();
+                let hits = snap.trace(seamdb::TraceId(row.0)).unwrap().into_iter().filter(|e| e.component == *name).count();
                 prop_assert_eq!(hits, model[i].iter().filter(|r| r.0 == row.0).count());
             }
         }

@@ -353,6 +353,7 @@ fn zstd_probe(n: u64) -> anyhow::Result<()> {
     load.commit()?;
     let snapshot = db.snapshot();
     let segment = &snapshot.component("inference").context("no data")?.segments()[0];
+    segment.verify_all()?;
     let mut columns: Vec<(String, &[u8])> =
         vec![("trace_id".into(), bytemuck::cast_slice(segment.trace_ids())), ("time".into(), bytemuck::cast_slice(segment.times()))];
     for (name, _) in segment.fields() {

@@ -102,6 +102,7 @@ pub fn column_bytes(snapshot: &Snapshot, columns: &[&str]) -> u64 {
 /// same ones.
 pub fn q6_ids(snapshot: &Snapshot, n: usize) -> anyhow::Result<Vec<u128>> {
     let inference = snapshot.component("inference").ok_or_else(|| anyhow::anyhow!("no inference component"))?;
+    inference.segments().iter().try_for_each(|s| s.verify(seamdb::storage::segment::Group::Trace))?;
     let ids: Vec<u128> = inference.parts().flat_map(|p| p.trace_ids().iter().copied()).collect();
     anyhow::ensure!(!ids.is_empty(), "inference is empty");
     let mut state = 0x9E37_79B9_7F4A_7C15u64;

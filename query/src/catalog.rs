@@ -83,7 +83,7 @@ pub fn trace(snapshot: &Snapshot, id: &str) -> Result<Table> {
         columns.extend(c.schema().fields().iter().map(|(f, _)| format!("{}.{f}", c.name())));
     }
     let mut table = Table { columns, rows: Vec::new() };
-    for event in snapshot.trace(id) {
+    for event in snapshot.trace(id)? {
         let mut row = vec![Cell::Null; table.columns.len()];
         row[0] = Cell::Time(event.time_us);
         let start = starts.iter().find(|(name, _)| *name == event.component).map_or(usize::MAX, |(_, s)| *s);

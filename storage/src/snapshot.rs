@@ -128,12 +128,25 @@ impl Snapshot {
     }
 
     /// Every event of one trace in every component, ordered by time (then component name).
-    pub fn trace(&self, trace_id: TraceId) -> Vec<Event> {
+    /// Each segment's trace index, and the rest of a segment that holds the trace, are
+    /// verified first (see [`crate::segment::Group`]).
+    pub fn trace(&self, trace_id: TraceId) -> crate::Result<Vec<Event>> {
         let mut events = Vec::new();
         for component in self.components() {
             let schema = component.schema();
             for part in component.parts() {
-                for row in part.trace_rows(trace_id.0) {
+                let rows = match part {
+                    Part::Segment(s) => {
+                        s.verify(crate::segment::Group::Trace)?;
+                        let rows = s.trace_rows(trace_id.0);
+                        if !rows.is_empty() {
+                            s.verify_all()?;
+                        }
+                        rows
+                    }
+                    Part::Tail(_) => part.trace_rows(trace_id.0),
+                };
+                for row in rows {
                     let row = row as usize;
                     let fields = schema
                         .fields()
@@ -145,7 +158,7 @@ impl Snapshot {
             }
         }
         events.sort_by(|a, b| (a.time_us, &a.component).cmp(&(b.time_us, &b.component)));
-        events
+        Ok(events)
     }
 }
 

@@ -25,7 +25,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let db = super::open_existing(&args.db, false)?;
     let events: Vec<serde_json::Value> = db
         .snapshot()
-        .trace(id)
+        .trace(id)?
         .into_iter()
         .map(|e| {
             let mut obj = Map::new();

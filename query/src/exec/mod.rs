@@ -16,6 +16,7 @@ mod rows;
 mod types;
 mod value;
 mod vector;
+mod verify;
 
 pub(crate) use explain::explain;
 pub use join::JoinStrategy;
@@ -64,6 +65,10 @@ struct Groups {
 
 pub(crate) fn select(s: &Select, snapshot: &Snapshot, options: &Options) -> Result<Table> {
     let plan = plan(s, snapshot)?;
+    if options.executor == Executor::Rows || options.join == JoinStrategy::Hash {
+        let reference = s.reference.as_ref().and_then(|r| snapshot.component(&r.component));
+        verify::reads(s, &plan.component, &plan.joins, &plan.stored, reference.as_ref(), true)?;
+    }
     let mut groups = match options.executor {
         Executor::Columnar => columnar::accumulate(&plan, options.join)?,
         Executor::Rows => rows::accumulate(&plan)?,

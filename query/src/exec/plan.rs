@@ -86,6 +86,9 @@ pub(super) fn plan<'a>(s: &'a Select, snapshot: &'a Snapshot) -> Result<Plan<'a>
         }
     }
     let as_of = s.as_of;
+    let stored: Vec<_> = joins.iter().map(|j| snapshot.stored_join(component.name(), j.name())).collect();
+    let reference = s.reference.as_ref().and_then(|r| snapshot.component(&r.component));
+    super::verify::reads(s, &component, &joins, &stored, reference.as_ref(), false)?;
     let references = references(s, snapshot, &mut aggregates, &arg_types, as_of)?;
     let (lo, hi) = s.filter.as_ref().map_or((i64::MIN, i64::MAX), |f| time_bounds(f, &s.from));
     let time_bounds = (lo, hi.min(as_of.unwrap_or(i64::MAX)));
@@ -95,7 +98,6 @@ pub(super) fn plan<'a>(s: &'a Select, snapshot: &'a Snapshot) -> Result<Plan<'a>
             (0..a).find(|&b| quantile(a) && quantile(b) && aggregates[a].args == aggregates[b].args)
         })
         .collect();
-    let stored = joins.iter().map(|j| snapshot.stored_join(component.name(), j.name())).collect();
     Ok(Plan { select: s, component, joins, stored, filter_joins, aggregates, shares, references, window_us, keys, as_of, time_bounds })
 }
 
@@ -215,7 +217,7 @@ pub(super) fn time_bounds(e: &Expr, driving: &str) -> (i64, i64) {
 }
 
 /// Every column an expression reads.
-fn columns(e: &Expr) -> Vec<&ColumnRef> {
+pub(super) fn columns(e: &Expr) -> Vec<&ColumnRef> {
     match e {
         Expr::Column(c) => vec![c],
         Expr::Neg(x) | Expr::Not(x) | Expr::IsNull { expr: x, .. } | Expr::IsNan { expr: x, .. } => columns(x),

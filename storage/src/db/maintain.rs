@@ -112,6 +112,9 @@ impl Inner {
             report.segments_before += state.segments.len();
             let mut replacements = Vec::new();
             for run in small_runs(&state.segments, self.options.compact_rows) {
+                // Verified before rewritten: a new segment's fresh checksums must not launder
+                // damage in the old ones.
+                run.iter().try_for_each(|s| s.verify_all())?;
                 builder.reset(&state.schema);
                 builder.reserve(run.iter().map(|s| s.rows()).sum());
                 builder.append_parts(&run.iter().map(|s| Part::Segment(s)).collect::<Vec<_>>());
@@ -138,6 +141,7 @@ impl Inner {
             if min >= min_time_us {
                 continue;
             }
+            s.verify_all()?;
             let keep_from = s.times().partition_point(|&t| t < min_time_us);
             dropped += keep_from as u64;
             if max < min_time_us {
@@ -258,6 +262,9 @@ impl Inner {
         let mut out = Vec::new();
         for (pair, state) in &version.joins {
             let (driving, joined) = (list(&pair.driving), list(&pair.joined));
+            if pair.driving == component || pair.joined == component {
+                verify_for_join([driving, joined].concat().iter())?;
+            }
             let next = match (pair.driving == component, pair.joined == component, appended) {
                 (false, false, _) => continue,
                 (false, true, Some(appended)) => files.absorb(state, driving, joined, appended)?,
@@ -306,6 +313,7 @@ impl Inner {
         let list = |name: &str| {
             version.components.get(name).map(|c| &c.segments[..]).ok_or_else(|| Error::invalid(format!("no component {name:?}")))
         };
+        verify_for_join(list(driving)?.iter().chain(list(joined)?))?;
         let state = Arc::new(self.join_files().cover(&JoinState::default(), list(driving)?, list(joined)?)?);
         // On an error the files stay, for the reason `seal` gives.
         self.commit(|v| {
@@ -314,6 +322,11 @@ impl Inner {
         })?;
         Ok(true)
     }
+}
+
+/// Verifies what join maintenance reads of `segments`: trace IDs, trace lookups and times.
+fn verify_for_join<'a>(mut segments: impl Iterator<Item = &'a Arc<Segment>>) -> Result<()> {
+    segments.try_for_each(|s| s.verify(segment::Group::Trace).and_then(|()| s.verify(segment::Group::Time)))
 }
 
 /// Runs of two or more neighbouring segments each below `target` rows, cut so that a merged

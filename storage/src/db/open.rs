@@ -165,12 +165,12 @@ pub(crate) fn lock(dir: &Path) -> Result<std::fs::File> {
 /// Extra attempts, 10 ms apart, at a busy lock (see [`lock`]).
 const LOCK_RETRIES: u32 = 20;
 
-/// Opens and verifies the segments `metas` names, in order, on two threads: verifying every
-/// checksum reads every byte, which is most of what opening a database costs.
+/// Opens the segments `metas` names, in order, on two threads, deferred: structure and sizes
+/// now, each group of sections when something first reads it (segment/reader.rs).
 fn open_segments<'a>(dir: &Path, metas: impl Iterator<Item = &'a crate::segment::SegmentMeta>) -> Result<Vec<Arc<Segment>>> {
     let metas: Vec<_> = metas.collect();
     let open = |meta: &&crate::segment::SegmentMeta| -> Result<Arc<Segment>> {
-        let seg = Segment::open(&segment::file_path(dir, meta.id), meta.id)?;
+        let seg = Segment::open_deferred(&segment::file_path(dir, meta.id), meta.id)?;
         if seg.rows() as u64 != meta.rows {
             return Err(Error::corrupt(seg.path(), 0, format!("holds {} rows, the manifest says {}", seg.rows(), meta.rows)));
         }

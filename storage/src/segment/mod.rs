@@ -9,7 +9,7 @@ mod writer;
 
 pub use format::{Zone, CHUNK_ROWS};
 pub(crate) use map::map_sealed;
-pub use reader::Segment;
+pub use reader::{Group, Segment};
 pub use writer::SegmentMeta;
 pub(crate) use writer::{code_width, SegmentBuilder};
 

@@ -1,5 +1,7 @@
-//! Opening a segment: map it, check header, footer, directory and every section checksum,
-//! then serve its columns as slices cast straight from the map.
+//! Opening a segment: map it, check header, footer, directory and section sizes, verify every
+//! section checksum (at open, or — opened deferred, as a database opens its segments — each
+//! group of sections the first time a reader asks for it), then serve its columns as slices
+//! cast straight from the map.
 
 use super::format::{Footer, Header, SectionKind, Zone, ALIGN, CHUNK_ROWS, FOOTER_MAGIC, MAGIC, NO_FIELD, OLDEST_VERSION, VERSION};
 use super::map::map_sealed;
@@ -30,6 +32,38 @@ pub struct Segment {
     /// A version 1 segment's trace lookup, built at its first lookup (a version 2 segment
     /// stores it; see [`TraceLookup`]).
     trace_lookup: OnceLock<TraceLookup<'static>>,
+    /// Every section's group and checksum, as the directory lists them.
+    checksums: Vec<(usize, SectionKind, Range<usize>, u32)>,
+    /// Per group (see [`Group`]), the outcome of its verification: set at open for a segment
+    /// opened whole or just written, at first use for one opened deferred.
+    checked: Box<[OnceLock<Checked>]>,
+}
+
+/// A group's verification: fine, or the offset and what is wrong there.
+type Checked = std::result::Result<(), (u64, String)>;
+
+/// Which sections a reader is about to read. A segment opened deferred verifies a group's
+/// checksums, and the contents reads rely on, the first time it is asked for
+/// ([`Segment::verify`]); a query so verifies the columns it reads, not the whole file.
+#[derive(Clone, Copy, Debug)]
+pub enum Group<'a> {
+    /// Trace IDs, the trace order and the stored trace lookup.
+    Trace,
+    /// Times and their zone maps.
+    Time,
+    /// Every section of one field (nothing, for a field the segment does not store).
+    Field(&'a str),
+}
+
+const TRACE_GROUP: usize = 0;
+const TIME_GROUP: usize = 1;
+
+/// The group of a built-in section kind (fields' sections are group 2 + field index).
+fn builtin_group(kind: SectionKind) -> usize {
+    match kind {
+        SectionKind::Times | SectionKind::TimeZones => TIME_GROUP,
+        _ => TRACE_GROUP,
+    }
 }
 
 /// A segment's or a field's sections by kind: a handful, so a short list beats a hash map
@@ -65,14 +99,70 @@ struct SegmentField {
 impl Segment {
     /// Opens and fully verifies the segment at `path`.
     pub fn open(path: &Path, id: u64) -> Result<Segment> {
-        Segment::open_checked(path, id, true)
+        let segment = Segment::open_checked(path, id, true)?;
+        segment.mark_checked();
+        Ok(segment)
     }
 
     /// Opens a segment this process has just written: structure, section sizes and header,
     /// footer and directory checksums are checked; section checksums and contents, computed
     /// from the very bytes written, are not re-read (that would touch every page of it).
     pub(crate) fn open_written(path: &Path, id: u64) -> Result<Segment> {
+        let segment = Segment::open_checked(path, id, false)?;
+        segment.mark_checked();
+        Ok(segment)
+    }
+
+    /// Opens the segment at `path` with structure, section sizes and header, footer and
+    /// directory checksums checked; each group of sections is verified the first time a
+    /// reader asks for it ([`Segment::verify`]). Nothing may read a group before that.
+    pub(crate) fn open_deferred(path: &Path, id: u64) -> Result<Segment> {
         Segment::open_checked(path, id, false)
+    }
+
+    fn mark_checked(&self) {
+        self.checked.iter().for_each(|c| drop(c.set(Ok(()))));
+    }
+
+    /// Verifies the checksums of `group`'s sections, and the contents reads rely on, unless
+    /// done before in this process; an error names the file, the offset and the section.
+    pub fn verify(&self, group: Group<'_>) -> Result<()> {
+        let index = match group {
+            Group::Trace => TRACE_GROUP,
+            Group::Time => TIME_GROUP,
+            Group::Field(name) => match self.fields.iter().position(|f| f.name == name) {
+                Some(i) => 2 + i,
+                None => return Ok(()),
+            },
+        };
+        self.checked[index].get_or_init(|| self.check_group(index)).clone().map_err(|(offset, what)| self.corrupt(offset, what))
+    }
+
+    /// Verifies every group (before the segment is rewritten whole: compaction, retention).
+    pub fn verify_all(&self) -> Result<()> {
+        self.verify(Group::Trace)?;
+        self.verify(Group::Time)?;
+        self.fields.iter().try_for_each(|f| self.verify(Group::Field(&f.name)))
+    }
+
+    fn check_group(&self, index: usize) -> Checked {
+        for (_, kind, range, crc) in self.checksums.iter().filter(|c| c.0 == index) {
+            if !crate::codec::crc_matches(&self.map[range.clone()], *crc) {
+                return Err((range.start as u64, format!("{kind:?} section checksum mismatch")));
+            }
+        }
+        let contents = match index {
+            TRACE_GROUP => self.check_trace_order(),
+            TIME_GROUP => self.check_time_order(),
+            field => match &self.fields[field - 2] {
+                f if f.ty == FieldType::Tag => self.check_dictionary(f),
+                _ => Ok(()),
+            },
+        };
+        contents.map_err(|e| match e {
+            Error::Corrupt { offset, what, .. } => (offset, what),
+            other => (0, other.to_string()),
+        })
     }
 
     fn open_checked(path: &Path, id: u64, verify_contents: bool) -> Result<Segment> {
@@ -90,8 +180,11 @@ impl Segment {
             fields: Vec::new(),
             version: 0,
             trace_lookup: OnceLock::new(),
+            checksums: Vec::new(),
+            checked: Box::new([]),
         };
-        segment.verify(verify_contents)?;
+        segment.verify_file(verify_contents)?;
+        segment.checked = (0..2 + segment.fields.len()).map(|_| OnceLock::new()).collect();
         Ok(segment)
     }
 
@@ -99,7 +192,7 @@ impl Segment {
         Error::corrupt(&self.path, offset, what)
     }
 
-    fn verify(&mut self, verify_contents: bool) -> Result<()> {
+    fn verify_file(&mut self, verify_contents: bool) -> Result<()> {
         let len = self.map.len();
         if len < 128 {
             return Err(self.corrupt(0, format!("file of {len} bytes is too short to be a segment")));
@@ -157,6 +250,7 @@ impl Segment {
         let n_sections = r.u32("section count")?;
         let n_sections = r.len(n_sections as u64, 28, "section count")?;
         let mut builtin = Sections::default();
+        let mut checksums = Vec::with_capacity(n_sections);
         for _ in 0..n_sections {
             let at = r.offset();
             let field = r.u32("section field")?;
@@ -173,15 +267,18 @@ impl Segment {
             if verify_contents && !crate::codec::crc_matches(&map[range.clone()], crc) {
                 return Err(Error::corrupt(&self.path, offset, format!("{kind:?} section checksum mismatch")));
             }
-            let target = if field == NO_FIELD {
-                &mut builtin
+            let (group, target) = if field == NO_FIELD {
+                (builtin_group(kind), &mut builtin)
             } else {
-                &mut fields.get_mut(field as usize).ok_or_else(|| Error::corrupt(&self.path, at, "section names a missing field"))?.sections
+                let f = fields.get_mut(field as usize).ok_or_else(|| Error::corrupt(&self.path, at, "section names a missing field"))?;
+                (2 + field as usize, &mut f.sections)
             };
-            target.insert(kind, range);
+            target.insert(kind, range.clone());
+            checksums.push((group, kind, range, crc));
         }
         self.builtin = builtin;
         self.fields = fields;
+        self.checksums = checksums;
         self.check_gaps(dir.start)
     }
 
@@ -243,15 +340,27 @@ impl Segment {
     /// sorted and valid, codes inside them. A checksum cannot vouch for these (a faulty writer
     /// computes checksums over wrong values too), and reads must never panic.
     fn check_contents(&self) -> Result<()> {
-        let rows = self.rows;
-        // Whole-slice folds rather than early exits: they vectorize, and these loops over every
-        // row are much of what opening a database costs.
-        let order_max = self.trace_order().iter().fold(0, |m, &r| m.max(r));
-        if (rows > 0 && order_max as usize >= rows) || !self.times().is_sorted() {
-            return Err(self.corrupt(0, "trace order or time order is inconsistent"));
-        }
+        self.check_trace_order()?;
+        self.check_time_order()?;
         for f in self.fields.iter().filter(|f| f.ty == FieldType::Tag) {
             self.check_dictionary(f)?;
+        }
+        Ok(())
+    }
+
+    fn check_trace_order(&self) -> Result<()> {
+        // A whole-slice fold rather than an early exit: it vectorizes, and this loop over every
+        // row is a good part of what verifying a segment costs.
+        let order_max = self.trace_order().iter().fold(0, |m, &r| m.max(r));
+        if self.rows > 0 && order_max as usize >= self.rows {
+            return Err(self.corrupt(0, "trace order names a row past the end"));
+        }
+        Ok(())
+    }
+
+    fn check_time_order(&self) -> Result<()> {
+        if !self.times().is_sorted() {
+            return Err(self.corrupt(0, "rows are not in time order"));
         }
         Ok(())
     }
