@@ -21,6 +21,10 @@ pub fn show_components(snapshot: &Snapshot) -> Table {
 /// bools), and min / max (numbers and time).
 pub fn describe(snapshot: &Snapshot, component: &str) -> Result<Table> {
     let c = snapshot.component(component).ok_or_else(|| Error::Name(format!("there is no component {component:?}")))?;
+    // It reads every field of every segment (see exec/verify.rs).
+    for (name, _) in c.schema().fields() {
+        c.segments().iter().try_for_each(|s| s.verify(seamdb_storage::segment::Group::Field(name)))?;
+    }
     let mut table = Table::new(["field", "type", "non_null", "distinct", "min", "max"]);
     let rows = c.rows() as i64;
     table.rows.push(vec![

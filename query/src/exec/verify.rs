@@ -58,7 +58,8 @@ pub(super) fn reads(
         verify(j, &names(j, false), join_reads_traces)?;
     }
     if let Some(r) = reference {
-        let fields: Vec<&str> = r.schema().fields().iter().map(|(f, _)| f.as_str()).collect();
+        let mut fields: Vec<&str> = r.schema().fields().iter().map(|(f, _)| f.as_str()).collect();
+        fields.extend(named.iter().map(|(_, f)| *f).filter(|f| *f == "trace_id"));
         verify(r, &fields, false)?;
     }
     Ok(())
