@@ -140,7 +140,7 @@ impl Bytes {
 
 impl JoinFile {
     /// Writes, syncs and maps a new join file; `joined` are the IDs of the joined segments
-    /// the locations index and `joined_rows` their row counts.
+    /// the locations index and `joined_rows` the most rows any of them holds.
     pub(crate) fn write(dir: &Path, id: u64, driving: u64, joined: &[u64], joined_rows: usize, locs: &[Loc]) -> Result<JoinFile> {
         let path = file_path(dir, id);
         let bits = row_bits(joined.len(), joined_rows);
