@@ -1,9 +1,9 @@
 //! `seam demo`: a week of a deployed model, ingested durably, then the questions SeamDB is
 //! for: which slice's accuracy fell and when, which feature drifted, how labels mature.
 
-use seamdb::query::{format_time, query, Cell, Table};
+use seamdb::query::{format_time, Cell, Table};
 use seamdb::workload::{Incident, Workload, START_US};
-use seamdb::{Db, Snapshot};
+use seamdb::Db;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -52,10 +52,9 @@ fn demo(dir: &std::path::Path, args: &Args) -> anyhow::Result<()> {
     }
     ingest(&db, args)?;
     db.flush()?;
-    let snapshot = db.snapshot();
-    which_slice_fell(&snapshot)?;
-    which_feature_drifted(&snapshot)?;
-    how_labels_mature(&snapshot)?;
+    which_slice_fell(&db)?;
+    which_feature_drifted(&db)?;
+    how_labels_mature(&db)?;
     if let Some(path) = &args.db {
         outln!("\nThe data stays in {}; ask it more, for example:", path.display())?;
         outln!("  seam query {} \"DESCRIBE inference\"", path.display())?;
@@ -82,9 +81,14 @@ fn ingest(db: &Db, args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn ask(snapshot: &Snapshot, seamql: &str) -> anyhow::Result<Table> {
+fn ask(db: &Db, seamql: &str) -> anyhow::Result<Table> {
     outln!("\n  > {seamql}\n")?;
-    Ok(query(seamql, snapshot)?)
+    query(db, seamql)
+}
+
+/// Answers `seamql` as `seam query` does: the first joining query stores its join.
+fn query(db: &Db, seamql: &str) -> anyhow::Result<Table> {
+    Ok(seamdb::query::run(&seamdb::query::parse(seamql)?, db)?)
 }
 
 fn float(cell: &Cell) -> Option<f64> {
@@ -96,11 +100,11 @@ fn float(cell: &Cell) -> Option<f64> {
 }
 
 /// Daily accuracy per country; the country whose accuracy fell most, day by day.
-fn which_slice_fell(snapshot: &Snapshot) -> anyhow::Result<()> {
+fn which_slice_fell(db: &Db) -> anyhow::Result<()> {
     outln!("\n1. Is the model still right, per slice?")?;
     let by_country = query(
+        db,
         "SELECT accuracy(inference.score >= 0.5, feedback.label) AS accuracy FROM inference JOIN feedback GROUP BY window(1d), inference.country",
-        snapshot,
     )?;
     // (country, first three days' mean, last three days' mean)
     let mut drops: Vec<(String, f64)> = Vec::new();
@@ -115,7 +119,7 @@ fn which_slice_fell(snapshot: &Snapshot) -> anyhow::Result<()> {
     drops.sort_by(|a, b| b.1.total_cmp(&a.1));
     let Some((worst, drop)) = drops.first() else { return Ok(()) };
     let table = ask(
-        snapshot,
+        db,
         &format!("SELECT accuracy(inference.score >= 0.5, feedback.label) AS accuracy, count(feedback.label) AS labelled FROM inference JOIN feedback WHERE inference.country = '{worst}' GROUP BY window(1d)"),
     )?;
     out!("{}", table.to_text())?;
@@ -127,10 +131,10 @@ fn which_slice_fell(snapshot: &Snapshot) -> anyhow::Result<()> {
 }
 
 /// PSI of both features per day against the first day.
-fn which_feature_drifted(snapshot: &Snapshot) -> anyhow::Result<()> {
+fn which_feature_drifted(db: &Db) -> anyhow::Result<()> {
     outln!("\n2. Have the inputs drifted from the first day?")?;
     let table = ask(
-        snapshot,
+        db,
         "SELECT psi(inference.feature_age) AS psi_feature_age, psi(inference.feature_income) AS psi_feature_income FROM inference REFERENCE (inference WHERE time < '2026-01-06T00:00:00Z') GROUP BY window(1d)",
     )?;
     out!("{}", table.to_text())?;
@@ -144,7 +148,7 @@ fn which_feature_drifted(snapshot: &Snapshot) -> anyhow::Result<()> {
 }
 
 /// Coverage of one hour's predictions as the labels come in, replayed with AS OF.
-fn how_labels_mature(snapshot: &Snapshot) -> anyhow::Result<()> {
+fn how_labels_mature(db: &Db) -> anyhow::Result<()> {
     outln!("\n3. How complete are the labels, and when?")?;
     let hour_start = START_US + 5 * DAY_US + 12 * 3_600_000_000;
     let (from, to) = (format_time(hour_start), format_time(hour_start + 3_600_000_000));
@@ -152,13 +156,13 @@ fn how_labels_mature(snapshot: &Snapshot) -> anyhow::Result<()> {
     for minutes in [15i64, 60, 120, 360, 24 * 60] {
         let as_of = format_time(hour_start + 3_600_000_000 + minutes * 60_000_000);
         let table = query(
+            db,
             &format!("SELECT coverage(feedback) AS coverage FROM inference JOIN feedback WHERE time >= '{from}' AND time < '{to}' AS OF '{as_of}'"),
-            snapshot,
         )?;
         let coverage = table.rows.first().and_then(|r| float(&r[0])).unwrap_or(0.0);
         outln!("    {:>5} min after the hour: {:>5.1}% labelled", minutes, coverage * 100.0)?;
     }
-    let delay = ask(snapshot, "SELECT quantile(feedback.time - inference.time, 0.5) AS delay_p50_s, quantile(feedback.time - inference.time, 0.9) AS delay_p90_s FROM inference JOIN feedback")?;
+    let delay = ask(db, "SELECT quantile(feedback.time - inference.time, 0.5) AS delay_p50_s, quantile(feedback.time - inference.time, 0.9) AS delay_p90_s FROM inference JOIN feedback")?;
     out!("{}", delay.to_text())?;
     Ok(())
 }
