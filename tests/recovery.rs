@@ -266,13 +266,21 @@ mod never_panic {
         (dir, seg, wal, manifest)
     }
 
-    /// Opens the database with `file` replaced by `bytes`, then reads everything it serves.
+    /// Opens the database with `file` replaced by `bytes`, then reads everything it serves:
+    /// a segment once it verifies, as every reader must (segments open deferred), and also
+    /// through a query and TRACE, which verify what they read themselves.
     fn open_and_read(dir: &Path, file: &Path, bytes: &[u8]) {
         std::fs::write(file, bytes).unwrap();
         let _ = check(dir);
         if let Ok(db) = seamdb::Db::open_with(dir, no_seal()) {
             let snap = db.snapshot();
+            for q in ["SELECT count() AS n, sum(score) AS s, distinct(country) AS d FROM inference WHERE country = 'c1' GROUP BY window(1h)", "TRACE '5'"] {
+                let _ = seamdb::query::query(q, &snap);
+            }
             for c in snap.components() {
+                if c.segments().iter().any(|s| s.verify_all().is_err()) {
+                    continue;
+                }
                 for part in c.parts() {
                     for (name, _) in c.schema().fields() {
                         if let Some(f) = part.field(name) {
