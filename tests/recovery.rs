@@ -274,7 +274,10 @@ mod never_panic {
         let _ = check(dir);
         if let Ok(db) = seamdb::Db::open_with(dir, no_seal()) {
             let snap = db.snapshot();
-            for q in ["SELECT count() AS n, sum(score) AS s, distinct(country) AS d FROM inference WHERE country = 'c1' GROUP BY window(1h)", "TRACE '5'"] {
+            for q in [
+                "SELECT count() AS n, sum(score) AS s, distinct(country) AS d FROM inference WHERE country = 'c1' GROUP BY window(1h)",
+                "TRACE '5'",
+            ] {
                 let _ = seamdb::query::query(q, &snap);
             }
             for c in snap.components() {
