@@ -192,24 +192,7 @@ impl<'a> Join<'a> {
                         }
                     }
                 };
-                // Few tail traces: find them through the segment's trace lookup (a Bloom probe
-                // each, most of them negative); many, or a driving tail part: probe the table
-                // with every row.
-                match part {
-                    Part::Segment(segment) if tail.len().saturating_mul(4) < segment.rows() => {
-                        for (id, l, _) in tail.entries() {
-                            segment.trace_rows(id).into_iter().for_each(|row| consider(row, in_parts(l)));
-                        }
-                    }
-                    _ => {
-                        for (row, &id) in part.trace_ids().iter().enumerate() {
-                            let l = tail.get(id);
-                            if l != NO_MATCH {
-                                consider(row as u32, in_parts(l));
-                            }
-                        }
-                    }
-                }
+                tail.for_each_match(&part, |row, l| consider(row, in_parts(l)));
             }
         }
         let per_part = bases.into_iter().zip(overlays).map(|(base, overlay)| PartMatches::Base { base, overlay }).collect();

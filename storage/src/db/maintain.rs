@@ -264,7 +264,7 @@ impl Inner {
         for (pair, state) in &version.joins {
             let (driving, joined) = (list(&pair.driving), list(&pair.joined));
             if pair.driving == component || pair.joined == component {
-                verify_for_join([driving, joined].concat().iter())?;
+                verify_for_join(driving.iter().chain(joined))?;
             }
             let next = match (pair.driving == component, pair.joined == component, appended) {
                 (false, false, _) => continue,

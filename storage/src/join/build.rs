@@ -148,9 +148,25 @@ impl TraceTable {
         self.len == 0
     }
 
-    /// Every trace's latest event: (trace ID, location, time).
-    pub fn entries(&self) -> impl Iterator<Item = (u128, Loc, i64)> + '_ {
-        self.slots.iter().filter(|s| s.loc != NO_MATCH).map(|s| (s.id, s.loc, s.time))
+    /// Calls `f(row, location)` for every row of `part` whose trace is in the table. Few
+    /// traces against a large segment: each is found through the segment's trace lookup (a
+    /// Bloom probe, most of them negative); otherwise every row of the part probes the table.
+    pub fn for_each_match(&self, part: &Part<'_>, mut f: impl FnMut(u32, Loc)) {
+        match part {
+            Part::Segment(segment) if self.len.saturating_mul(4) < segment.rows() => {
+                for slot in self.slots.iter().filter(|s| s.loc != NO_MATCH) {
+                    segment.trace_rows(slot.id).into_iter().for_each(|row| f(row, slot.loc));
+                }
+            }
+            _ => {
+                for (row, &id) in part.trace_ids().iter().enumerate() {
+                    let loc = self.get(id);
+                    if loc != NO_MATCH {
+                        f(row as u32, loc);
+                    }
+                }
+            }
+        }
     }
 
     #[inline]

@@ -152,27 +152,13 @@ impl Files<'_> {
         for segment in driving {
             let file = &next.files[&segment.id()];
             let mut locs: Option<Vec<Loc>> = None;
-            let mut consider = |row: usize, new: Loc, time: i64| {
+            events.for_each_match(&crate::scan::Part::Segment(segment), |row, new| {
+                let (row, new) = (row as usize, new + ((first as u64) << 32));
                 let current = locs.as_ref().map_or_else(|| file.locs().get(row), |l| l[row]);
-                if current == NO_MATCH || time >= time_of(current) {
-                    locs.get_or_insert_with(|| file.locs().to_vec())[row] = new + ((first as u64) << 32);
+                if current == NO_MATCH || time_of(new) >= time_of(current) {
+                    locs.get_or_insert_with(|| file.locs().to_vec())[row] = new;
                 }
-            };
-            // Few new traces: find them through the segment's trace lookup; many: probe
-            // every row of the segment.
-            if events.len().saturating_mul(24) < segment.rows() {
-                for (id, new, time) in events.entries() {
-                    segment.trace_rows(id).into_iter().for_each(|row| consider(row as usize, new, time));
-                }
-            } else {
-                for (row, &id) in segment.trace_ids().iter().enumerate() {
-                    let new = events.get(id);
-                    if new != NO_MATCH {
-                        let (p, r) = split(new);
-                        consider(row, new, joined[first + p].times()[r]);
-                    }
-                }
-            }
+            });
             if let Some(locs) = locs {
                 next.files.insert(segment.id(), self.write(segment, joined, &locs)?);
             }
