@@ -276,10 +276,13 @@ mod columnar_against_rows {
                     EVERY_WAY.iter().map(|o| execute_with(&statement, &db.snapshot(), o).map(|t| t.to_csv()).unwrap_or_else(|e| format!("error: {e}"))).collect()
                 }).collect()
             };
-            let stages: [(&str, &dyn Fn()); 8] = [
+            let stages: [(&str, &dyn Fn()); 9] = [
                 ("not stored", &|| {}),
                 ("stored", &|| assert!(db.store_join("i", "f").unwrap())),
                 ("late events", &|| append("f", &late)),
+                // Seals of the driving side under labels still in the tail (whose chunks keep
+                // their matches against the driving segments they have seen).
+                ("late predictions", &|| append("i", &late)),
                 ("sealed", &|| db.flush().unwrap()),
                 ("bulk loaded", &|| {
                     let mut load = db.bulk_load("f").unwrap();
@@ -334,4 +337,34 @@ fn nan_is_a_value_only_count_null_rate_and_nan_rate_see() {
             assert_eq!(table.to_csv().trim_end(), expected, "{statement} with {options:?}");
         }
     }
+}
+
+/// The live shape: a query after every small append of predictions or labels, while seals
+/// come and go, answers as a hash join does. Unsealed chunks keep what the join worked out
+/// about them between queries, extend it as the other side seals and concatenate it as they
+/// merge (storage/src/join/tail.rs); every one of those paths runs here.
+#[test]
+fn a_join_asked_after_every_small_append_agrees_with_a_hash_join() {
+    use crate::support::{assert_join_matches_hash, label_batch, numbered_batch};
+    let dir = temp();
+    const LAG: u64 = 20;
+    let db = open(dir.path(), seamdb::Options { seal_rows: 1_000, ..small_options() });
+    for k in 0..120u64 {
+        db.append("inference", numbered_batch(k)).unwrap();
+        assert_join_matches_hash(&db, &format!("after predictions {k}"));
+        // Labels come 20 batches late (their predictions mostly sealed by then), and some
+        // twice (a relabel wins by time).
+        if k >= LAG {
+            db.append("labels", label_batch(k - LAG)).unwrap();
+            if k % 7 == 0 {
+                db.append("labels", label_batch(k - LAG)).unwrap();
+            }
+            if k == LAG {
+                assert!(db.store_join("inference", "labels").unwrap());
+            }
+            assert_join_matches_hash(&db, &format!("after labels {}", k - LAG));
+        }
+    }
+    let sealed = db.snapshot().component("inference").unwrap().segments().len();
+    assert!(sealed >= 3, "seals happened on the way ({sealed})");
 }

@@ -232,3 +232,28 @@ fn narrow_rows_replay_from_the_log() {
     assert_eq!(rows_of(&db.snapshot(), "flags").len(), 100);
     assert_eq!(rows_of(&db.snapshot(), "bare").len(), 100);
 }
+
+#[test]
+fn a_seal_writes_at_most_seal_rows_per_segment_however_far_the_tail_ran_ahead() {
+    use crate::support::{numbered_batch, numbered_present, numbered_rows};
+    let work = temp();
+    let ks: Vec<u64> = (0..400).collect();
+    {
+        // Nothing seals: every batch stays in the log.
+        let db = open(work.path(), seamdb::Options { seal_rows: 1 << 30, background_seal: false, ..small_options() });
+        for &k in &ks {
+            db.append("inference", numbered_batch(k)).unwrap();
+        }
+    }
+    // Replayed whole into the tail, far past this seal_rows.
+    let db = open(work.path(), seamdb::Options { seal_rows: 20_000, background_seal: false, ..small_options() });
+    let total: usize = ks.iter().map(|&k| numbered_rows(k)).sum();
+    assert_eq!(db.snapshot().component("inference").unwrap().tail().map(|b| b.rows()).sum::<usize>(), total);
+    db.flush().unwrap();
+    let snapshot = db.snapshot();
+    let c = snapshot.component("inference").unwrap();
+    assert_eq!((c.tail().count(), c.sealed_rows()), (0, total), "a flush seals everything");
+    let sizes: Vec<usize> = c.segments().iter().map(|s| s.rows()).collect();
+    assert!(sizes.iter().all(|&n| n <= 20_000) && sizes.len() >= total / 20_000, "{sizes:?} for {total} rows");
+    assert_eq!(numbered_present(&snapshot, "inference").len(), ks.len(), "every batch whole");
+}

@@ -98,11 +98,17 @@ pub fn numbered_batch(k: u64) -> seamdb::Batch {
     b.finish().unwrap()
 }
 
-/// Labels for numbered batch `k`: an event for every other row of it, 500 µs after the row.
+/// Labels for numbered batch `k`: an event for every other row of it, 500 µs after the row,
+/// with a label that varies from row to row (so a join that picks a wrong row shows).
 pub fn label_batch(k: u64) -> seamdb::Batch {
     let mut b = seamdb::BatchBuilder::new();
     for i in (0..numbered_rows(k)).step_by(2) {
-        b.push((k as u128) << 32 | i as u128, (k * 1000 + i as u64) as i64 + 500, &[("label", Value::Int((i % 2) as i64))]).unwrap();
+        b.push(
+            (k as u128) << 32 | i as u128,
+            (k * 1000 + i as u64) as i64 + 500,
+            &[("label", Value::Int(((k as usize + i / 2) % 5) as i64))],
+        )
+        .unwrap();
     }
     b.finish().unwrap()
 }

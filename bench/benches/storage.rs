@@ -45,6 +45,34 @@ fn append(c: &mut Criterion) {
         b.iter_batched(|| one.clone(), |batch| db.append("inference", batch).unwrap(), BatchSize::SmallInput)
     });
     group.finish();
+    // An append costs O(its own rows), whatever the tail and the history hold: one row
+    // appended to a tail of 0 or 1 M rows beside 0 or 1,000 sealed segments. The log is
+    // relaxed (no fdatasync per append), so what is timed is the work under the writer lock
+    // that a copied tail or segment list would make grow. Each case starts at its size; the
+    // appends it times add to its tail.
+    let mut group = c.benchmark_group("append_vs_history");
+    group.throughput(Throughput::Elements(1));
+    for (tail, segments) in [(0, 0), (1u64 << 20, 0), (0, 1_000), (1 << 20, 1_000)] {
+        let dir = tempfile::tempdir().unwrap();
+        let relaxed = Durability::Relaxed { interval: Duration::from_secs(1) };
+        let db = Db::open_with(
+            dir.path(),
+            Options { durability: relaxed, background_seal: false, seal_rows: usize::MAX / 8, ..Options::default() },
+        )
+        .unwrap();
+        for _ in 0..segments {
+            db.append("inference", one.clone()).unwrap();
+            db.flush().unwrap();
+        }
+        let history = Workload { chunk_rows: 4_096, ..Workload::new(tail, 3) };
+        for k in 0..history.chunks() {
+            db.append("inference", history.inference_batch(k)).unwrap();
+        }
+        group.bench_function(format!("tail_{tail}_segments_{segments}"), |b| {
+            b.iter_batched(|| one.clone(), |batch| db.append("inference", batch).unwrap(), BatchSize::SmallInput)
+        });
+    }
+    group.finish();
 }
 
 fn seal(c: &mut Criterion) {

@@ -51,19 +51,19 @@ pub fn check(dir: &Path) -> Result<CheckReport> {
     // The segments that verify, by component, for checking the join files against.
     let mut version = Version::default();
     for c in &manifest.components {
-        let mut state = ComponentState::default();
+        let mut segments = Vec::new();
         for meta in &c.segments {
             live.insert(meta.id);
             match Segment::open(&segment::file_path(&segment_dir, meta.id), meta.id).and_then(|s| s.verify_trace_lookup().map(|()| s)) {
                 Ok(s) => {
                     report.segments_checked += 1;
                     report.bytes_checked += s.size_bytes();
-                    state.segments.push(Arc::new(s));
+                    segments.push(Arc::new(s));
                 }
                 Err(e) => report.damaged.push(e),
             }
         }
-        version.components.insert(c.name.clone(), Arc::new(state));
+        version.components.insert(c.name.clone(), Arc::new(ComponentState { segments: segments.into(), ..ComponentState::default() }));
     }
     for entry in &manifest.pairs {
         live.extend(entry.files.iter().map(|&(_, id)| id));

@@ -27,6 +27,7 @@ mod recover;
 mod scan;
 pub mod segment;
 mod snapshot;
+mod tail;
 pub mod wal;
 
 pub use check::{check, CheckReport};

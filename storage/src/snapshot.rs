@@ -6,9 +6,9 @@ use crate::join::{JoinFile, JoinState, Pair};
 use crate::model::{Schema, TraceId, Value};
 use crate::scan::Part;
 use crate::segment::Segment;
+use crate::tail::Tail;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Instant;
 
 /// An immutable state of the whole database.
 #[derive(Clone, Debug, Default)]
@@ -21,63 +21,19 @@ pub(crate) struct Version {
     pub joins: BTreeMap<Pair, Arc<JoinState>>,
 }
 
-/// One component's schema, sealed segments and unsealed tail.
+/// One component's schema, sealed segments and unsealed tail. Cloned on every append, so
+/// what grows with the history is shared behind `Arc`s and the tail copies only its newest
+/// entries ([`Tail`]).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ComponentState {
     pub schema: Schema,
     /// Sealed segments, oldest first.
-    pub segments: Vec<Arc<Segment>>,
+    pub segments: Arc<[Arc<Segment>]>,
     /// Logged batches not yet in a segment, in LSN order.
-    pub tail: Vec<TailEntry>,
-    pub tail_rows: usize,
+    pub tail: Tail,
     pub sealed_lsn: u64,
     /// Hashes of the inputs ingested into this component (see [`crate::BulkLoad::set_content_hash`]).
-    pub ingested: Vec<u128>,
-}
-
-/// Logged batches of one component, merged into one (see [`ComponentState::push_tail`]).
-#[derive(Clone, Debug)]
-pub(crate) struct TailEntry {
-    /// The LSNs of the batches it holds: all of them lie in `first_lsn..=lsn`.
-    pub first_lsn: u64,
-    pub lsn: u64,
-    pub batch: Arc<crate::model::Batch>,
-    /// When its oldest batch arrived.
-    pub arrived: Instant,
-}
-
-/// Tail entries grow by merging up to this many rows; a batch this large stays as it came.
-pub(crate) const TAIL_CHUNK_ROWS: usize = 16_384;
-
-impl ComponentState {
-    /// Adds a logged batch to the tail, then merges the newest entries readers may already
-    /// see (`lsn <= visible`) and no seal has claimed (`first_lsn > claimed`), binary-counter
-    /// style: while the older of the last two holds at most twice the newer's rows and both
-    /// fit in [`TAIL_CHUNK_ROWS`]. Small batches so become a few columnar chunks (a query
-    /// pays per chunk, not per batch), each row is copied O(log chunk) times, and the list an
-    /// append clones stays short. A merge never hides an acknowledged batch (both sides are
-    /// visible) and never spans a seal's boundary.
-    pub fn push_tail(&mut self, entry: TailEntry, visible: u64, claimed: u64) -> crate::Result<()> {
-        self.tail_rows += entry.batch.rows();
-        self.tail.push(entry);
-        let mut end = self.tail.partition_point(|e| e.lsn <= visible);
-        while end >= 2 {
-            let (older, newer) = (&self.tail[end - 2], &self.tail[end - 1]);
-            let (a, b) = (older.batch.rows(), newer.batch.rows());
-            if older.first_lsn <= claimed || a > 2 * b || a + b > TAIL_CHUNK_ROWS {
-                break;
-            }
-            let merged = TailEntry {
-                first_lsn: older.first_lsn,
-                lsn: newer.lsn,
-                batch: Arc::new(crate::model::Batch::concat(&[&older.batch, &newer.batch])?),
-                arrived: older.arrived,
-            };
-            self.tail.splice(end - 2..end, [merged]);
-            end -= 1;
-        }
-        Ok(())
-    }
+    pub ingested: Arc<Vec<u128>>,
 }
 
 /// A consistent, read-only view of the database at one moment.
@@ -198,6 +154,12 @@ impl<'a> ComponentView<'a> {
         self.state.tail.iter().take_while(move |e| e.lsn <= visible).map(|e| &*e.batch)
     }
 
+    /// The same unsealed batches as [`ComponentView::tail`], with what joins keep of them.
+    pub fn tail_chunks(&self) -> impl Iterator<Item = crate::join::TailChunk<'a>> + 'a {
+        let visible = self.visible_lsn;
+        self.state.tail.iter().take_while(move |e| e.lsn <= visible).map(|e| crate::join::TailChunk { batch: &e.batch, cache: &e.cache })
+    }
+
     /// Segments first, then the tail.
     pub fn parts(&self) -> impl Iterator<Item = Part<'a>> + 'a {
         self.state.segments.iter().map(|s| Part::Segment(s)).chain(self.tail().map(Part::Tail))
@@ -247,71 +209,5 @@ impl<'a> StoredJoin<'a> {
 
     pub fn size_bytes(&self) -> u64 {
         self.state.size_bytes()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::{BatchBuilder, Value};
-
-    /// A batch of `rows` rows for LSN `lsn`: trace IDs `lsn << 16 | row`; field `x` an int in
-    /// even LSNs and a float in odd ones, tag `t` only in every third.
-    fn entry(lsn: u64, rows: usize) -> TailEntry {
-        let mut b = BatchBuilder::new();
-        for r in 0..rows {
-            let x = if lsn.is_multiple_of(2) { Value::Int(r as i64) } else { Value::Float(r as f64 + 0.5) };
-            let mut values = vec![("x", x)];
-            if lsn.is_multiple_of(3) {
-                values.push(("t", Value::Tag(format!("v{}", r % 4))));
-            }
-            b.push((lsn as u128) << 16 | r as u128, lsn as i64, &values).unwrap();
-        }
-        TailEntry { first_lsn: lsn, lsn, batch: Arc::new(b.finish().unwrap()), arrived: Instant::now() }
-    }
-
-    #[test]
-    fn small_batches_merge_into_few_chunks_keeping_every_row_and_value() {
-        let mut state = ComponentState::default();
-        for lsn in 1..=2000 {
-            // The newest batch is not visible yet: it never merges on its own append.
-            state.push_tail(entry(lsn, 10), lsn - 1, 0).unwrap();
-            assert_eq!(state.tail.last().map(|e| (e.first_lsn, e.lsn)), Some((lsn, lsn)));
-        }
-        assert!(state.tail.len() <= 12, "{} entries for 20,000 rows", state.tail.len());
-        assert_eq!(state.tail_rows, 20_000);
-        let mut expected_lsn = 1;
-        for e in &state.tail {
-            assert_eq!(e.first_lsn, expected_lsn, "entries cover the LSNs in order, without gaps");
-            assert!(e.batch.rows() <= TAIL_CHUNK_ROWS);
-            for r in 0..e.batch.rows() {
-                let (id, lsn) = (e.batch.trace_ids()[r], e.batch.times()[r] as u64);
-                assert_eq!(id >> 16, lsn as u128);
-                let row = (id & 0xffff) as usize;
-                let x = e.batch.field("x").unwrap().value(r);
-                // Int and float batches merged: the int values widened, none lost.
-                let want = if lsn % 2 == 0 { row as f64 } else { row as f64 + 0.5 };
-                assert!(x == Value::Float(want) || x == Value::Int(row as i64), "{x:?}");
-                let t = e.batch.field("t").map_or(Value::Null, |c| c.value(r));
-                assert_eq!(t, if lsn % 3 == 0 { Value::Tag(format!("v{}", row % 4)) } else { Value::Null });
-            }
-            expected_lsn = e.lsn + 1;
-        }
-        assert_eq!(expected_lsn, 2001);
-    }
-
-    #[test]
-    fn entries_a_seal_has_claimed_never_merge_with_later_ones() {
-        let mut state = ComponentState::default();
-        for lsn in 1..=40 {
-            // A seal takes everything up to LSN 25 once it is there.
-            state.push_tail(entry(lsn, 10), lsn, if lsn > 25 { 25 } else { 0 }).unwrap();
-        }
-        assert!(
-            state.tail.iter().all(|e| e.lsn <= 25 || e.first_lsn > 25),
-            "{:?}",
-            state.tail.iter().map(|e| (e.first_lsn, e.lsn)).collect::<Vec<_>>()
-        );
-        assert!(state.tail.len() < 20, "merging still happens on both sides");
     }
 }

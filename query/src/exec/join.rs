@@ -19,10 +19,11 @@
 //! own `HashMap` ([`latest_events`]), so the tests compare independent implementations.
 
 use super::vector::{split, Loc, Sel, NO_MATCH};
-use seamdb_storage::join::{build, latest_in_segments, Locs, TraceTable};
+use seamdb_storage::join::{build, latest_in_segments, loc, Locs, TraceTable};
 use seamdb_storage::segment::Segment;
 use seamdb_storage::{ComponentView, FieldView, Part, StoredJoin};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// How joined events are found.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -91,6 +92,8 @@ enum PartMatches<'a> {
 enum Base<'a> {
     /// Read from a join file (the mapped file, as stored).
     Stored(Locs<'a>),
+    /// Kept with a driving tail chunk ([`TailChunk::latest_in`]).
+    Shared(Arc<Vec<Loc>>),
     /// Computed for this query.
     Owned(Vec<Loc>),
 }
@@ -99,6 +102,7 @@ impl Base<'_> {
     fn len(&self) -> usize {
         match self {
             Base::Stored(l) => l.len(),
+            Base::Shared(v) => v.len(),
             Base::Owned(v) => v.len(),
         }
     }
@@ -107,6 +111,7 @@ impl Base<'_> {
     fn get(&self, row: usize) -> Loc {
         match self {
             Base::Stored(l) => l.get(row),
+            Base::Shared(v) => v[row],
             Base::Owned(v) => v[row],
         }
     }
@@ -115,8 +120,25 @@ impl Base<'_> {
     fn extend(&self, rows: &Sel<'_>, out: &mut Vec<Loc>) {
         match (self, rows) {
             (Base::Owned(v), rows) => rows.extend_from(v, out),
+            (Base::Shared(v), rows) => rows.extend_from(v, out),
             (Base::Stored(l), Sel::Range(r)) => l.extend_range(r.start as usize..r.end as usize, out),
             (Base::Stored(l), Sel::List(rows)) => out.extend(rows.iter().map(|&r| l.get(r as usize))),
+        }
+    }
+
+    /// Points `row` at `l` if that event is at least as late as its current one (later
+    /// stored wins ties: callers lay events over in storage order). Computed locations are
+    /// replaced in place (and any `AS OF` fallback with them); others get an overlay.
+    fn lay_over(&mut self, overlay: &mut HashMap<u32, Loc>, row: u32, l: Loc, time_of: &dyn Fn(Loc) -> i64) {
+        let current = overlay.get(&row).copied().unwrap_or_else(|| self.get(row as usize));
+        if current == NO_MATCH || time_of(l) >= time_of(current) {
+            match self {
+                Base::Owned(locs) => {
+                    locs[row as usize] = l;
+                    overlay.remove(&row);
+                }
+                Base::Stored(_) | Base::Shared(_) => drop(overlay.insert(row, l)),
+            }
         }
     }
 }
@@ -160,10 +182,8 @@ impl<'a> Join<'a> {
             .into_iter()
             .map(|r| r.map_or_else(|| Base::Owned(built.next().expect("one build per missing segment")), Base::Stored))
             .collect();
-        // Driving rows still in the tail: looked up in the joined segments.
-        bases.extend(
-            driving.tail().map(|batch| Base::Owned(batch.trace_ids().iter().map(|&id| latest_in_segments(segments, id, None)).collect())),
-        );
+        // Driving rows still in the tail: their chunks keep their latest sealed joined events.
+        bases.extend(driving.tail_chunks().map(|chunk| Base::Shared(chunk.latest_in(name, segments))));
         let time_of = |loc: Loc| {
             let (p, r) = split(loc);
             parts[p].times()[r]
@@ -172,27 +192,29 @@ impl<'a> Join<'a> {
         if let Some(as_of) = as_of {
             as_of_fallback(&bases, &mut overlays, driving, segments, &time_of, as_of);
         }
-        // The joined tail's latest events up to AS OF (one flat table; its locations count
-        // tail parts from 0), laid over where they are later.
-        let tail = TraceTable::latest(&parts[segments.len()..], as_of);
-        let in_parts = |l: Loc| l + ((segments.len() as u64) << 32);
+        // The joined tail laid over where its events are later. Against sealed driving rows
+        // through what each joined chunk keeps of its matches, when AS OF leaves the chunks
+        // whole; against the driving tail (and otherwise) through one flat table of the
+        // joined tail's latest events up to AS OF (its locations count tail parts from 0).
+        let tail_parts = &parts[segments.len()..];
+        let sealed = driving.segments().len();
+        let whole = as_of.is_none_or(|t| tail_parts.iter().filter_map(|p| p.time_range()).all(|(_, max)| max <= t));
+        if whole {
+            for (t, chunk) in joined.tail_chunks().enumerate() {
+                for m in chunk.matches_in(driving.name(), driving.segments()).iter() {
+                    let (base, overlay) = (&mut bases[m.segment as usize], &mut overlays[m.segment as usize]);
+                    base.lay_over(overlay, m.row, loc(segments.len() + t, m.chunk_row as usize), &time_of);
+                }
+            }
+        }
+        let tail = match whole && driving.tail().next().is_none() {
+            true => TraceTable::latest(&[], None),
+            false => TraceTable::latest(tail_parts, as_of),
+        };
         if !tail.is_empty() {
-            for ((part, base), overlay) in driving.parts().zip(&mut bases).zip(&mut overlays) {
-                let mut consider = |row: u32, l: Loc| {
-                    let current = overlay.get(&row).copied().unwrap_or_else(|| base.get(row as usize));
-                    if current == NO_MATCH || time_of(l) >= time_of(current) {
-                        // Computed locations are replaced in place (and any AS OF fallback with
-                        // them); stored ones get an overlay.
-                        match base {
-                            Base::Owned(locs) => {
-                                locs[row as usize] = l;
-                                overlay.remove(&row);
-                            }
-                            Base::Stored(_) => drop(overlay.insert(row, l)),
-                        }
-                    }
-                };
-                tail.for_each_match(&part, |row, l| consider(row, in_parts(l)));
+            let skip = if whole { sealed } else { 0 };
+            for ((part, base), overlay) in driving.parts().zip(&mut bases).zip(&mut overlays).skip(skip) {
+                tail.for_each_match(&part, |row, l| base.lay_over(overlay, row, l + ((segments.len() as u64) << 32), &time_of));
             }
         }
         let per_part = bases.into_iter().zip(overlays).map(|(base, overlay)| PartMatches::Base { base, overlay }).collect();

@@ -83,7 +83,7 @@ impl<'a> BulkLoad<'a> {
         let segments = std::mem::take(&mut self.segments);
         // Segment lists change under `maintenance` only (stored joins depend on it).
         let _maintenance = self.inner.maintenance.lock();
-        let current = self.inner.version().components.get(&self.component).map(|c| c.segments.clone()).unwrap_or_default();
+        let current = self.inner.version().components.get(&self.component).map(|c| c.segments.to_vec()).unwrap_or_default();
         let result = self.inner.publish(&self.component, [current, segments.clone()].concat(), |state| {
             if let Some((hash, again)) = self.content {
                 if state.ingested.contains(&hash) {
@@ -91,7 +91,7 @@ impl<'a> BulkLoad<'a> {
                         return Err(Error::AlreadyIngested { component: self.component.clone() });
                     }
                 } else {
-                    state.ingested.push(hash);
+                    Arc::make_mut(&mut state.ingested).push(hash);
                 }
             }
             state.schema = state.schema.merge(&self.component, &self.schema)?;

@@ -10,6 +10,7 @@ use crate::join::{self, JoinState, Pair};
 use crate::scan::Part;
 use crate::segment::{self, Segment, SegmentBuilder};
 use crate::snapshot::{ComponentState, Version};
+use crate::tail::TailEntry;
 use std::sync::Arc;
 
 /// What [`crate::Db::compact`] did.
@@ -31,39 +32,50 @@ impl Inner {
         Ok(sealed)
     }
 
-    /// Seals `component`'s visible tail into one segment if it is due (or `force`).
+    /// Seals `component`'s visible tail if it is due (or `force`): one segment of at most
+    /// [`crate::Options::seal_rows`] rows (so a seal's memory is bounded however far the
+    /// tail ran ahead; the background thread comes back for the rest), or when forced, as
+    /// many as it takes to seal what is visible now.
     pub(crate) fn seal(&self, component: &str, force: bool) -> Result<bool> {
+        let until = self.wal.visible_lsn();
+        let mut sealed = false;
+        while self.seal_one(component, force, until)? {
+            sealed = true;
+            if !force {
+                break;
+            }
+        }
+        Ok(sealed)
+    }
+
+    fn seal_one(&self, component: &str, force: bool, until: u64) -> Result<bool> {
         let mut builder = self.maintenance.lock();
         // Under the writer lock, so that no append merges what this seal takes with a later
         // batch (appends merge only above `sealing`).
         let (version, take) = {
             let _writer = self.writer.lock();
-            let visible = self.wal.visible_lsn();
+            let visible = self.wal.visible_lsn().min(until);
             let version = self.version();
             let Some(state) = version.components.get(component) else {
                 return Ok(false);
             };
-            let take = state.tail.iter().take_while(|e| e.lsn <= visible).count();
+            let take = seal_take(state.tail.iter().take_while(|e| e.lsn <= visible).map(|e| e.batch.rows()), self.options.seal_rows);
             if take == 0 || !(force || self.seal_due(state)) {
                 return Ok(false);
             }
-            self.sealing.fetch_max(state.tail[take - 1].lsn, std::sync::atomic::Ordering::SeqCst);
-            (version.clone(), take)
+            let entries: Vec<TailEntry> = state.tail.iter().take(take).cloned().collect();
+            self.sealing.fetch_max(entries[take - 1].lsn, std::sync::atomic::Ordering::SeqCst);
+            (version.clone(), entries)
         };
         let state = &version.components[component];
-        let entries = &state.tail[..take];
         builder.reset(&state.schema);
-        builder.reserve(entries.iter().map(|e| e.batch.rows()).sum());
-        builder.append_parts(&entries.iter().map(|e| Part::Tail(&e.batch)).collect::<Vec<_>>());
+        builder.reserve(take.iter().map(|e| e.batch.rows()).sum());
+        builder.append_parts(&take.iter().map(|e| Part::Tail(&e.batch)).collect::<Vec<_>>());
         let segment = self.write_segment(&mut builder)?;
-        let sealed_lsn = entries[take - 1].lsn;
-        let sealed_rows: usize = entries.iter().map(|e| e.batch.rows()).sum();
+        let sealed_lsn = take[take.len() - 1].lsn;
         let segments = [&state.segments[..], &[segment]].concat();
         self.publish(component, segments, |c| {
-            // By LSN: appends may have merged later entries meanwhile, never these.
-            let sealed = c.tail.partition_point(|e| e.lsn <= sealed_lsn);
-            c.tail.drain(..sealed);
-            c.tail_rows -= sealed_rows;
+            c.tail.drain_through(sealed_lsn);
             c.sealed_lsn = sealed_lsn;
             Ok(())
         })?;
@@ -77,7 +89,7 @@ impl Inner {
     fn seal_due(&self, state: &ComponentState) -> bool {
         let o = &self.options;
         let bytes: usize = state.tail.iter().map(|e| e.batch.size_bytes()).sum();
-        state.tail_rows >= o.seal_rows || bytes >= o.seal_bytes || state.tail.first().is_some_and(|e| e.arrived.elapsed() >= o.seal_age)
+        state.tail.rows() >= o.seal_rows || bytes >= o.seal_bytes || state.tail.first().is_some_and(|e| e.arrived.elapsed() >= o.seal_age)
     }
 
     /// Writes and maps a segment under a fresh ID. Its section checksums were computed from
@@ -134,7 +146,7 @@ impl Inner {
         let state = version.components.get(component).ok_or_else(|| Error::invalid(format!("no component {component:?}")))?;
         let mut replacements = Vec::new();
         let mut dropped = 0u64;
-        for s in &state.segments {
+        for s in state.segments.iter() {
             let Some((min, max)) = s.time_range() else {
                 continue;
             };
@@ -185,8 +197,8 @@ impl Inner {
             return Ok(0);
         };
         self.remove_join_files(joins.iter(), std::iter::empty())?;
-        let rows = state.segments.iter().map(|s| s.rows() as u64).sum::<u64>() + state.tail_rows as u64;
-        for s in &state.segments {
+        let rows = state.segments.iter().map(|s| s.rows() as u64).sum::<u64>() + state.tail.rows() as u64;
+        for s in state.segments.iter() {
             fs::remove(s.path())?;
         }
         fs::sync_dir(&self.segment_dir)?;
@@ -201,7 +213,7 @@ impl Inner {
             return Ok(());
         }
         let version = self.version();
-        let mut segments = version.components.get(component).ok_or_else(|| Error::invalid("component vanished"))?.segments.clone();
+        let mut segments = version.components.get(component).ok_or_else(|| Error::invalid("component vanished"))?.segments.to_vec();
         for (old, new) in replacements {
             let at = segments.iter().position(|s| s.id() == old[0]).ok_or_else(|| Error::invalid("segment vanished"))?;
             match new {
@@ -234,7 +246,7 @@ impl Inner {
             let c = Arc::make_mut(v.components.entry(component.to_owned()).or_default());
             edit(c)?;
             refused = false;
-            c.segments = segments;
+            c.segments = segments.into();
             v.joins.extend(joins.iter().cloned());
             Ok(())
         });
@@ -351,4 +363,16 @@ fn small_runs(segments: &[Arc<Segment>], target: usize) -> Vec<&[Arc<Segment>]> 
         runs.push(&segments[start..]);
     }
     runs
+}
+
+/// How many entries (their rows, oldest first) one seal takes: the first, then as many more
+/// as fit in `seal_rows`.
+fn seal_take(rows: impl Iterator<Item = usize>, seal_rows: usize) -> usize {
+    let mut total = 0;
+    rows.take_while(|&r| {
+        let fits = total == 0 || total + r <= seal_rows;
+        total += r;
+        fits
+    })
+    .count()
 }

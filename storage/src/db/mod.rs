@@ -19,13 +19,13 @@ use crate::manifest::{ComponentEntry, Manifest, PairEntry};
 use crate::model::{valid_component_name, Batch, Schema};
 use crate::options::{Durability, Options};
 use crate::segment::SegmentBuilder;
-use crate::snapshot::{Snapshot, TailEntry, Version};
+use crate::snapshot::{Snapshot, Version};
+use crate::tail::TailEntry;
 use crate::wal::{encode_batch, Wal};
 use parking_lot::Mutex;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 
 /// An open SeamDB database directory. Cheap to clone; all clones share one state.
 #[derive(Clone, Debug)]
@@ -46,7 +46,7 @@ pub(crate) struct Inner {
     current: Mutex<Arc<Version>>,
     next_segment_id: AtomicU64,
     /// The highest LSN a seal has taken from a tail: entries at or below it must not merge
-    /// with later ones (see `ComponentState::push_tail`).
+    /// with later ones (see [`crate::tail::Tail::push`]).
     sealing: AtomicU64,
     join_counters: crate::join::Counters,
     recovery: RecoveryReport,
@@ -181,9 +181,8 @@ impl Inner {
             let mut next = (*version).clone();
             let state = Arc::make_mut(next.components.entry(component.to_owned()).or_default());
             state.schema = schema;
-            let entry = TailEntry { first_lsn: lsn, lsn, batch: Arc::new(batch), arrived: Instant::now() };
-            state.push_tail(entry, self.wal.visible_lsn(), self.sealing.load(Ordering::SeqCst))?;
-            let tail_rows = state.tail_rows;
+            state.tail.push(TailEntry::new(lsn, batch), self.wal.visible_lsn(), self.sealing.load(Ordering::SeqCst))?;
+            let tail_rows = state.tail.rows();
             *self.current.lock() = Arc::new(next);
             (lsn, tail_rows)
         };
@@ -200,7 +199,7 @@ impl Inner {
     /// [`Options::max_unsealed_rows`] (that bounds ingest memory); without a background
     /// thread, the appender seals a due tail itself.
     fn make_room(&self, component: &str) -> Result<()> {
-        let tail_rows = |inner: &Inner| inner.version().components.get(component).map_or(0, |c| c.tail_rows);
+        let tail_rows = |inner: &Inner| inner.version().components.get(component).map_or(0, |c| c.tail.rows());
         if !self.options.background_seal {
             if tail_rows(self) >= self.options.seal_rows {
                 self.seal(component, false)?;
@@ -239,7 +238,7 @@ impl Inner {
                     schema: c.schema.clone(),
                     sealed_lsn: c.sealed_lsn,
                     segments: c.segments.iter().map(|s| s.meta()).collect(),
-                    ingested: c.ingested.clone(),
+                    ingested: c.ingested.to_vec(),
                 })
                 .collect(),
             dropped: version.dropped.iter().map(|(name, lsn)| (name.clone(), *lsn)).collect(),

@@ -8,13 +8,13 @@ use crate::join::{JoinFile, JoinState, Pair};
 use crate::manifest::{Manifest, PairEntry};
 use crate::options::Options;
 use crate::segment::{self, Segment};
-use crate::snapshot::{ComponentState, TailEntry, Version};
+use crate::snapshot::{ComponentState, Version};
+use crate::tail::TailEntry;
 use crate::wal::{self, ReplayReport, Wal};
 use parking_lot::Mutex;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
-use std::time::Instant;
 
 pub(crate) const SEGMENT_DIR: &str = "segments";
 pub(crate) const WAL_DIR: &str = "wal";
@@ -57,16 +57,14 @@ pub(super) fn open(dir: &Path, options: Options) -> Result<Inner> {
     let mut live = std::collections::HashSet::new();
     let mut opened = open_segments(&segment_dir, manifest.components.iter().flat_map(|c| &c.segments))?.into_iter();
     for entry in &manifest.components {
-        let mut state = ComponentState {
+        let state = ComponentState {
             schema: entry.schema.clone(),
             sealed_lsn: entry.sealed_lsn,
-            ingested: entry.ingested.clone(),
+            ingested: Arc::new(entry.ingested.clone()),
+            segments: opened.by_ref().take(entry.segments.len()).collect(),
             ..ComponentState::default()
         };
-        for seg in opened.by_ref().take(entry.segments.len()) {
-            live.insert(seg.id());
-            state.segments.push(seg);
-        }
+        live.extend(state.segments.iter().map(|s| s.id()));
         recovery.segments += state.segments.len();
         version.components.insert(entry.name.clone(), Arc::new(state));
     }
@@ -102,11 +100,7 @@ pub(super) fn open(dir: &Path, options: Options) -> Result<Inner> {
         }
         let mut batch = record.batch;
         state.schema = state.schema.absorb(&record.component, &mut batch)?;
-        state.push_tail(
-            TailEntry { first_lsn: record.lsn, lsn: record.lsn, batch: Arc::new(batch), arrived: Instant::now() },
-            u64::MAX,
-            0,
-        )?;
+        state.tail.push(TailEntry::new(record.lsn, batch), u64::MAX, 0)?;
         recovery.replayed_batches += 1;
         Ok(())
     })?;

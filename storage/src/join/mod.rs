@@ -18,14 +18,18 @@
 //!
 //! So a file's list of joined segments is always a prefix of the joined component's current
 //! list, and its locations index that list directly. Unsealed events of either side are not
-//! here: the query layer lays them over per query.
+//! in files: the query layer lays them over, through what each tail chunk keeps of its join
+//! ([`TailChunk`]: worked out once per chunk, not per query).
 
 mod build;
 mod file;
+mod tail;
 
 pub use build::{build, TraceTable};
 pub(crate) use file::parse_file_name;
 pub use file::{JoinFile, Locs};
+pub(crate) use tail::ChunkCache;
+pub use tail::{Match, TailChunk};
 
 use crate::error::Result;
 use crate::segment::Segment;
