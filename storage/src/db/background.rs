@@ -131,6 +131,8 @@ fn run(weak: &Weak<Inner>, signal: &Signal, sync_every: Option<Duration>, tick: 
                 Ok(false) => {}
                 Err(_) => signal.sealed(false),
             }
+            // Stored joins of what is still unsealed, worked out ahead of the next query.
+            crate::join::prepare(&inner.snapshot());
         }
     }
 }

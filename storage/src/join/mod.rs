@@ -28,7 +28,7 @@ mod tail;
 pub use build::{build, TraceTable};
 pub(crate) use file::parse_file_name;
 pub use file::{JoinFile, Locs};
-pub(crate) use tail::ChunkCache;
+pub(crate) use tail::{prepare, ChunkCache};
 pub use tail::{Match, TailChunk};
 
 use crate::error::Result;

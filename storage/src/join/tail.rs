@@ -9,7 +9,8 @@
 //! the first time a query needs them and kept with the chunk, keyed by the other side's
 //! sealed segment IDs; when that list only grew (a seal or a bulk load), only the new
 //! segments are probed, and when two chunks merge, what both kept against the same list is
-//! concatenated. Each row so costs one probe per segment once, not once per query.
+//! concatenated. Each row so costs one probe per segment once, not once per query, and
+//! the background thread does that work ahead of the queries ([`prepare`]).
 
 use super::{loc, split, Loc, TraceTable, NO_MATCH};
 use crate::model::Batch;
@@ -17,6 +18,26 @@ use crate::scan::Part;
 use crate::segment::Segment;
 use parking_lot::Mutex;
 use std::sync::Arc;
+
+/// Works out, for every maintained pair, what each visible tail chunk keeps of its join
+/// (the background thread does this after each seal check, so that a query finds it done
+/// and pays only for rows newer than the last pass). Segments whose trace group does not
+/// verify are left to the queries, which report the damage.
+pub(crate) fn prepare(snapshot: &crate::Snapshot) {
+    for join in snapshot.stored_joins() {
+        let (Some(driving), Some(joined)) = (snapshot.component(join.driving()), snapshot.component(join.joined())) else { continue };
+        let verified = |segments: &[Arc<Segment>]| segments.iter().all(|s| s.verify(crate::segment::Group::Trace).is_ok());
+        if !verified(driving.segments()) || !verified(joined.segments()) {
+            continue;
+        }
+        for chunk in driving.tail_chunks() {
+            chunk.latest_in(joined.name(), joined.segments());
+        }
+        for chunk in joined.tail_chunks() {
+            chunk.matches_in(driving.name(), driving.segments());
+        }
+    }
+}
 
 /// A driving row of a sealed segment whose trace has an event in a joined tail chunk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
