@@ -51,10 +51,14 @@ fn ingest_stats_trace_compact_check() {
     let out = seam().args(["query", db.to_str().unwrap(), "DESCRIBE nothing"]).output().unwrap();
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no component"));
 
-    // A joining query stores the join; stats lists the pair and check verifies its file.
-    let out =
-        seam().args(["query", db.to_str().unwrap(), "SELECT count(feedback.label) AS n FROM inference JOIN feedback"]).output().unwrap();
+    // `seam query` reads only: it answers a join without storing it. A writer's joining
+    // query stores it; stats lists the pair and check verifies its file.
+    let join = "SELECT count(feedback.label) AS n FROM inference JOIN feedback";
+    let out = seam().args(["query", db.to_str().unwrap(), join, "--format", "csv"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "n\n1\n");
+    assert_eq!(stats_json(&db)["stored_joins"], serde_json::json!([]));
+    seamdb::query::run(&seamdb::query::parse(join).unwrap(), &seamdb::Db::open(&db).unwrap()).unwrap();
     let joins = stats_json(&db)["stored_joins"].clone();
     assert_eq!(
         (joins[0]["driving"].as_str(), joins[0]["joined"].as_str(), joins[0]["files"].as_u64()),

@@ -13,6 +13,7 @@ mod lifecycle;
 mod metrics;
 mod python;
 mod queries;
+mod readers;
 mod recovery;
 mod roundtrip;
 mod schema;

@@ -28,14 +28,15 @@ use seamdb_storage::{Db, Snapshot};
 
 /// Runs a statement against a database: first stores the join of every pair of components a
 /// `SELECT` joins (once for the life of the database; storage maintains it from then on),
-/// then runs it against a snapshot taken after that.
+/// then runs it against a snapshot taken after that. A read-only database stores nothing:
+/// the query reads the join files a writer stored and builds the others for itself.
 pub fn run(statement: &Statement, db: &Db) -> Result<Table> {
     run_with(statement, db, &Options::default())
 }
 
 /// [`run`] with chosen executor and join strategy.
 pub fn run_with(statement: &Statement, db: &Db, options: &Options) -> Result<Table> {
-    if let Statement::Select(select) = statement {
+    if let (Statement::Select(select), false) = (statement, db.is_read_only()) {
         let snapshot = db.snapshot();
         for joined in &select.joins {
             // A component that does not exist is left to the query's own error.

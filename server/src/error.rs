@@ -118,7 +118,11 @@ fn is_fault(e: &storage::Error) -> bool {
         | storage::Error::Corrupt { .. }
         | storage::Error::Poisoned(_)
         | storage::Error::Locked { .. }
+        | storage::Error::Changing { .. }
         | storage::Error::UnsupportedVersion { .. } => true,
-        storage::Error::SchemaConflict { .. } | storage::Error::Invalid(_) | storage::Error::AlreadyIngested { .. } => false,
+        storage::Error::SchemaConflict { .. }
+        | storage::Error::Invalid(_)
+        | storage::Error::AlreadyIngested { .. }
+        | storage::Error::ReadOnly { .. } => false,
     }
 }

@@ -1,9 +1,9 @@
 //! `seam check`: verify every checksum of a database directory without opening it for
 //! writing, and name each damaged file.
 
-use crate::db::{join_files, open_join, segment_files, SEGMENT_DIR, WAL_DIR};
+use crate::db::{join_files, open_join, retried, segment_files, Attempt, SEGMENT_DIR, WAL_DIR};
 use crate::error::{Error, Result};
-use crate::manifest::Manifest;
+use crate::manifest::{self, Manifest};
 use crate::segment::{self, Segment};
 use crate::snapshot::{ComponentState, Version};
 use crate::wal;
@@ -33,12 +33,27 @@ impl CheckReport {
 
 /// Reads every live segment and log record in `dir` and verifies their checksums. It changes
 /// nothing on disk, so it is safe beside a running writer (whose newest log record may then
-/// show up as a torn tail note).
+/// show up as a torn tail note). Beside a writer it reads as a read-only open does
+/// (db/read_only.rs): it starts over when a commit happened while it read, and it reports
+/// damage only when it finds the same damage twice in a row, so that a file deleted or a
+/// log page written while it read is not taken for damage.
 pub fn check(dir: &Path) -> Result<CheckReport> {
-    let mut report = CheckReport::default();
     if !dir.is_dir() {
         return Err(Error::invalid(format!("{} is not a database directory", dir.display())));
     }
+    retried(dir, |last| {
+        let before = manifest::read_bytes(dir)?;
+        let report = check_once(dir)?;
+        if manifest::read_bytes(dir)? != before {
+            return Ok(Attempt::Again("a commit happened meanwhile".into()));
+        }
+        let damage = report.damaged.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+        Ok(if damage.is_empty() || last == Some(&damage) { Attempt::Done(report) } else { Attempt::Again(damage) })
+    })
+}
+
+fn check_once(dir: &Path) -> Result<CheckReport> {
+    let mut report = CheckReport::default();
     let manifest = match Manifest::load(dir) {
         Ok(m) => m.unwrap_or_default(),
         Err(e) => {
@@ -87,10 +102,12 @@ pub fn check(dir: &Path) -> Result<CheckReport> {
     if segment_dir.is_dir() {
         for (id, path) in segment_files(&segment_dir)?.into_iter().chain(join_files(&segment_dir)?) {
             if !live.contains(&id) {
-                report.notes.push(format!("{}: not in the manifest (left by a crash; removed on next open)", path.display()));
+                let why = "left by a crash, or a writer's commit not yet done; removed on next open";
+                report.notes.push(format!("{}: not in the manifest ({why})", path.display()));
             }
         }
     }
+    let _readers = wal::readers::shared(dir)?;
     check_wal(&dir.join(WAL_DIR), &mut report)?;
     Ok(report)
 }
@@ -106,7 +123,10 @@ fn check_wal(dir: &Path, report: &mut CheckReport) -> Result<()> {
                 report.wal_records_checked += file.records;
                 report.bytes_checked += file.bytes;
                 if let Some((offset, dropped)) = file.torn {
-                    report.notes.push(format!("{}: torn tail of {dropped} bytes at offset {offset} (cut on next open)", path.display()));
+                    report.notes.push(format!(
+                        "{}: torn tail of {dropped} bytes at offset {offset} (cut on next open; or a writer is writing there now)",
+                        path.display()
+                    ));
                 }
             }
             Err(e) => report.damaged.push(e),

@@ -41,6 +41,17 @@ pub enum Error {
     #[error("{} is locked by another process", path.display())]
     Locked { path: PathBuf },
 
+    /// A change asked of a database opened with [`crate::Db::open_read_only`]: only the
+    /// process that opened it for writing (say, the `seam serve` holding it) may change it.
+    #[error("{} is open read-only: appends, loads, flushes, compaction, retention, stored joins and drops go to the process that has it open for writing", path.display())]
+    ReadOnly { path: PathBuf },
+
+    /// A read-only open met files that a writer changed while they were read (a seal,
+    /// compaction or retention committed, a log file retired), on every attempt; opening
+    /// again usually succeeds. Also, internally, the reason one attempt starts over.
+    #[error("{}: changed while being read ({what}); try again", path.display())]
+    Changing { path: PathBuf, what: String },
+
     /// The files were written by a format version this build does not read.
     #[error("{}: format version {found} is not supported (this build reads {supported})", path.display())]
     UnsupportedVersion { path: PathBuf, found: u32, supported: u32 },
@@ -49,6 +60,10 @@ pub enum Error {
 impl Error {
     pub(crate) fn invalid(msg: impl Into<String>) -> Error {
         Error::Invalid(msg.into())
+    }
+
+    pub(crate) fn changing(path: impl Into<PathBuf>, what: impl Into<String>) -> Error {
+        Error::Changing { path: path.into(), what: what.into() }
     }
 
     pub(crate) fn corrupt(path: impl Into<PathBuf>, offset: u64, what: impl Into<String>) -> Error {

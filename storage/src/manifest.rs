@@ -183,15 +183,22 @@ impl Manifest {
     /// Reads the manifest in `dir`, or `None` if there is none yet.
     pub fn load(dir: &Path) -> Result<Option<Manifest>> {
         let path = dir.join(FILE_NAME);
-        match std::fs::read(&path) {
-            Ok(bytes) => Manifest::decode(&bytes, &path).map(Some),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e).context(|| format!("read {}", path.display())),
-        }
+        read_bytes(dir)?.map(|bytes| Manifest::decode(&bytes, &path)).transpose()
     }
 
     pub fn store(&self, dir: &Path) -> Result<()> {
         fs::write_atomic(&dir.join(FILE_NAME), &self.encode())
+    }
+}
+
+/// The bytes of the manifest in `dir`, or `None` if there is none yet. A reader beside a
+/// writer compares them before and after it reads the files they name.
+pub(crate) fn read_bytes(dir: &Path) -> Result<Option<Vec<u8>>> {
+    let path = dir.join(FILE_NAME);
+    match std::fs::read(&path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).context(|| format!("read {}", path.display())),
     }
 }
 

@@ -28,6 +28,11 @@ pub struct Options {
     pub compact_rows: usize,
     /// Run sealing on a background thread (otherwise only on [`crate::Db::flush`]).
     pub background_seal: bool,
+    /// Size past which the log moves on to a new file. Hidden, as no workload gains from
+    /// another size: tests set it small so that log files rotate, retire and are reused
+    /// every few appends.
+    #[doc(hidden)]
+    pub wal_file_bytes: u64,
 }
 
 impl Default for Options {
@@ -39,6 +44,7 @@ impl Default for Options {
             seal_age: Duration::from_secs(60),
             compact_rows: 1 << 22,
             background_seal: true,
+            wal_file_bytes: 64 << 20,
         }
     }
 }

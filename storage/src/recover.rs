@@ -76,6 +76,9 @@ pub fn recover(dir: &Path) -> Result<RecoverReport> {
         return Err(Error::invalid(format!("{} is not a database directory", dir.display())));
     }
     let _lock = lock(dir)?;
+    // Readers in other processes read the log under a shared lock on READERS: wait until
+    // none is reading, and keep new ones waiting, while log files are moved and rewritten.
+    let _readers = wal::readers::exclusive(dir)?;
     let wal_dir = dir.join(WAL_DIR);
     let mut report = RecoverReport::default();
     if !wal_dir.is_dir() {

@@ -15,8 +15,8 @@ pub mod trace;
 
 use std::path::Path;
 
-/// Opens an existing database; unlike the library, the CLI refuses to create one by accident
-/// (except where a command writes). `has_remote`: the command has `--remote`.
+/// Opens an existing database for writing; unlike the library, the CLI refuses to create one
+/// by accident (except where a command writes). `has_remote`: the command has `--remote`.
 pub fn open_existing(dir: &Path, has_remote: bool) -> anyhow::Result<seamdb::Db> {
     if !dir.is_dir() {
         anyhow::bail!("{} is not a SeamDB database (no such directory)", dir.display());
@@ -24,9 +24,16 @@ pub fn open_existing(dir: &Path, has_remote: bool) -> anyhow::Result<seamdb::Db>
     open(dir, has_remote)
 }
 
-/// Opens (or creates) a database. Until other processes can read a database that one has
-/// open, the likeliest holder of its lock is a `seam serve`: the error says so, and names
-/// `--remote` where the command has it (`has_remote`).
+/// Opens an existing database read-only, for the commands that only read: they work beside
+/// the process that writes it (a `seam serve`), change nothing, and see everything
+/// acknowledged before they started.
+pub fn open_read_only(dir: &Path) -> anyhow::Result<seamdb::Db> {
+    Ok(seamdb::Db::open_read_only(dir)?)
+}
+
+/// Opens (or creates) a database for writing. Only one process may: the likeliest holder of
+/// its lock is a `seam serve`, so the error says so, and names `--remote` where the command
+/// has it (`has_remote`).
 pub fn open(dir: &Path, has_remote: bool) -> anyhow::Result<seamdb::Db> {
     seamdb::Db::open(dir).map_err(|e| explain_lock(e, dir, has_remote))
 }

@@ -33,7 +33,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         None => {
             let statement = seamdb::query::parse(&args.seamql)?;
-            let db = super::open_existing(&args.db, true)?;
+            let db = super::open_read_only(&args.db)?;
             seamdb::query::run(&statement, &db)?
         }
     };

@@ -17,7 +17,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let db = super::open_existing(&args.db, false)?;
+    let db = super::open_read_only(&args.db)?;
     let snapshot = db.snapshot();
     let rows: Vec<serde_json::Value> = snapshot
         .components()

@@ -22,7 +22,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mode = if args.hash_trace_ids { TraceIdMode::Hash } else { TraceIdMode::Strict };
     let hint = if args.hash_trace_ids { "" } else { "; pass --hash-trace-ids to hash other strings" };
     let id = TraceId(parse_trace_id(&args.id, mode).map_err(|e| anyhow::anyhow!("{e}{hint}"))?);
-    let db = super::open_existing(&args.db, false)?;
+    let db = super::open_read_only(&args.db)?;
     let events: Vec<serde_json::Value> = db
         .snapshot()
         .trace(id)?

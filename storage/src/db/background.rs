@@ -119,7 +119,7 @@ fn run(weak: &Weak<Inner>, signal: &Signal, sync_every: Option<Duration>, tick: 
         if let Some(every) = sync_every {
             if last_sync.elapsed() >= every {
                 // An error poisons the log; appenders will see it.
-                let _ = inner.wal.sync_all();
+                let _ = inner.wal().map(|wal| wal.sync_all());
                 last_sync = Instant::now();
             }
         }

@@ -37,7 +37,7 @@ impl Inner {
     /// tail ran ahead; the background thread comes back for the rest), or when forced, as
     /// many as it takes to seal what is visible now.
     pub(crate) fn seal(&self, component: &str, force: bool) -> Result<bool> {
-        let until = self.wal.visible_lsn();
+        let until = self.wal()?.visible_lsn();
         let mut sealed = false;
         while self.seal_one(component, force, until)? {
             sealed = true;
@@ -54,7 +54,7 @@ impl Inner {
         // batch (appends merge only above `sealing`).
         let (version, take) = {
             let _writer = self.writer.lock();
-            let visible = self.wal.visible_lsn().min(until);
+            let visible = self.wal()?.visible_lsn().min(until);
             let version = self.version();
             let Some(state) = version.components.get(component) else {
                 return Ok(false);
@@ -105,13 +105,14 @@ impl Inner {
 
     /// Deletes log files whose batches are all sealed.
     fn remove_sealed_wal(&self) -> Result<()> {
+        let wal = self.wal()?;
         let keep_from = {
             let _writer = self.writer.lock();
             let version = self.version();
             let oldest_unsealed = version.components.values().filter_map(|c| c.tail.first().map(|e| e.first_lsn)).min();
-            oldest_unsealed.unwrap_or_else(|| self.wal.next_lsn())
+            oldest_unsealed.unwrap_or_else(|| wal.next_lsn())
         };
-        self.wal.remove_before(keep_from)
+        wal.remove_before(keep_from)
     }
 
     /// Merges runs of neighbouring small segments, per component.
@@ -181,7 +182,7 @@ impl Inner {
         self.commit(|v| {
             let state = v.components.remove(component).ok_or_else(|| Error::invalid(format!("no component {component:?}")))?;
             // `commit` holds the writer lock: no append can take an LSN between these lines.
-            v.dropped.insert(component.to_owned(), self.wal.next_lsn() - 1);
+            v.dropped.insert(component.to_owned(), self.wal()?.next_lsn() - 1);
             gone = Some(state);
             // Its stored joins go with it, on either side.
             v.joins.retain(|pair, state| {

@@ -9,10 +9,14 @@ mod background;
 mod bulk;
 mod maintain;
 mod open;
+mod read_only;
+#[cfg(test)]
+mod read_only_tests;
 
 pub use bulk::BulkLoad;
 pub use open::RecoveryReport;
 pub(crate) use open::{join_files, lock, open_join, segment_files, SEGMENT_DIR, WAL_DIR};
+pub(crate) use read_only::{retried, Attempt};
 
 use crate::error::{Error, Result};
 use crate::manifest::{ComponentEntry, Manifest, PairEntry};
@@ -39,7 +43,7 @@ pub(crate) struct Inner {
     dir: PathBuf,
     segment_dir: PathBuf,
     options: Options,
-    wal: Wal,
+    log: Log,
     writer: Mutex<()>,
     /// Held by whoever seals, compacts or applies retention; guards the reusable builder.
     maintenance: Mutex<SegmentBuilder>,
@@ -51,7 +55,17 @@ pub(crate) struct Inner {
     join_counters: crate::join::Counters,
     recovery: RecoveryReport,
     signal: Arc<background::Signal>,
-    _lock: std::fs::File,
+}
+
+/// Whether this handle writes the database: the one thing a read-only `Inner` lacks.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // one per open database, and the big one is the hot one
+enum Log {
+    /// The one writer: its log, and the exclusive lock on `DB/LOCK` that keeps it the only one.
+    Writer { wal: Wal, _lock: std::fs::File },
+    /// Opened read-only: a static view of the database as it was when opened, the log read up
+    /// to the record with `last_lsn` (docs/ARCHITECTURE.md §Readers in other processes).
+    Reader { last_lsn: u64 },
 }
 
 impl Db {
@@ -64,6 +78,26 @@ impl Db {
         let inner = Arc::new(open::open(dir.as_ref(), options)?);
         let background = background::start(&inner);
         Ok(Db { inner, _background: background.map(Arc::new) })
+    }
+
+    /// Opens the existing database in `dir` for reading only, beside the process that may
+    /// have it open for writing (a `seam serve`, an embedded writer): a static snapshot of
+    /// everything whole in its log and segments when this was called — at least everything
+    /// acknowledged before — that never changes a byte or a file name in `dir`. Reopen to
+    /// see more. Every change returns [`Error::ReadOnly`]. Fails with [`Error::Changing`]
+    /// if a writer kept changing the database while it was read, several times in a row.
+    pub fn open_read_only(dir: impl AsRef<Path>) -> Result<Db> {
+        Ok(Db { inner: Arc::new(read_only::open_read_only(dir.as_ref())?), _background: None })
+    }
+
+    /// Whether this handle was opened with [`Db::open_read_only`].
+    pub fn is_read_only(&self) -> bool {
+        matches!(self.inner.log, Log::Reader { .. })
+    }
+
+    /// The database, if this handle may change it: where every change starts.
+    fn writable(&self) -> Result<&Inner> {
+        self.inner.wal().map(|_| &*self.inner)
     }
 
     pub fn path(&self) -> &Path {
@@ -88,13 +122,13 @@ impl Db {
     /// `Ok`, the batch is durable under the configured [`Durability`] and visible to new
     /// snapshots. On `Err` nothing of the batch is stored.
     pub fn append(&self, component: &str, batch: Batch) -> Result<()> {
-        self.inner.append(component, batch)
+        self.writable()?.append(component, batch)
     }
 
     /// Declares a component and its fields before any write (or adds fields to it).
     pub fn create_component(&self, component: &str, schema: &Schema) -> Result<()> {
         check_name(component)?;
-        self.inner.commit(|version| {
+        self.writable()?.commit(|version| {
             let state = Arc::make_mut(version.components.entry(component.to_owned()).or_default());
             state.schema = state.schema.merge(component, schema)?;
             Ok(())
@@ -105,24 +139,24 @@ impl Db {
     /// segments, which become visible together on [`BulkLoad::commit`] or are deleted if the
     /// load is dropped.
     pub fn bulk_load(&self, component: &str) -> Result<BulkLoad<'_>> {
-        BulkLoad::new(&self.inner, component)
+        BulkLoad::new(self.writable()?, component)
     }
 
     /// Seals every component's unsealed rows into segments now.
     pub fn flush(&self) -> Result<()> {
-        self.inner.seal_all(true).map(drop)
+        self.writable()?.seal_all(true).map(drop)
     }
 
     /// Merges small segments of every component (see [`Options::compact_rows`]).
     pub fn compact(&self) -> Result<maintain::CompactReport> {
-        self.inner.compact()
+        self.writable()?.compact()
     }
 
     /// Drops `component`'s events with `time < min_time_us`; returns how many rows went.
     /// The component's ingest hashes stay: the inputs were ingested, retention only aged
     /// their rows out.
     pub fn retain(&self, component: &str, min_time_us: i64) -> Result<u64> {
-        self.inner.retain(component, min_time_us)
+        self.writable()?.retain(component, min_time_us)
     }
 
     /// Maintains the stored join of `driving` ← `joined` from now on (docs/ARCHITECTURE.md
@@ -130,7 +164,7 @@ impl Db {
     /// the database, and keeps it up to date with every seal, load, compaction and
     /// retention. Returns `false` if the pair was maintained already.
     pub fn store_join(&self, driving: &str, joined: &str) -> Result<bool> {
-        self.inner.store_join(driving, joined)
+        self.writable()?.store_join(driving, joined)
     }
 
     /// What join maintenance has done since this database was opened.
@@ -141,7 +175,7 @@ impl Db {
     /// Removes `component` whole: its rows, schema and ingest hashes; returns how many rows
     /// went. Durable when this returns; a crash before that leaves the component whole.
     pub fn drop_component(&self, component: &str) -> Result<u64> {
-        self.inner.drop_component(component)
+        self.writable()?.drop_component(component)
     }
 }
 
@@ -156,8 +190,42 @@ fn check_name(component: &str) -> Result<()> {
 }
 
 impl Inner {
+    fn new(dir: &Path, options: Options, log: Log, version: Version, next_segment_id: u64, recovery: RecoveryReport) -> Inner {
+        Inner {
+            dir: dir.to_owned(),
+            segment_dir: dir.join(SEGMENT_DIR),
+            options,
+            log,
+            writer: Mutex::new(()),
+            maintenance: Mutex::new(SegmentBuilder::new(&Default::default())),
+            current: Mutex::new(Arc::new(version)),
+            next_segment_id: AtomicU64::new(next_segment_id),
+            sealing: AtomicU64::new(0),
+            join_counters: Default::default(),
+            recovery,
+            signal: Default::default(),
+        }
+    }
+
+    /// The log, if this handle writes: every change goes through it or starts with it.
+    fn wal(&self) -> Result<&Wal> {
+        match &self.log {
+            Log::Writer { wal, .. } => Ok(wal),
+            Log::Reader { .. } => Err(Error::ReadOnly { path: self.dir.clone() }),
+        }
+    }
+
+    /// The highest LSN a snapshot may see: durable (or written, under relaxed durability),
+    /// or, read-only, the last whole record the log held at open.
+    fn visible_lsn(&self) -> u64 {
+        match &self.log {
+            Log::Writer { wal, .. } => wal.visible_lsn(),
+            Log::Reader { last_lsn } => *last_lsn,
+        }
+    }
+
     pub(crate) fn snapshot(&self) -> Snapshot {
-        let visible = self.wal.visible_lsn();
+        let visible = self.visible_lsn();
         Snapshot::new(self.current.lock().clone(), visible)
     }
 
@@ -172,22 +240,23 @@ impl Inner {
         }
         // Room first: an error here (a failing sealer) leaves nothing of the batch stored.
         self.make_room(component)?;
+        let wal = self.wal()?;
         let (lsn, tail_rows) = {
             let _writer = self.writer.lock();
             let version = self.version();
             let state = version.components.get(component).cloned().unwrap_or_default();
             let schema = state.schema.absorb(component, &mut batch)?;
-            let lsn = self.wal.append(|buf, lsn| encode_batch(buf, lsn, component, &batch))?;
+            let lsn = wal.append(|buf, lsn| encode_batch(buf, lsn, component, &batch))?;
             let mut next = (*version).clone();
             let state = Arc::make_mut(next.components.entry(component.to_owned()).or_default());
             state.schema = schema;
-            state.tail.push(TailEntry::new(lsn, batch), self.wal.visible_lsn(), self.sealing.load(Ordering::SeqCst))?;
+            state.tail.push(TailEntry::new(lsn, batch), wal.visible_lsn(), self.sealing.load(Ordering::SeqCst))?;
             let tail_rows = state.tail.rows();
             *self.current.lock() = Arc::new(next);
             (lsn, tail_rows)
         };
-        if self.wal.durability() == Durability::Sync {
-            self.wal.sync_to(lsn)?;
+        if wal.durability() == Durability::Sync {
+            wal.sync_to(lsn)?;
         }
         if tail_rows >= self.options.seal_rows && self.options.background_seal {
             self.signal.request_seal();
@@ -207,7 +276,7 @@ impl Inner {
             return Ok(());
         }
         while tail_rows(self) >= self.options.max_unsealed_rows() {
-            self.wal.check_poison()?;
+            self.wal()?.check_poison()?;
             if !self.signal.wait_for_seal(std::time::Duration::from_millis(100)) {
                 self.seal(component, true)?;
             }
@@ -221,15 +290,15 @@ impl Inner {
         let _writer = self.writer.lock();
         let mut next = (*self.version()).clone();
         edit(&mut next)?;
-        self.manifest_of(&next).store(&self.dir)?;
+        self.manifest_of(&next)?.store(&self.dir)?;
         *self.current.lock() = Arc::new(next);
         Ok(())
     }
 
-    fn manifest_of(&self, version: &Version) -> Manifest {
-        Manifest {
+    fn manifest_of(&self, version: &Version) -> Result<Manifest> {
+        Ok(Manifest {
             next_segment_id: self.next_segment_id.load(Ordering::SeqCst),
-            last_lsn: self.wal.next_lsn() - 1,
+            last_lsn: self.wal()?.next_lsn() - 1,
             components: version
                 .components
                 .iter()
@@ -251,7 +320,7 @@ impl Inner {
                     files: state.files.iter().map(|(&segment, file)| (segment, file.id())).collect(),
                 })
                 .collect(),
-        }
+        })
     }
 
     fn allocate_segment_id(&self) -> u64 {
@@ -263,6 +332,8 @@ impl Drop for Inner {
     /// A clean close leaves the log synced and trimmed; a failure here changes nothing that
     /// recovery does not already handle, so it is not reported.
     fn drop(&mut self) {
-        let _ = self.wal.close();
+        if let Log::Writer { wal, .. } = &self.log {
+            let _ = wal.close();
+        }
     }
 }

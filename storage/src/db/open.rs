@@ -1,7 +1,9 @@
-//! Opening a database: lock the directory, load the manifest, verify and map every live
-//! segment, remove files no manifest refers to, and replay the WAL into the tail.
+//! Opening a database for writing: lock the directory, load the manifest, verify and map
+//! every live segment, replay the WAL into the tail (the steps a read-only open shares,
+//! [`load`]), then remove files no manifest refers to, cut a torn log tail and start a new
+//! log file.
 
-use super::Inner;
+use super::{Inner, Log};
 use crate::error::{Error, IoContext, Result};
 use crate::fs;
 use crate::join::{JoinFile, JoinState, Pair};
@@ -10,10 +12,9 @@ use crate::options::Options;
 use crate::segment::{self, Segment};
 use crate::snapshot::{ComponentState, Version};
 use crate::tail::TailEntry;
-use crate::wal::{self, ReplayReport, Wal};
-use parking_lot::Mutex;
+use crate::wal::{self, Replay, ReplayReport, Wal};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 pub(crate) const SEGMENT_DIR: &str = "segments";
@@ -52,9 +53,60 @@ pub(super) fn open(dir: &Path, options: Options) -> Result<Inner> {
             return Err(Error::corrupt(dir.join(crate::manifest::FILE_NAME), 0, "manifest missing although segment files exist"));
         }
     };
+    let Loaded { version, live, mut recovery } = load(dir, &manifest, Replay::Owned)?;
+    let mut max_id_on_disk = 0;
+    for (id, path) in segment_files(&segment_dir)?.into_iter().chain(join_files(&segment_dir)?) {
+        max_id_on_disk = max_id_on_disk.max(id + 1);
+        if !live.contains(&id) {
+            fs::remove(&path)?;
+            recovery.removed_orphans.push(path);
+        }
+    }
+    for tmp in [dir.join("MANIFEST.tmp")] {
+        if tmp.exists() {
+            fs::remove(&tmp)?;
+            recovery.removed_orphans.push(tmp);
+        }
+    }
+    if !recovery.removed_orphans.is_empty() {
+        fs::sync_dir(&segment_dir)?;
+    }
+    wal::cut_torn_tail(&recovery.wal)?;
+    // A process crash leaves written-but-unsynced log pages in the page cache; make what was
+    // replayed durable before anyone reads it.
+    for (_, path) in wal::list_files(&wal_dir)? {
+        let file = std::fs::File::open(&path).context(|| format!("open {}", path.display()))?;
+        fs::sync_data(&file, &path)?;
+    }
+    let next_lsn = last_lsn(&manifest, &recovery).checked_add(1).ok_or_else(|| {
+        // A damaged (but checksummed: say, hand-made) manifest may claim the last LSN there is.
+        Error::corrupt(dir.join(crate::manifest::FILE_NAME), 0, "log sequence numbers exhausted (an LSN of 2^64 - 1)")
+    })?;
+    // A log file named for the next LSN can only hold a header (a record in it would have an
+    // LSN at least that high): it is the fresh file of an open that wrote nothing. Start anew.
+    fs::remove(&wal::file_path(&wal_dir, next_lsn))?;
+    let wal = Wal::create(dir, next_lsn, &options)?;
+    let next_segment_id = manifest.next_segment_id.max(max_id_on_disk).max(1);
+    Ok(Inner::new(dir, options, Log::Writer { wal, _lock: lock }, version, next_segment_id, recovery))
+}
+
+/// What a database's files hold, read without changing any of them.
+pub(super) struct Loaded {
+    pub version: Version,
+    /// The IDs of the segment and join files `manifest` names.
+    pub live: HashSet<u64>,
+    pub recovery: RecoveryReport,
+}
+
+/// The steps of an open that only read, shared by the writer's and a reader's: maps the
+/// segments and join files `manifest` names (deferred verification) and replays the log
+/// into the tails. The log is the same however it is read; `mode` says whether a writer
+/// may be at work on it meanwhile.
+pub(super) fn load(dir: &Path, manifest: &Manifest, mode: Replay) -> Result<Loaded> {
+    let segment_dir = dir.join(SEGMENT_DIR);
     let mut recovery = RecoveryReport::default();
     let mut version = Version { dropped: manifest.dropped.iter().cloned().collect(), ..Version::default() };
-    let mut live = std::collections::HashSet::new();
+    let mut live = HashSet::new();
     let mut opened = open_segments(&segment_dir, manifest.components.iter().flat_map(|c| &c.segments))?.into_iter();
     for entry in &manifest.components {
         let state = ComponentState {
@@ -73,24 +125,7 @@ pub(super) fn open(dir: &Path, options: Options) -> Result<Inner> {
         live.extend(state.files.values().map(|f| f.id()));
         version.joins.insert(pair, Arc::new(state));
     }
-    let mut max_id_on_disk = 0;
-    for (id, path) in segment_files(&segment_dir)?.into_iter().chain(join_files(&segment_dir)?) {
-        max_id_on_disk = max_id_on_disk.max(id + 1);
-        if !live.contains(&id) {
-            fs::remove(&path)?;
-            recovery.removed_orphans.push(path);
-        }
-    }
-    for tmp in [dir.join("MANIFEST.tmp")] {
-        if tmp.exists() {
-            fs::remove(&tmp)?;
-            recovery.removed_orphans.push(tmp);
-        }
-    }
-    if !recovery.removed_orphans.is_empty() {
-        fs::sync_dir(&segment_dir)?;
-    }
-    recovery.wal = wal::replay(&wal_dir, |record| {
+    recovery.wal = wal::replay(&dir.join(WAL_DIR), mode, |record| {
         if version.dropped.get(&record.component).is_some_and(|&dropped| record.lsn <= dropped) {
             return Ok(());
         }
@@ -104,37 +139,13 @@ pub(super) fn open(dir: &Path, options: Options) -> Result<Inner> {
         recovery.replayed_batches += 1;
         Ok(())
     })?;
-    // A process crash leaves written-but-unsynced log pages in the page cache; make what was
-    // replayed durable before anyone reads it.
-    for (_, path) in wal::list_files(&wal_dir)? {
-        let file = std::fs::File::open(&path).context(|| format!("open {}", path.display()))?;
-        fs::sync_data(&file, &path)?;
-    }
+    Ok(Loaded { version, live, recovery })
+}
+
+/// The highest LSN assigned so far, by what the manifest and the log say.
+pub(super) fn last_lsn(manifest: &Manifest, recovery: &RecoveryReport) -> u64 {
     let sealed = manifest.components.iter().map(|c| c.sealed_lsn).max().unwrap_or(0);
-    // A damaged (but checksummed: say, hand-made) manifest may claim the last LSN there is.
-    let next_lsn =
-        manifest.last_lsn.max(recovery.wal.last_lsn).max(sealed).checked_add(1).ok_or_else(|| {
-            Error::corrupt(dir.join(crate::manifest::FILE_NAME), 0, "log sequence numbers exhausted (an LSN of 2^64 - 1)")
-        })?;
-    // A log file named for the next LSN can only hold a header (a record in it would have an
-    // LSN at least that high): it is the fresh file of an open that wrote nothing. Start anew.
-    fs::remove(&wal::file_path(&wal_dir, next_lsn))?;
-    let wal = Wal::create(&wal_dir, next_lsn, options.durability)?;
-    Ok(Inner {
-        dir: dir.to_owned(),
-        segment_dir,
-        options,
-        wal,
-        writer: Mutex::new(()),
-        maintenance: Mutex::new(crate::segment::SegmentBuilder::new(&Default::default())),
-        current: Mutex::new(Arc::new(version)),
-        next_segment_id: AtomicU64::new(manifest.next_segment_id.max(max_id_on_disk).max(1)),
-        sealing: AtomicU64::new(0),
-        join_counters: Default::default(),
-        recovery,
-        signal: Default::default(),
-        _lock: lock,
-    })
+    manifest.last_lsn.max(recovery.wal.last_lsn).max(sealed)
 }
 
 /// Takes the directory's lock. A lock that is busy is tried again for a moment before it

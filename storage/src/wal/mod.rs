@@ -4,15 +4,17 @@
 //! The log is a directory of files named by the first LSN they hold. Only the newest file is
 //! written; a file is synced completely before the next one starts, so after a crash only the
 //! newest file can end in a torn record. Files whose batches are all sealed into segments are
-//! deleted.
+//! retired: kept for reuse (`*.free`) or deleted. Other processes may read the log while it is
+//! written (readers.rs, and `Db::open_read_only`).
 
 mod reader;
+pub(crate) mod readers;
 mod record;
 mod scan;
 mod writer;
 
 pub use reader::ReplayReport;
-pub(crate) use reader::{replay, verify_file};
+pub(crate) use reader::{cut_torn_tail, replay, verify_file, Replay};
 pub(crate) use record::encode_batch;
 #[cfg(test)]
 pub(crate) use record::KIND_MARK;

@@ -64,6 +64,9 @@ pub(crate) enum Step {
     Record { end: usize, record: BatchRecord },
     /// A sync mark right after the records it covers (nothing to apply), and the offset past it.
     Mark { end: usize },
+    /// A whole record or mark with another LSN: a stale one of a reused file (at the end of
+    /// what was written into it), or the file was reused while being read. Ends the run.
+    OutOfSequence(String),
     /// Anything else ends the run of records in sequence here: why.
     End(String),
 }
@@ -74,9 +77,11 @@ pub(crate) fn step(path: &Path, bytes: &[u8], pos: usize, due: u64) -> Result<St
     Ok(match frame_at(path, bytes, pos)? {
         // An LSN of 2^64 - 1 leaves no next LSN: never a record to keep.
         Frame::Whole { end, record } if record.lsn == due && due != u64::MAX => Step::Record { end, record },
-        Frame::Whole { record, .. } => Step::End(format!("record with LSN {} where {due} was due", record.lsn)),
+        Frame::Whole { record, .. } => Step::OutOfSequence(format!("record with LSN {} where {due} was due", record.lsn)),
         Frame::Mark { end, lsn } if lsn.checked_add(1) == Some(due) => Step::Mark { end },
-        Frame::Mark { lsn, .. } => Step::End(format!("sync mark for LSN {lsn} after the record with LSN {}", due.wrapping_sub(1))),
+        Frame::Mark { lsn, .. } => {
+            Step::OutOfSequence(format!("sync mark for LSN {lsn} after the record with LSN {}", due.wrapping_sub(1)))
+        }
         Frame::Bad(what) => Step::End(what),
     })
 }
@@ -190,7 +195,7 @@ pub(crate) fn scan_file(path: &Path, first_lsn: u64, bytes: &[u8]) -> Result<Fil
                 pos = end;
                 continue;
             }
-            Ok(Step::End(what)) => what,
+            Ok(Step::End(what) | Step::OutOfSequence(what)) => what,
             Err(e) => e.to_string(),
         };
         pos = bad(path, bytes, pos, pos, due, what, &mut scan);
