@@ -257,3 +257,25 @@ fn a_seal_writes_at_most_seal_rows_per_segment_however_far_the_tail_ran_ahead() 
     assert!(sizes.iter().all(|&n| n <= 20_000) && sizes.len() >= total / 20_000, "{sizes:?} for {total} rows");
     assert_eq!(numbered_present(&snapshot, "inference").len(), ks.len(), "every batch whole");
 }
+
+#[test]
+fn a_tail_left_idle_is_sealed_unless_it_is_a_trickle() {
+    use crate::support::numbered_batch;
+    use std::time::{Duration, Instant};
+    let work = temp();
+    let options = seamdb::Options { seal_rows: 1_600, seal_idle: Duration::from_millis(200), background_seal: true, ..small_options() };
+    let db = open(work.path(), options);
+    // numbered batch 3 has 112 rows: over seal_rows / 16 = 100. Batch 0 has 1: a trickle.
+    db.append("inference", numbered_batch(3)).unwrap();
+    db.append("labels", numbered_batch(0)).unwrap();
+    let sealed = |name: &str| db.snapshot().component(name).unwrap().segments().len();
+    let start = Instant::now();
+    while sealed("inference") == 0 && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(sealed("inference"), 1, "an idle tail over the floor is sealed");
+    assert!(db.snapshot().component("inference").unwrap().tail().next().is_none());
+    // Well past seal_idle (and far from seal_age): the 1-row tail stays.
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(sealed("labels"), 0, "a trickle is not sealed each pause");
+}

@@ -22,8 +22,13 @@ pub struct Options {
     pub seal_rows: usize,
     /// ...or this many bytes...
     pub seal_bytes: usize,
-    /// ...or once the oldest unsealed batch is this old.
+    /// ...or once the oldest unsealed batch is this old...
     pub seal_age: Duration,
+    /// ...or once nothing has been appended for this long to a tail of at least
+    /// `seal_rows / 16` rows: when ingest pauses, queries get segments (slice bitmaps,
+    /// stored joins) without waiting for `seal_age`, while a trickle of rows still waits
+    /// rather than becoming a segment each pause.
+    pub seal_idle: Duration,
     /// Compaction merges neighbouring segments smaller than this many rows, up to this size.
     pub compact_rows: usize,
     /// Run sealing on a background thread (otherwise only on [`crate::Db::flush`]).
@@ -42,6 +47,7 @@ impl Default for Options {
             seal_rows: 1 << 20,
             seal_bytes: 128 << 20,
             seal_age: Duration::from_secs(60),
+            seal_idle: Duration::from_secs(1),
             compact_rows: 1 << 22,
             background_seal: true,
             wal_file_bytes: 64 << 20,

@@ -47,6 +47,8 @@ pub(crate) struct Tail {
     /// The newest entries, still merging.
     open: Vec<TailEntry>,
     rows: usize,
+    /// When the newest batch arrived.
+    last_push: Option<Instant>,
 }
 
 impl Tail {
@@ -63,6 +65,11 @@ impl Tail {
         self.iter().next()
     }
 
+    /// When the newest batch arrived (`None` for a tail that never had one).
+    pub fn last_push(&self) -> Option<Instant> {
+        self.last_push
+    }
+
     /// Adds a logged batch, then merges the newest entries readers may already see
     /// (`lsn <= visible`) and no seal has claimed (`first_lsn > claimed`), binary-counter
     /// style: while the older of the last two holds at most twice the newer's rows and both
@@ -72,6 +79,7 @@ impl Tail {
     /// boundary.
     pub fn push(&mut self, entry: TailEntry, visible: u64, claimed: u64) -> crate::Result<()> {
         self.rows += entry.rows();
+        self.last_push = Some(entry.arrived);
         let open = &mut self.open;
         open.push(entry);
         let mut end = open.partition_point(|e| e.lsn <= visible);

@@ -89,7 +89,10 @@ impl Inner {
     fn seal_due(&self, state: &ComponentState) -> bool {
         let o = &self.options;
         let bytes: usize = state.tail.iter().map(|e| e.batch.size_bytes()).sum();
-        state.tail.rows() >= o.seal_rows || bytes >= o.seal_bytes || state.tail.first().is_some_and(|e| e.arrived.elapsed() >= o.seal_age)
+        let idle = state.tail.rows() >= o.seal_rows / 16 && state.tail.last_push().is_some_and(|t| t.elapsed() >= o.seal_idle);
+        idle || state.tail.rows() >= o.seal_rows
+            || bytes >= o.seal_bytes
+            || state.tail.first().is_some_and(|e| e.arrived.elapsed() >= o.seal_age)
     }
 
     /// Writes and maps a segment under a fresh ID. Its section checksums were computed from
