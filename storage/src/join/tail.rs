@@ -156,7 +156,7 @@ impl<'a> TailChunk<'a> {
     }
 
     /// Every row of `segments`, the sealed list of component `driving`, whose trace has an
-    /// event in this chunk, with the row of that trace's latest event here; in segment order.
+    /// event in this chunk, with a row of this chunk holding it (see [`Match`]).
     pub fn matches_in(&self, driving: &str, segments: &[Arc<Segment>]) -> Arc<Vec<Match>> {
         let ids: Vec<u64> = segments.iter().map(|s| s.id()).collect();
         let (cached, covered) = self.cache.get(driving, &ids, false);
