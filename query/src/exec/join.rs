@@ -68,6 +68,31 @@ fn add_latest(latest: &mut HashMap<u128, Latest>, part: &Part<'_>, p: usize, as_
     }
 }
 
+/// A driving part's replaced locations, by row. Hashed by one multiplication: the keys are
+/// row numbers (no adversary chooses them), and an overlay can hold a location for every
+/// label still unsealed, probed once per selected driving row, so SipHash would cost more
+/// than the rest of the lookup.
+type Overlay = HashMap<u32, Loc, std::hash::BuildHasherDefault<RowHasher>>;
+
+#[derive(Default)]
+struct RowHasher(u64);
+
+impl std::hash::Hasher for RowHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u32(&mut self, row: u32) {
+        self.0 = u64::from(row).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// One joined component, ready to answer "where is this driving row's event".
 pub(super) struct Join<'a> {
     pub name: &'a str,
@@ -83,7 +108,7 @@ pub(super) struct Join<'a> {
 enum PartMatches<'a> {
     /// Locations per row (read from a join file, or computed for this query), with some
     /// rows' locations replaced: by later tail events, or by `AS OF` fallbacks.
-    Base { base: Base<'a>, overlay: HashMap<u32, Loc> },
+    Base { base: Base<'a>, overlay: Overlay },
     /// Probe the per-query hash.
     Hash,
 }
@@ -129,7 +154,7 @@ impl Base<'_> {
     /// Points `row` at `l` if that event is at least as late as its current one (later
     /// stored wins ties: callers lay events over in storage order). Computed locations are
     /// replaced in place (and any `AS OF` fallback with them); others get an overlay.
-    fn lay_over(&mut self, overlay: &mut HashMap<u32, Loc>, row: u32, l: Loc, time_of: &dyn Fn(Loc) -> i64) {
+    fn lay_over(&mut self, overlay: &mut Overlay, row: u32, l: Loc, time_of: &dyn Fn(Loc) -> i64) {
         let current = overlay.get(&row).copied().unwrap_or_else(|| self.get(row as usize));
         if current == NO_MATCH || time_of(l) >= time_of(current) {
             match self {
@@ -188,7 +213,7 @@ impl<'a> Join<'a> {
             let (p, r) = split(loc);
             parts[p].times()[r]
         };
-        let mut overlays: Vec<HashMap<u32, Loc>> = vec![HashMap::new(); bases.len()];
+        let mut overlays: Vec<Overlay> = vec![Overlay::default(); bases.len()];
         if let Some(as_of) = as_of {
             as_of_fallback(&bases, &mut overlays, driving, segments, &time_of, as_of);
         }
@@ -257,7 +282,7 @@ impl<'a> Join<'a> {
 /// event up to `as_of` when they are many.
 fn as_of_fallback(
     bases: &[Base<'_>],
-    overlays: &mut [HashMap<u32, Loc>],
+    overlays: &mut [Overlay],
     driving: &ComponentView<'_>,
     segments: &[std::sync::Arc<Segment>],
     time_of: &dyn Fn(Loc) -> i64,
