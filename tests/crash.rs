@@ -1,10 +1,11 @@
 //! Kill -9 loop: a child process appends predictions and their labels (a stored join of the
 //! two maintained throughout), seals, compacts and applies retention as fast as it can and
 //! records each acknowledged batch; the parent SIGKILLs it at random moments, checks the
-//! directory (`seam check`: no damage, every join file as a rebuild gives it), reopens the
-//! database and checks that every acknowledged batch not yet due for retention is there
-//! whole, that no batch is there in part, and that the stored join answers as a hash join. SEAM_CRASH_ITERATIONS sets the count (50 in
-//! CI; docs/RELIABILITY.md records a long run).
+//! directory (`seam check`: no damage, every join file as a rebuild gives it), reads it
+//! read-only as another process would, then reopens it for writing, and each time checks
+//! that every acknowledged batch not yet due for retention is there whole, that no batch is
+//! there in part, and that the stored join answers as a hash join. SEAM_CRASH_ITERATIONS
+//! sets the count (50 in CI; docs/RELIABILITY.md records a long run).
 
 use crate::support::{assert_join_matches_hash, assert_numbered, label_batch, numbered_batch, open, temp};
 use seamdb::Options;
@@ -68,6 +69,11 @@ fn verify(work: &Path, db_dir: &Path, iteration: usize, seed: u64) -> usize {
     if db_dir.join("MANIFEST").exists() {
         let report = seamdb::storage::check(db_dir).unwrap();
         assert!(report.is_ok(), "{what}: {:?}", report.damaged);
+        // A reader in another process sees the crashed database as the writer will: every
+        // acknowledged batch, torn tail and all, before any recovery has touched it.
+        let reader = seamdb::Db::open_read_only(db_dir).unwrap();
+        assert_join_matches_hash(&reader, &format!("{what}, read-only"));
+        assert_numbered(&reader.snapshot(), "inference", &numbers("acked"), floor, &format!("{what}, read-only"));
     }
     let db = open(db_dir, Options { background_seal: false, ..options() });
     assert_join_matches_hash(&db, &what);
