@@ -14,7 +14,8 @@ pub enum Statement {
     Describe(String),
 }
 
-/// `SELECT ... FROM ... [JOIN ...] [REFERENCE ...] [WHERE ...] [GROUP BY ...] [AS OF ...] [LIMIT n]`
+/// `SELECT ... FROM ... [JOIN ...] [REFERENCE ...] [WHERE ...] [GROUP BY ...] [HAVING ...]
+/// [AS OF ...] [ORDER BY ...] [LIMIT n]`
 #[derive(Clone, Debug, PartialEq)]
 pub struct Select {
     pub items: Vec<Item>,
@@ -26,6 +27,10 @@ pub struct Select {
     pub group_by: Vec<GroupKey>,
     /// The `AS OF` time, in microseconds since the epoch.
     pub as_of: Option<i64>,
+    /// A condition on output rows (their items and group keys).
+    pub having: Option<Expr>,
+    /// Sort keys over output rows, each with `true` for `DESC`.
+    pub order_by: Vec<(Expr, bool)>,
     pub limit: Option<u64>,
 }
 

@@ -138,9 +138,18 @@ impl Parser<'_> {
         }
     }
 
+    /// The end of the query; a clause keyword here is one written out of SQL's order.
     fn expect_end(&self) -> Result<()> {
-        match self.peek().tok {
+        match &self.peek().tok {
             Tok::End => Ok(()),
+            Tok::Ident(word) if CLAUSES.iter().any(|c| word.eq_ignore_ascii_case(c)) => {
+                let t = self.peek();
+                Err(Error::Parse {
+                    line: t.line,
+                    column: t.column,
+                    message: format!("{} is out of place: clauses come in the order {CLAUSE_ORDER}", word.to_uppercase()),
+                })
+            }
             _ => self.error("the end of the query"),
         }
     }
@@ -205,6 +214,7 @@ impl Parser<'_> {
                 group_by.push(self.group_key()?);
             }
         }
+        let having = if self.eat_keyword("having") { Some(self.expr()?) } else { None };
         let as_of = if self.eat_keyword("as") {
             self.keyword("of")?;
             let at = self.peek().clone();
@@ -221,6 +231,21 @@ impl Parser<'_> {
         } else {
             None
         };
+        let mut order_by = Vec::new();
+        if self.eat_keyword("order") {
+            self.keyword("by")?;
+            loop {
+                let key = self.expr()?;
+                let desc = self.eat_keyword("desc");
+                if !desc {
+                    self.eat_keyword("asc");
+                }
+                order_by.push((key, desc));
+                if !self.eat_sym(",") {
+                    break;
+                }
+            }
+        }
         let limit = if self.eat_keyword("limit") {
             match self.take(|t| if let Tok::Number(n) = t { n.parse::<u64>().ok() } else { None }) {
                 Some(n) => Some(n),
@@ -229,7 +254,7 @@ impl Parser<'_> {
         } else {
             None
         };
-        Ok(Select { items, from, joins, reference, filter, group_by, as_of, limit })
+        Ok(Select { items, from, joins, reference, filter, group_by, as_of, having, order_by, limit })
     }
 
     fn item(&mut self) -> Result<Item> {
@@ -491,8 +516,15 @@ impl Parser<'_> {
     }
 }
 
+/// Words that start a clause of `SELECT`, and the order SQL writes them in.
+const CLAUSES: [&str; 10] = ["select", "from", "join", "reference", "where", "group", "having", "as", "order", "limit"];
+const CLAUSE_ORDER: &str =
+    "SELECT … FROM … [JOIN …] [REFERENCE …] [WHERE …] [GROUP BY …] [HAVING …] [AS OF …] [ORDER BY … [ASC|DESC]] [LIMIT n]";
+
 /// Words that end an expression or start a clause, so they cannot name a column.
-const RESERVED: [&str; 20] = [
+const RESERVED: [&str; 22] = [
+    "having",
+    "order",
     "select",
     "from",
     "join",

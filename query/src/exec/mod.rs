@@ -11,6 +11,7 @@ mod eval;
 mod explain;
 mod join;
 mod plan;
+mod post;
 mod reference;
 mod rows;
 mod types;
@@ -26,6 +27,7 @@ use crate::error::Result;
 use crate::output::{Cell, Table};
 use agg::{key_cell, State};
 use plan::{plan, Plan};
+use post::Post;
 use seamdb_storage::Snapshot;
 use std::collections::HashMap;
 use value::Key;
@@ -65,6 +67,7 @@ struct Groups {
 
 pub(crate) fn select(s: &Select, snapshot: &Snapshot, options: &Options) -> Result<Table> {
     let plan = plan(s, snapshot)?;
+    let post = Post::new(s, &columns(&plan))?;
     if options.executor == Executor::Rows || options.join == JoinStrategy::Hash {
         let reference = s.reference.as_ref().and_then(|r| snapshot.component(&r.component));
         verify::reads(s, &plan.component, &plan.joins, &plan.stored, reference.as_ref(), true)?;
@@ -77,7 +80,7 @@ pub(crate) fn select(s: &Select, snapshot: &Snapshot, options: &Options) -> Resu
     if plan.select.group_by.is_empty() && groups.index.is_empty() && groups.finished.is_empty() {
         groups.find(&plan, (None, Vec::new()));
     }
-    Ok(output(&plan, groups))
+    output(&plan, &post, groups)
 }
 
 impl Groups {
@@ -139,9 +142,8 @@ impl Groups {
     }
 }
 
-/// Group keys first (`window`, then `component.field`), then the items; rows ordered by
-/// window, then by group keys ascending (SPEC §4).
-fn output(plan: &Plan<'_>, mut groups: Groups) -> Table {
+/// The output's columns: group keys first (`window`, then `component.field`), then the items.
+fn columns(plan: &Plan<'_>) -> Vec<String> {
     let s = plan.select;
     let mut columns = Vec::new();
     if plan.window_us.is_some() {
@@ -153,15 +155,22 @@ fn output(plan: &Plan<'_>, mut groups: Groups) -> Table {
         }
     }
     columns.extend(s.items.iter().map(|i| i.name().to_string()));
+    columns
+}
+
+/// Rows ordered by window, then by group keys ascending (SPEC §4); then `HAVING`, `ORDER BY`
+/// and `LIMIT` ([`Post`]).
+fn output(plan: &Plan<'_>, post: &Post, mut groups: Groups) -> Result<Table> {
     groups.finish_windows(plan, |_| true);
     let mut ordered = std::mem::take(&mut groups.finished);
     ordered.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut table = Table { columns, rows: Vec::new() };
-    for ((window, key), cells) in ordered.into_iter().take(s.limit.map_or(usize::MAX, |l| l as usize)) {
+    let mut rows = Vec::with_capacity(ordered.len());
+    for ((window, key), cells) in ordered {
         let mut row: Vec<Cell> = window.map(Cell::Time).into_iter().collect();
         row.extend(key.into_iter().map(key_cell));
         row.extend(cells);
-        table.rows.push(row);
+        rows.push(row);
     }
-    table
+    post.apply(&mut rows)?;
+    Ok(Table { columns: columns(plan), rows })
 }
