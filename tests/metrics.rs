@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use seamdb::query::metrics::classification::{accuracy, brier, log_loss, roc_auc, Confusion};
 use seamdb::query::metrics::distribution::{quantile, stddev};
-use seamdb::query::metrics::drift::{chi2, js, ks, psi, unseen, wasserstein, Bins};
+use seamdb::query::metrics::drift::{chi2, chi2_sf, js, kolmogorov, ks, ks_p, psi, unseen, wasserstein, Bins};
 use seamdb::query::metrics::regression::{mae, mape, r2, rmse};
 use serde_json::Value as Json;
 use std::collections::HashMap;
@@ -82,6 +82,21 @@ fn golden_values_match_scikit_learn_and_scipy() {
     close("wasserstein", wasserstein(&sorted_win, &sorted_ref), f("wasserstein"));
     let (wc, rc) = (counts(&strings(&d["window_cats"])), counts(&strings(&d["reference_cats"])));
     close("chi2", chi2(&wc, &rc), f("chi2"));
+    // p-values: compared relatively, as tails far below the absolute tolerance must still be
+    // right (an answer of 0 would pass an absolute check).
+    let relative = |name: &str, ours: f64, theirs: f64| {
+        assert!((ours - theirs).abs() <= 1e-10 * theirs.abs(), "{name}: SeamDB {ours:e} vs SciPy {theirs:e}");
+    };
+    relative("chi2_p", chi2_sf(chi2(&wc, &rc).unwrap(), (rc.len() - 1) as f64), f("chi2_p"));
+    relative("ks_p", ks_p(ks(&sorted_win, &sorted_ref).unwrap(), sorted_win.len(), sorted_ref.len()), f("ks_p"));
+    for case in e["chi2_sf"].as_array().unwrap() {
+        let [x, k, p] = [0, 1, 2].map(|i| case[i].as_f64().unwrap());
+        relative(&format!("chi2.sf({x}, {k})"), chi2_sf(x, k), p);
+    }
+    for case in e["kolmogorov"].as_array().unwrap() {
+        let [x, p] = [0, 1].map(|i| case[i].as_f64().unwrap());
+        relative(&format!("kolmogorov({x})"), kolmogorov(x), p);
+    }
     let with_unseen = counts(&strings(&d["window_cats_unseen"]));
     assert_eq!(chi2(&with_unseen, &rc), None, "a category absent from the reference makes chi2 null");
     assert_eq!(unseen(&with_unseen, &rc), e["unseen"].as_u64().unwrap());
@@ -190,27 +205,51 @@ proptest! {
     }
 }
 
-/// χ² and unseen over a bool field, through SeamQL (the query layer takes bools as
-/// categories, not as the numbers 0 and 1), against SciPy's `chisquare`.
+/// χ² and unseen over a bool field (the query layer takes bools as categories, not as the
+/// numbers 0 and 1), and the p-values of χ² over a tag and of KS over floats, through SeamQL,
+/// against SciPy.
 #[test]
-fn bool_drift_through_seamql_matches_scipy() {
+fn drift_through_seamql_matches_scipy() {
     use seamdb::{BatchBuilder, TraceId, Value};
     let d = load("dataset.json");
     let e = load("expected.json");
     let dir = crate::support::temp();
     let db = crate::support::open(dir.path(), crate::support::small_options());
-    for (component, key) in [("live", "window_flags"), ("training", "reference_flags")] {
+    // Each field of its own length; a row past a field's end leaves it null, which every
+    // drift function ignores.
+    let fields = |flags: &str, cats: &str, xs: &str| [flags, cats, xs].map(|k| d[k].as_array().unwrap().clone());
+    for (component, [flags, cats, xs]) in
+        [("live", fields("window_flags", "window_cats", "window")), ("training", fields("reference_flags", "reference_cats", "reference"))]
+    {
         let mut batch = BatchBuilder::new();
-        for (i, flag) in d[key].as_array().unwrap().iter().enumerate() {
-            batch.push(TraceId(i as u128 + 1).0, 1_767_571_200_000_000 + i as i64, &[("f", Value::Bool(flag.as_bool().unwrap()))]).unwrap();
+        for i in 0..flags.len().max(cats.len()).max(xs.len()) {
+            let mut values = Vec::new();
+            if let Some(f) = flags.get(i) {
+                values.push(("f", Value::Bool(f.as_bool().unwrap())));
+            }
+            if let Some(c) = cats.get(i) {
+                values.push(("c", Value::Tag(c.as_str().unwrap().into())));
+            }
+            if let Some(x) = xs.get(i) {
+                values.push(("x", Value::Float(x.as_f64().unwrap())));
+            }
+            batch.push(TraceId(i as u128 + 1).0, 1_767_571_200_000_000 + i as i64, &values).unwrap();
         }
         db.append(component, batch.finish().unwrap()).unwrap();
     }
-    let table = seamdb::query::query("SELECT chi2(f) AS c, unseen(f) AS u FROM live REFERENCE training", &db.snapshot()).unwrap();
-    let chi2 = match table.rows[0][0] {
-        seamdb::query::Cell::Float(x) => Some(x),
-        _ => None,
+    let text = "SELECT chi2(f) AS c, unseen(f) AS u, chi2_p(f) AS cp, chi2_p(c) AS tp, ks_p(x) AS kp FROM live REFERENCE training";
+    let table = seamdb::query::query(text, &db.snapshot()).unwrap();
+    let float = |i: usize| match table.rows[0][i] {
+        seamdb::query::Cell::Float(x) => x,
+        ref other => panic!("column {i}: {other:?}"),
     };
-    close("chi2 of a bool field", chi2, e["chi2_bool"].as_f64().unwrap());
+    let relative = |name: &str, ours: f64, key: &str| {
+        let theirs = e[key].as_f64().unwrap();
+        assert!((ours - theirs).abs() <= 1e-10 * theirs.abs(), "{name}: SeamDB {ours:e} vs SciPy {theirs:e}");
+    };
+    close("chi2 of a bool field", Some(float(0)), e["chi2_bool"].as_f64().unwrap());
     assert_eq!(table.rows[0][1], seamdb::query::Cell::Int(0), "every window value occurs in the reference");
+    relative("chi2_p of a bool field", float(2), "chi2_bool_p");
+    relative("chi2_p of a tag field", float(3), "chi2_p");
+    relative("ks_p of a float field", float(4), "ks_p");
 }

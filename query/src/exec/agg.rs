@@ -7,7 +7,7 @@ use crate::ast::{ColumnRef, Expr};
 use crate::error::{Error, Result};
 use crate::metrics::classification::{brier, log_loss, roc_auc, Confusion};
 use crate::metrics::distribution::{quantile, stddev};
-use crate::metrics::drift::{chi2, js, ks, psi, shares, unseen, wasserstein, Bins};
+use crate::metrics::drift::{chi2, chi2_sf, js, ks, ks_p, psi, shares, unseen, wasserstein, Bins};
 use crate::metrics::regression::{mae, mape, r2, rmse};
 use crate::output::Cell;
 use std::collections::HashMap;
@@ -64,21 +64,37 @@ pub(crate) enum Drift {
     Wasserstein,
     Chi2,
     Unseen,
+    Chi2P,
+    KsP,
 }
 
 impl Drift {
-    fn numeric(self) -> bool {
-        !matches!(self, Drift::Chi2 | Drift::Unseen)
+    /// Compares numbers (else categories: tags or bools).
+    pub fn numeric(self) -> bool {
+        !matches!(self, Drift::Chi2 | Drift::Unseen | Drift::Chi2P)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Drift::Psi => "psi",
+            Drift::Js => "js",
+            Drift::Ks => "ks",
+            Drift::Wasserstein => "wasserstein",
+            Drift::Chi2 => "chi2",
+            Drift::Unseen => "unseen",
+            Drift::Chi2P => "chi2_p",
+            Drift::KsP => "ks_p",
+        }
     }
 }
 
 /// Every aggregate function [`Aggregate::plan`] knows (a unit test keeps the two in step), for
 /// "did you mean" and for telling an aggregate from a function that does not exist.
 #[rustfmt::skip]
-pub(crate) const FUNCTIONS: [&str; 30] = [
+pub(crate) const FUNCTIONS: [&str; 32] = [
     "count", "sum", "mean", "avg", "min", "max", "stddev", "quantile", "null_rate", "nan_rate", "distinct", "share", "accuracy",
     "precision", "recall", "f1", "roc_auc", "log_loss", "brier", "mae", "rmse", "mape", "r2", "coverage", "psi", "js", "ks",
-    "wasserstein", "chi2", "unseen",
+    "wasserstein", "chi2", "unseen", "chi2_p", "ks_p",
 ];
 
 impl Aggregate {
@@ -151,13 +167,15 @@ impl Aggregate {
                     _ => Err(Error::Invalid("coverage() takes the name of a JOINed component".into())),
                 };
             }
-            "psi" | "js" | "ks" | "wasserstein" | "chi2" | "unseen" => {
+            "psi" | "js" | "ks" | "wasserstein" | "chi2" | "unseen" | "chi2_p" | "ks_p" => {
                 let kind = match name {
                     "psi" => Drift::Psi,
                     "js" => Drift::Js,
                     "ks" => Drift::Ks,
                     "wasserstein" => Drift::Wasserstein,
                     "chi2" => Drift::Chi2,
+                    "chi2_p" => Drift::Chi2P,
+                    "ks_p" => Drift::KsP,
                     _ => Drift::Unseen,
                 };
                 // One argument: compare with the reference's field of the same name; a second
@@ -397,12 +415,18 @@ fn drift(state: &mut State, kind: Drift, reference: &RefData) -> Cell {
             values.sort_unstable_by(f64::total_cmp);
             float(match kind {
                 Drift::Ks => ks(values, reference.sorted()),
+                Drift::KsP => ks(values, reference.sorted()).map(|d| ks_p(d, values.len(), reference.sorted().len())),
                 Drift::Wasserstein => wasserstein(values, reference.sorted()),
                 // psi / js without reference bins (an empty reference)
                 _ => None,
             })
         }
         State::Categories(counts) if kind == Drift::Chi2 => float(chi2(counts, &reference.counts)),
+        // k − 1 degrees of freedom, k the reference's categories; null below two.
+        State::Categories(counts) if kind == Drift::Chi2P => {
+            let k = reference.counts.len();
+            float(chi2(counts, &reference.counts).filter(|_| k >= 2).map(|x| chi2_sf(x, (k - 1) as f64)))
+        }
         State::Categories(counts) => Cell::Int(unseen(counts, &reference.counts) as i64),
         _ => Cell::Null,
     }

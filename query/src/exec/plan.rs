@@ -1,7 +1,7 @@
 //! Planning a `SELECT`: resolve every name against the snapshot, plan the aggregates, load
 //! the reference data, and work out which driving parts can hold rows.
 
-use super::agg::{Aggregate, Drift, Func};
+use super::agg::{Aggregate, Func};
 use super::eval::{Matches, Rows};
 use super::join::Latest;
 use super::reference::{self, RefData};
@@ -155,14 +155,16 @@ fn references(
             .field_type(field)
             .ok_or_else(|| Error::Name(format!("reference component {:?} has no field {field:?}", r.component)))?;
         let numeric = matches!(ty, FieldType::Float | FieldType::Int);
-        if numeric != !matches!(kind, Drift::Chi2 | Drift::Unseen) {
-            return Err(Error::Invalid(format!("{kind:?} does not apply to {} field {field:?}", ty.name()).to_lowercase()));
+        if numeric != kind.numeric() {
+            return Err(Error::Invalid(format!("{} does not apply to {} field {field:?}", kind.name(), ty.name())));
         }
         // A tag window is not compared with a bool reference (nor a bool with a tag).
         if !numeric && types[0] != Type::of(ty) {
-            return Err(Error::Invalid(
-                format!("{kind:?} compares like with like, but the reference's {field:?} is a {} field", ty.name()).to_lowercase(),
-            ));
+            return Err(Error::Invalid(format!(
+                "{} compares like with like, but the reference's {field:?} is a {} field",
+                kind.name(),
+                ty.name()
+            )));
         }
         *reference = match loaded.iter().position(|(f, _)| f == field) {
             Some(i) => i,

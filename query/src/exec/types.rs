@@ -212,11 +212,11 @@ pub(crate) fn check_call(name: &str, args: &[Expr], types: &[Type]) -> Result<()
             }
         }
         "mae" | "rmse" | "mape" | "r2" => number(0).and(number(1)),
-        "psi" | "js" | "ks" | "wasserstein" => match arg(0) {
+        "psi" | "js" | "ks" | "ks_p" | "wasserstein" => match arg(0) {
             (_, Type::Int | Type::Float | Type::Null) => Ok(()),
             (text, t) => Err(Error::Invalid(format!("{name}() takes a float or int field, but {text} is {}", t.name()))),
         },
-        "chi2" | "unseen" => match arg(0) {
+        "chi2" | "chi2_p" | "unseen" => match arg(0) {
             (_, Type::Tag | Type::Bool | Type::Null) => Ok(()),
             (text, t) => Err(Error::Invalid(format!("{name}() takes a tag or bool field, but {text} is {}", t.name()))),
         },

@@ -82,6 +82,18 @@ expected = {
     "unseen": 7,
     "chi2_bool": float(chisquare(flag_observed, flag_expected).statistic),
 }
+# p-values (SPEC §4): chi2_p = chi2.sf(chi2, k - 1); ks_p = kolmogorov(sqrt(n m / (n + m)) D),
+# the asymptotic form (not ks_2samp's exact one). Then each function alone across its
+# regimes (tails far below 1e-12 included: compared relatively), for the series and the
+# continued fraction of the incomplete gamma, and both sums of the Kolmogorov function.
+from scipy.special import kolmogorov
+from scipy.stats import chi2 as chi2_dist
+d = ks_2samp(window, reference).statistic
+expected["chi2_p"] = float(chi2_dist.sf(expected["chi2"], len(categories) - 1))
+expected["chi2_bool_p"] = float(chi2_dist.sf(expected["chi2_bool"], 1))
+expected["ks_p"] = float(kolmogorov(np.sqrt(len(window) * len(reference) / (len(window) + len(reference))) * d))
+expected["chi2_sf"] = [[x, k, float(chi2_dist.sf(x, k))] for k in (1, 2, 3, 5, 10, 40) for x in (0.01, 0.5, 1.0, 3.0, 7.8, 20.0, 60.0, 200.0)]
+expected["kolmogorov"] = [[x, float(kolmogorov(x))] for x in (0.05, 0.2, 0.5, 0.8, 1.0, 1.1, 1.2, 1.5, 2.0, 3.0, 5.0)]
 here = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(here, "dataset.json"), "w") as f:
     json.dump(dataset, f)
