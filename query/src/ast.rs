@@ -65,6 +65,11 @@ pub enum GroupKey {
         text: String,
     },
     Column(ColumnRef),
+    /// A condition (`inference.score > 0.5`) or `bucket(x, width)`, named by its text.
+    Expr {
+        expr: Expr,
+        text: String,
+    },
 }
 
 /// `field` or `component.field` (`time` included).

@@ -301,9 +301,14 @@ impl Parser<'_> {
             self.sym(")")?;
             return Ok(GroupKey::Window { width_us, text });
         }
-        match self.primary()? {
+        let start = self.peek().start;
+        match self.expr()? {
             Expr::Column(c) => Ok(GroupKey::Column(c)),
-            _ => self.error("window(duration) or a column to group by"),
+            expr => {
+                let end = self.tokens[self.pos.saturating_sub(1)].end.max(start);
+                let text = self.text.get(start..end).unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ");
+                Ok(GroupKey::Expr { expr, text })
+            }
         }
     }
 

@@ -59,7 +59,11 @@ pub(crate) fn eval<'a>(expr: &'a Expr, at: &Rows<'_, 'a>) -> Result<Vec<Val<'a>>
             let (a, b) = (eval(lhs, at)?, eval(rhs, at)?);
             a.into_iter().zip(b).map(|(a, b)| binary(*op, a, b)).collect()
         }
-        // The planner's type check refuses a call inside an expression.
+        Expr::Call { name, args } if name == "bucket" => {
+            let (x, w) = (eval(&args[0], at)?, eval(&args[1], at)?);
+            x.into_iter().zip(w).map(|(x, w)| bucket(x, w)).collect()
+        }
+        // The planner's type check refuses an aggregate inside an expression.
         Expr::Call { name, .. } => return Err(Error::Invalid(format!("{name}() cannot be used inside another expression"))),
     })
 }
@@ -98,6 +102,21 @@ pub(crate) fn truth(v: Val<'_>) -> Option<bool> {
         Val::Bool(b) => Some(b),
         Val::Null => None,
         other => other.num().map(|x| x != 0.0),
+    }
+}
+
+/// `bucket(x, width)`: the lower edge ⌊x / width⌋ · width of `x`'s bin, an int when both
+/// are ints (the planner checks that `width` is a positive number).
+pub(super) fn bucket<'a>(x: Val<'a>, width: Val<'_>) -> Val<'a> {
+    match (x, width) {
+        // Near i64::MIN the edge may not fit an int: then it is a float, as with a float width.
+        (Val::Int(x), Val::Int(w)) => {
+            x.div_euclid(w).checked_mul(w).map_or_else(|| Val::Float((x as f64 / w as f64).floor() * w as f64), Val::Int)
+        }
+        (Val::Int(x), Val::Float(w)) => Val::Float((x as f64 / w).floor() * w),
+        (Val::Float(x), Val::Int(w)) => Val::Float((x / w as f64).floor() * w as f64),
+        (Val::Float(x), Val::Float(w)) => Val::Float((x / w).floor() * w),
+        _ => Val::Null,
     }
 }
 

@@ -22,7 +22,7 @@ mod verify;
 pub(crate) use explain::explain;
 pub use join::JoinStrategy;
 
-use crate::ast::{Expr, Select};
+use crate::ast::Select;
 use crate::error::Result;
 use crate::output::{Cell, Table};
 use agg::{key_cell, State};
@@ -67,7 +67,7 @@ struct Groups {
 
 pub(crate) fn select(s: &Select, snapshot: &Snapshot, options: &Options) -> Result<Table> {
     let plan = plan(s, snapshot)?;
-    let post = Post::new(s, &columns(&plan))?;
+    let post = Post::new(s, &columns(&plan), &plan.keys)?;
     if options.executor == Executor::Rows || options.join == JoinStrategy::Hash {
         let reference = s.reference.as_ref().and_then(|r| snapshot.component(&r.component));
         verify::reads(s, &plan.component, &plan.joins, &plan.stored, reference.as_ref(), true)?;
@@ -144,17 +144,12 @@ impl Groups {
 
 /// The output's columns: group keys first (`window`, then `component.field`), then the items.
 fn columns(plan: &Plan<'_>) -> Vec<String> {
-    let s = plan.select;
     let mut columns = Vec::new();
     if plan.window_us.is_some() {
         columns.push("window".to_string());
     }
-    for key in &plan.keys {
-        if let Expr::Column(c) = key {
-            columns.push(format!("{}.{}", c.component.as_deref().unwrap_or(&s.from), c.field));
-        }
-    }
-    columns.extend(s.items.iter().map(|i| i.name().to_string()));
+    columns.extend(plan.key_names.iter().cloned());
+    columns.extend(plan.select.items.iter().map(|i| i.name().to_string()));
     columns
 }
 

@@ -30,6 +30,8 @@ pub(super) struct Plan<'a> {
     pub references: Vec<RefData>,
     pub window_us: Option<i64>,
     pub keys: Vec<Expr>,
+    /// Each key's output column name: `component.field`, or an expression's text.
+    pub key_names: Vec<String>,
     pub as_of: Option<i64>,
     /// Driving-time bounds implied by AS OF and the WHERE clause: parts whose time range
     /// lies outside are skipped without reading a row.
@@ -75,13 +77,26 @@ pub(super) fn plan<'a>(s: &'a Select, snapshot: &'a Snapshot) -> Result<Plan<'a>
     let filter_reads = s.filter.as_ref().map(columns).unwrap_or_default();
     let filter_joins = (0..joins.len()).filter(|&j| filter_reads.iter().any(|c| c.component.as_deref() == Some(joins[j].name()))).collect();
     let mut window_us = None;
-    let mut keys = Vec::new();
+    let (mut keys, mut key_names) = (Vec::new(), Vec::new());
     for g in &s.group_by {
         match g {
             GroupKey::Window { width_us, .. } => window_us = Some(*width_us),
             GroupKey::Column(c) => {
                 column_type(c)?;
                 keys.push(Expr::Column(c.clone()));
+                key_names.push(format!("{}.{}", c.component.as_deref().unwrap_or(&s.from), c.field));
+            }
+            GroupKey::Expr { expr, text } => {
+                let t = type_of(expr, &column_type)?;
+                let bucket = matches!(expr, Expr::Call { name, .. } if name == "bucket");
+                if t != Type::Bool && !bucket {
+                    return Err(Error::Invalid(format!(
+                        "GROUP BY takes window(…), a field, a condition or bucket(x, width); {text} is {}",
+                        t.name()
+                    )));
+                }
+                keys.push(expr.clone());
+                key_names.push(text.clone());
             }
         }
     }
@@ -98,7 +113,21 @@ pub(super) fn plan<'a>(s: &'a Select, snapshot: &'a Snapshot) -> Result<Plan<'a>
             (0..a).find(|&b| quantile(a) && quantile(b) && aggregates[a].args == aggregates[b].args)
         })
         .collect();
-    Ok(Plan { select: s, component, joins, stored, filter_joins, aggregates, shares, references, window_us, keys, as_of, time_bounds })
+    Ok(Plan {
+        select: s,
+        component,
+        joins,
+        stored,
+        filter_joins,
+        aggregates,
+        shares,
+        references,
+        window_us,
+        keys,
+        key_names,
+        as_of,
+        time_bounds,
+    })
 }
 
 impl<'a> Plan<'a> {

@@ -32,10 +32,12 @@ enum CellExpr {
 }
 
 impl Post {
-    /// Resolves `s`'s clauses against the output's `columns` (group keys first, then items).
-    pub fn new(s: &Select, columns: &[String]) -> Result<Post> {
+    /// Resolves `s`'s clauses against the output's `columns` (group keys first, then items;
+    /// `keys` are the group keys' expressions, the last of the key columns).
+    pub fn new(s: &Select, columns: &[String], keys: &[Expr]) -> Result<Post> {
         let items = columns.len() - s.items.len();
-        let resolve = |e: &Expr, clause: &str| resolve(e, s, columns, items, clause);
+        let at = Names { s, columns, items, keys };
+        let resolve = |e: &Expr, clause: &str| resolve(e, &at, clause);
         Ok(Post {
             having: s.having.as_ref().map(|h| resolve(h, "HAVING")).transpose()?,
             order: s.order_by.iter().map(|(e, desc)| Ok((resolve(e, "ORDER BY")?, *desc))).collect::<Result<_>>()?,
@@ -95,12 +97,27 @@ fn order(x: &Cell, y: &Cell, desc: bool) -> Ordering {
     }
 }
 
-fn resolve(e: &Expr, s: &Select, columns: &[String], items: usize, clause: &str) -> Result<CellExpr> {
-    // An item written out again names that item's column.
-    if let Some(i) = s.items.iter().position(|item| item.expr == *e && !matches!(e, Expr::Column(_))) {
-        return Ok(CellExpr::Column(items + i));
+/// What the output's columns are called and hold.
+struct Names<'a> {
+    s: &'a Select,
+    columns: &'a [String],
+    /// The first item's column.
+    items: usize,
+    keys: &'a [Expr],
+}
+
+fn resolve(e: &Expr, at: &Names<'_>, clause: &str) -> Result<CellExpr> {
+    let (s, columns, items) = (at.s, at.columns, at.items);
+    // An item or a group key written out again names its column.
+    if !matches!(e, Expr::Column(_)) {
+        if let Some(i) = s.items.iter().position(|item| item.expr == *e) {
+            return Ok(CellExpr::Column(items + i));
+        }
+        if let Some(k) = at.keys.iter().position(|key| key == e) {
+            return Ok(CellExpr::Column(items - at.keys.len() + k));
+        }
     }
-    let again = |e: &Expr| resolve(e, s, columns, items, clause).map(Box::new);
+    let again = |e: &Expr| resolve(e, at, clause).map(Box::new);
     Ok(match e {
         Expr::Column(c) => CellExpr::Column(column(c, s, columns, items).ok_or_else(|| {
             let name = c.component.as_ref().map_or_else(|| c.field.clone(), |comp| format!("{comp}.{}", c.field));
@@ -120,7 +137,7 @@ fn resolve(e: &Expr, s: &Select, columns: &[String], items: usize, clause: &str)
         Expr::Binary { op, lhs, rhs } => CellExpr::Binary { op: *op, lhs: again(lhs)?, rhs: again(rhs)? },
         Expr::In { expr, list, negated } => CellExpr::In {
             expr: again(expr)?,
-            list: list.iter().map(|x| resolve(x, s, columns, items, clause)).collect::<Result<_>>()?,
+            list: list.iter().map(|x| resolve(x, at, clause)).collect::<Result<_>>()?,
             negated: *negated,
         },
         Expr::IsNull { expr, negated } => CellExpr::IsNull { expr: again(expr)?, negated: *negated },

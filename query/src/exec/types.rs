@@ -31,7 +31,7 @@ impl Type {
         }
     }
 
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Type::Int => "an int",
             Type::Float => "a float",
@@ -158,6 +158,19 @@ pub(crate) fn type_of(e: &Expr, column: &dyn Fn(&ColumnRef) -> Result<Type>) -> 
                     };
                     return Err(mismatch(verb, lhs, a, rhs, b));
                 }
+            }
+        }
+        Expr::Call { name, args } if name == "bucket" => {
+            let width = match args.get(1) {
+                Some(Expr::Int(w)) if *w > 0 => Type::Int,
+                Some(Expr::Float(w)) if *w > 0.0 && w.is_finite() => Type::Float,
+                _ => return Err(Error::Invalid("bucket(x, width) takes a positive number as its width".into())),
+            };
+            match (args.len(), args.first().map(of).transpose()?) {
+                (2, Some(Type::Int)) => width,
+                (2, Some(Type::Float | Type::Null)) => Type::Float,
+                (2, Some(t)) => return Err(Error::Invalid(format!("bucket() takes a number, but {} is {}", show(&args[0]), t.name()))),
+                _ => return Err(Error::Invalid("bucket(x, width) takes two arguments".into())),
             }
         }
         Expr::Call { name, .. } if FUNCTIONS.contains(&name.as_str()) => {

@@ -243,7 +243,11 @@ pub(crate) fn eval<'a>(expr: &'a Expr, at: &Chunk<'_, 'a>) -> Result<Column<'a>>
             let (a, b) = (eval(lhs, at)?, eval(rhs, at)?);
             binary_columns(*op, a, b, n)
         }
-        // The planner's type check refuses a call inside an expression.
+        Expr::Call { name, args } if name == "bucket" => {
+            let (x, w) = (eval(&args[0], at)?, eval(&args[1], at)?);
+            per_row(n, |i| super::eval::bucket(x.get(i), w.get(i)))
+        }
+        // The planner's type check refuses an aggregate inside an expression.
         Expr::Call { name, .. } => return Err(Error::Invalid(format!("{name}() cannot be used inside another expression"))),
     })
 }

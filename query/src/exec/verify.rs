@@ -24,7 +24,11 @@ pub(super) fn reads(
 ) -> Result<()> {
     let mut named: Vec<(Option<&str>, &str)> = Vec::new();
     let exprs = s.items.iter().map(|i| &i.expr).chain(&s.filter);
-    let keys = s.group_by.iter().filter_map(|g| if let GroupKey::Column(c) = g { Some(c) } else { None });
+    let keys = s.group_by.iter().flat_map(|g| match g {
+        GroupKey::Column(c) => vec![c],
+        GroupKey::Expr { expr, .. } => columns(expr),
+        GroupKey::Window { .. } => Vec::new(),
+    });
     for c in exprs.flat_map(columns).chain(keys) {
         named.push((c.component.as_deref(), &c.field));
     }
