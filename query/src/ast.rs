@@ -135,6 +135,12 @@ pub enum Expr {
         expr: Box<Expr>,
         negated: bool,
     },
+    /// `CASE WHEN condition THEN value ... [ELSE value] END`: the value of the first branch
+    /// whose condition holds, else the `ELSE` value, else null.
+    Case {
+        branches: Vec<(Expr, Expr)>,
+        otherwise: Option<Box<Expr>>,
+    },
     /// `name(args)`; `count()` has none. Names are lower-cased.
     Call {
         name: String,

@@ -481,6 +481,20 @@ impl Parser<'_> {
             Tok::Ident(name) if name.eq_ignore_ascii_case("true") => Ok(Expr::Bool(true)),
             Tok::Ident(name) if name.eq_ignore_ascii_case("false") => Ok(Expr::Bool(false)),
             Tok::Ident(name) if name.eq_ignore_ascii_case("null") => Ok(Expr::Null),
+            Tok::Ident(name) if name.eq_ignore_ascii_case("case") => self.nested(|p| {
+                let mut branches = Vec::new();
+                while p.eat_keyword("when") {
+                    let condition = p.expr()?;
+                    p.keyword("then")?;
+                    branches.push((condition, p.expr()?));
+                }
+                if branches.is_empty() {
+                    return p.error("WHEN after CASE");
+                }
+                let otherwise = if p.eat_keyword("else") { Some(Box::new(p.expr()?)) } else { None };
+                p.keyword("end")?;
+                Ok(Expr::Case { branches, otherwise })
+            }),
             Tok::Ident(name) if !RESERVED.iter().any(|k| name.eq_ignore_ascii_case(k)) => {
                 if self.eat_sym("(") {
                     // A function's arguments are its own: a literal there is no time or trace ID
@@ -527,9 +541,14 @@ const CLAUSE_ORDER: &str =
     "SELECT … FROM … [JOIN …] [REFERENCE …] [WHERE …] [GROUP BY …] [HAVING …] [AS OF …] [ORDER BY … [ASC|DESC]] [LIMIT n]";
 
 /// Words that end an expression or start a clause, so they cannot name a column.
-const RESERVED: [&str; 22] = [
+const RESERVED: [&str; 27] = [
     "having",
     "order",
+    "case",
+    "when",
+    "then",
+    "else",
+    "end",
     "select",
     "from",
     "join",

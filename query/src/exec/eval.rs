@@ -63,6 +63,17 @@ pub(crate) fn eval<'a>(expr: &'a Expr, at: &Rows<'_, 'a>) -> Result<Vec<Val<'a>>
             let (x, w) = (eval(&args[0], at)?, eval(&args[1], at)?);
             x.into_iter().zip(w).map(|(x, w)| bucket(x, w)).collect()
         }
+        Expr::Case { branches, otherwise } => {
+            let conditions = branches.iter().map(|(c, _)| eval(c, at)).collect::<Result<Vec<_>>>()?;
+            let values = branches.iter().map(|(_, v)| eval(v, at)).collect::<Result<Vec<_>>>()?;
+            let otherwise = otherwise.as_deref().map(|e| eval(e, at)).transpose()?;
+            (0..rows.len())
+                .map(|r| match conditions.iter().position(|c| truth(c[r]) == Some(true)) {
+                    Some(b) => values[b][r],
+                    None => otherwise.as_ref().map_or(Val::Null, |o| o[r]),
+                })
+                .collect()
+        }
         // The planner's type check refuses an aggregate inside an expression.
         Expr::Call { name, .. } => return Err(Error::Invalid(format!("{name}() cannot be used inside another expression"))),
     })

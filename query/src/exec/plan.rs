@@ -88,8 +88,8 @@ pub(super) fn plan<'a>(s: &'a Select, snapshot: &'a Snapshot) -> Result<Plan<'a>
             }
             GroupKey::Expr { expr, text } => {
                 let t = type_of(expr, &column_type)?;
-                let bucket = matches!(expr, Expr::Call { name, .. } if name == "bucket");
-                if t != Type::Bool && !bucket {
+                let labelled = matches!(expr, Expr::Call { name, .. } if name == "bucket") || matches!(expr, Expr::Case { .. });
+                if t != Type::Bool && !labelled {
                     return Err(Error::Invalid(format!(
                         "GROUP BY takes window(…), a field, a condition or bucket(x, width); {text} is {}",
                         t.name()
@@ -255,6 +255,9 @@ pub(super) fn columns(e: &Expr) -> Vec<&ColumnRef> {
         Expr::Binary { lhs, rhs, .. } => [columns(lhs), columns(rhs)].concat(),
         Expr::In { expr, list, .. } => std::iter::once(&**expr).chain(list).flat_map(columns).collect(),
         Expr::Call { args, .. } => args.iter().flat_map(columns).collect(),
+        Expr::Case { branches, otherwise } => {
+            branches.iter().flat_map(|(c, v)| [c, v]).chain(otherwise.as_deref()).flat_map(columns).collect()
+        }
         Expr::Int(_)
         | Expr::Float(_)
         | Expr::String(_)

@@ -147,6 +147,9 @@ fn resolve(e: &Expr, at: &Names<'_>, clause: &str) -> Result<CellExpr> {
                 "{clause} reads the output rows: {name}(…) is not among the query's items; add it to SELECT (with AS to name it)"
             )))
         }
+        Expr::Case { .. } => {
+            return Err(Error::Unsupported(format!("{clause} takes CASE only as a group key written out again")))
+        }
         Expr::Duration(_) | Expr::TraceId(_) => {
             return Err(Error::Invalid(format!("{clause} compares output values: a duration or trace ID has no meaning there")))
         }

@@ -160,6 +160,35 @@ pub(crate) fn type_of(e: &Expr, column: &dyn Fn(&ColumnRef) -> Result<Type>) -> 
                 }
             }
         }
+        Expr::Case { branches, otherwise } => {
+            let mut result = Type::Null;
+            for (c, v) in branches {
+                condition("CASE WHEN", c, of(c)?)?;
+                let t = of(v)?;
+                if !t.meets(result) {
+                    return Err(Error::Invalid(format!(
+                        "CASE gives one kind of value, but {} is {} and an earlier one {}",
+                        show(v),
+                        t.name(),
+                        result.name()
+                    )));
+                }
+                result = if result == Type::Null { t } else { result };
+            }
+            if let Some(v) = otherwise {
+                let t = of(v)?;
+                if !t.meets(result) {
+                    return Err(Error::Invalid(format!(
+                        "CASE gives one kind of value, but ELSE {} is {} and a branch {}",
+                        show(v),
+                        t.name(),
+                        result.name()
+                    )));
+                }
+                result = if result == Type::Null { t } else { result };
+            }
+            result
+        }
         Expr::Call { name, args } if name == "bucket" => {
             let width = match args.get(1) {
                 Some(Expr::Int(w)) if *w > 0 => Type::Int,

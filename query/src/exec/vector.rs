@@ -247,6 +247,15 @@ pub(crate) fn eval<'a>(expr: &'a Expr, at: &Chunk<'_, 'a>) -> Result<Column<'a>>
             let (x, w) = (eval(&args[0], at)?, eval(&args[1], at)?);
             per_row(n, |i| super::eval::bucket(x.get(i), w.get(i)))
         }
+        Expr::Case { branches, otherwise } => {
+            let conditions = branches.iter().map(|(c, _)| eval(c, at).map(|c| truths(&c, n))).collect::<Result<Vec<_>>>()?;
+            let values = branches.iter().map(|(_, v)| eval(v, at)).collect::<Result<Vec<_>>>()?;
+            let otherwise = otherwise.as_deref().map(|e| eval(e, at)).transpose()?;
+            per_row(n, |i| match conditions.iter().position(|c| c[i] == Some(true)) {
+                Some(b) => values[b].get(i),
+                None => otherwise.as_ref().map_or(Val::Null, |o| o.get(i)),
+            })
+        }
         // The planner's type check refuses an aggregate inside an expression.
         Expr::Call { name, .. } => return Err(Error::Invalid(format!("{name}() cannot be used inside another expression"))),
     })
