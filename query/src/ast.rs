@@ -25,6 +25,8 @@ pub struct Select {
     pub reference: Option<Reference>,
     pub filter: Option<Expr>,
     pub group_by: Vec<GroupKey>,
+    /// `GROUP BY … FILL`: windows without driving rows appear too.
+    pub fill: bool,
     /// The `AS OF` time, in microseconds since the epoch.
     pub as_of: Option<i64>,
     /// A condition on output rows (their items and group keys).

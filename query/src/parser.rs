@@ -214,6 +214,7 @@ impl Parser<'_> {
                 group_by.push(self.group_key()?);
             }
         }
+        let fill = !group_by.is_empty() && self.eat_keyword("fill");
         let having = if self.eat_keyword("having") { Some(self.expr()?) } else { None };
         let as_of = if self.eat_keyword("as") {
             self.keyword("of")?;
@@ -254,7 +255,7 @@ impl Parser<'_> {
         } else {
             None
         };
-        Ok(Select { items, from, joins, reference, filter, group_by, as_of, having, order_by, limit })
+        Ok(Select { items, from, joins, reference, filter, group_by, fill, as_of, having, order_by, limit })
     }
 
     fn item(&mut self) -> Result<Item> {

@@ -9,6 +9,7 @@ mod agg;
 mod columnar;
 mod eval;
 mod explain;
+mod fill;
 mod join;
 mod plan;
 mod post;
@@ -68,6 +69,9 @@ struct Groups {
 pub(crate) fn select(s: &Select, snapshot: &Snapshot, options: &Options) -> Result<Table> {
     let plan = plan(s, snapshot)?;
     let post = Post::new(s, &columns(&plan), &plan.keys)?;
+    if s.fill && plan.window_us.is_none() {
+        return Err(crate::error::Error::Invalid("FILL fills windows: it needs GROUP BY window(…)".into()));
+    }
     if options.executor == Executor::Rows || options.join == JoinStrategy::Hash {
         let reference = s.reference.as_ref().and_then(|r| snapshot.component(&r.component));
         verify::reads(s, &plan.component, &plan.joins, &plan.stored, reference.as_ref(), true)?;
@@ -158,6 +162,9 @@ fn columns(plan: &Plan<'_>) -> Vec<String> {
 fn output(plan: &Plan<'_>, post: &Post, mut groups: Groups) -> Result<Table> {
     groups.finish_windows(plan, |_| true);
     let mut ordered = std::mem::take(&mut groups.finished);
+    if plan.select.fill {
+        fill::fill(plan, &mut ordered)?;
+    }
     ordered.sort_by(|a, b| a.0.cmp(&b.0));
     let mut rows = Vec::with_capacity(ordered.len());
     for ((window, key), cells) in ordered {
