@@ -198,7 +198,7 @@ mod columnar_against_rows {
     const HOUR_US: i64 = 3_600_000_000;
     const COUNTRIES: [&str; 3] = ["US", "DE", "IN"];
 
-    const QUERIES: [&str; 15] = [
+    const QUERIES: [&str; 16] = [
         "SELECT count(f.label) AS n, accuracy(i.score >= 0.5, f.label) AS acc FROM i JOIN f WHERE i.country = 'US' GROUP BY window(1h)",
         "SELECT count() AS n, accuracy(i.score >= 0.5, f.label) AS acc, precision(i.score >= 0.5, f.label) AS p FROM i JOIN f GROUP BY window(1h), i.country",
         "SELECT coverage(f) AS c, quantile(f.time - i.time, 0.5) AS d, max(f.time - i.time) AS m FROM i JOIN f GROUP BY window(2h)",
@@ -213,6 +213,7 @@ mod columnar_against_rows {
         "SELECT count(f.label) AS n, max(f.time) AS t FROM i JOIN f AS OF '1970-01-01T00:20:00Z'",
         "SELECT count() AS n, accuracy(i.score >= 0.5, f.label) AS acc FROM i JOIN f GROUP BY window(1h), i.country HAVING n > 1 OR acc IS NULL ORDER BY n DESC, i.country LIMIT 5",
         "SELECT count() AS n, sum(i.score) AS s FROM i WHERE time < '1970-01-01T05:00:00Z' GROUP BY window(30m), i.country FILL",
+        "SELECT count() AS n, max(i.score) AS m FROM i GROUP BY window(1d, 'America/St_Johns'), i.country",
         "SELECT count() AS n, sum(f.label) AS s FROM i JOIN f GROUP BY bucket(i.score, 0.25), f.label = 1, CASE WHEN i.country = 'US' THEN 'us' WHEN f.label IS NULL THEN 'unlabelled' END",
     ];
 

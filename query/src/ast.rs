@@ -61,9 +61,11 @@ pub struct Reference {
 /// A `GROUP BY` key.
 #[derive(Clone, Debug, PartialEq)]
 pub enum GroupKey {
-    /// `window(15m)`: tumbling windows of this many microseconds, aligned to the epoch.
+    /// `window(15m)`, `window(1mo)`, `window(1d, 'Europe/Berlin')`: tumbling windows.
     Window {
-        width_us: i64,
+        width: WindowWidth,
+        /// An IANA time zone for day and calendar windows (UTC without one).
+        zone: Option<String>,
         text: String,
     },
     Column(ColumnRef),
@@ -72,6 +74,16 @@ pub enum GroupKey {
         expr: Expr,
         text: String,
     },
+}
+
+/// How wide a window is (SPEC §4): a fixed duration (`s m h d`), aligned to the epoch (days
+/// to local midnight in a time zone), or a number of ISO weeks (from Monday) or months
+/// (`q` is 3, `y` 12), counted from 1970.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowWidth {
+    Fixed(i64),
+    Weeks(i64),
+    Months(i64),
 }
 
 /// `field` or `component.field` (`time` included).

@@ -1,7 +1,7 @@
 //! A recursive-descent parser for SeamQL. It never panics: every token access is bounded by
 //! the `End` token, and every error names the line and column of the token it stopped at.
 
-use crate::ast::{BinaryOp, ColumnRef, Expr, GroupKey, Item, Reference, Select, Statement};
+use crate::ast::{BinaryOp, ColumnRef, Expr, GroupKey, Item, Reference, Select, Statement, WindowWidth};
 use crate::error::{Error, Result};
 use crate::lexer::{tokenize, Tok, Token};
 use crate::time::{now, parse_time, TIME_FORMS};
@@ -292,15 +292,28 @@ impl Parser<'_> {
             self.sym("(")?;
             let t = self.peek().clone();
             let Some(text) = self.take(|t| if let Tok::Duration(d) = t { Some(d.clone()) } else { None }) else {
-                return self.error("a duration such as 15m, 1h or 7d");
+                return self.error("a window width such as 15m, 1h, 7d, 1w, 1mo, 1q or 1y");
             };
-            let width_us = duration_us(&text).ok_or_else(|| Error::Parse {
-                line: t.line,
-                column: t.column,
-                message: format!("{text} is not a duration (a positive number with s, m, h, d or w)"),
-            })?;
+            let at = |message: String| Error::Parse { line: t.line, column: t.column, message };
+            let width = window_width(&text)
+                .ok_or_else(|| at(format!("{text} is not a window width (a positive number with s, m, h, d, w, mo, q or y)")))?;
+            let zone = if self.eat_sym(",") {
+                let z = self.peek().clone();
+                let Some(name) = self.take(|t| if let Tok::Str(s) = t { Some(s.clone()) } else { None }) else {
+                    return self.error("a time zone name in quotes, such as 'Europe/Berlin'");
+                };
+                let bad = |message: String| Error::Parse { line: z.line, column: z.column, message };
+                jiff::tz::TimeZone::get(&name)
+                    .map_err(|_| bad(format!("'{name}' is not a time zone (an IANA name such as 'Europe/Berlin')")))?;
+                if matches!(width, WindowWidth::Fixed(us) if us % 86_400_000_000 != 0) {
+                    return Err(bad(format!("a time zone applies to windows of whole days, weeks, months, quarters or years, not {text}")));
+                }
+                Some(name)
+            } else {
+                None
+            };
             self.sym(")")?;
-            return Ok(GroupKey::Window { width_us, text });
+            return Ok(GroupKey::Window { width, zone, text });
         }
         let start = self.peek().start;
         match self.expr()? {
@@ -608,6 +621,20 @@ fn number(text: &str) -> Option<Expr> {
 }
 
 /// `15m` → microseconds; units s, m, h, d, w; the amount must be a positive integer.
+/// A window's width: a duration, or ISO weeks, months, quarters or years.
+fn window_width(text: &str) -> Option<WindowWidth> {
+    let split = text.find(|c: char| c.is_ascii_alphabetic())?;
+    let (amount, unit) = text.split_at(split);
+    let n: i64 = amount.parse().ok().filter(|&a| a > 0)?;
+    match unit {
+        "w" => Some(WindowWidth::Weeks(n)),
+        "mo" => Some(WindowWidth::Months(n)),
+        "q" => n.checked_mul(3).map(WindowWidth::Months),
+        "y" => n.checked_mul(12).map(WindowWidth::Months),
+        _ => duration_us(text).map(WindowWidth::Fixed),
+    }
+}
+
 fn duration_us(text: &str) -> Option<i64> {
     let split = text.find(|c: char| c.is_ascii_alphabetic())?;
     let (amount, unit) = text.split_at(split);

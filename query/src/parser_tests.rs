@@ -1,7 +1,7 @@
 //! The parser against SPEC §4's statements, its error positions, and arbitrary input.
 
 use super::parse;
-use crate::ast::{BinaryOp, ColumnRef, Expr, GroupKey, Statement};
+use crate::ast::{BinaryOp, ColumnRef, Expr, GroupKey, Statement, WindowWidth};
 use crate::error::Error;
 use proptest::prelude::*;
 
@@ -55,7 +55,7 @@ fn the_standard_queries_parse() {
         q1.filter,
         Some(Expr::Binary { op: BinaryOp::Eq, lhs: Box::new(col("inference", "country")), rhs: Box::new(Expr::String("US".into())) })
     );
-    assert_eq!(q1.group_by, [GroupKey::Window { width_us: 3_600_000_000, text: "1h".into() }]);
+    assert_eq!(q1.group_by, [GroupKey::Window { width: WindowWidth::Fixed(3_600_000_000), zone: None, text: "1h".into() }]);
     let q3 = select(STANDARD[2]);
     let reference = q3.reference.expect("reference");
     assert_eq!(reference.component, "inference");
@@ -93,10 +93,18 @@ fn precedence_and_item_text() {
 
 #[test]
 fn durations_in_every_unit() {
-    for (d, us) in [("30s", 30_000_000i64), ("15m", 900_000_000), ("1h", 3_600_000_000), ("7d", 604_800_000_000), ("2w", 1_209_600_000_000)]
-    {
+    for (d, width) in [
+        ("30s", WindowWidth::Fixed(30_000_000)),
+        ("15m", WindowWidth::Fixed(900_000_000)),
+        ("1h", WindowWidth::Fixed(3_600_000_000)),
+        ("7d", WindowWidth::Fixed(604_800_000_000)),
+        ("2w", WindowWidth::Weeks(2)),
+        ("1mo", WindowWidth::Months(1)),
+        ("1q", WindowWidth::Months(3)),
+        ("2y", WindowWidth::Months(24)),
+    ] {
         let s = select(&format!("SELECT count() FROM m GROUP BY window({d})"));
-        assert_eq!(s.group_by, [GroupKey::Window { width_us: us, text: d.into() }]);
+        assert_eq!(s.group_by, [GroupKey::Window { width, zone: None, text: d.into() }]);
     }
 }
 
@@ -105,8 +113,8 @@ fn errors_point_at_line_and_column_and_say_what_was_expected() {
     let cases = [
         ("SELEC count() FROM m", 1, 1, "expected SELECT"),
         ("SELECT count() FORM m", 1, 16, "expected FROM"),
-        ("SELECT count()\nFROM m\nGROUP BY window(1x)", 3, 17, "not a duration"),
-        ("SELECT count() FROM m GROUP BY window(5)", 1, 39, "expected a duration"),
+        ("SELECT count()\nFROM m\nGROUP BY window(1x)", 3, 17, "not a window width"),
+        ("SELECT count() FROM m GROUP BY window(5)", 1, 39, "expected a window width"),
         ("SELECT count() FROM m WHERE a = 'open", 1, 33, "unterminated string"),
         ("SELECT count() FROM m LIMIT -1", 1, 29, "whole number"),
         ("SELECT count() FROM m WHERE", 1, 28, "the end of the query"),

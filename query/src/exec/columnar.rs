@@ -11,6 +11,7 @@ use super::join::{Join, JoinStrategy};
 use super::plan::{overlaps, Plan};
 use super::value::Key;
 use super::vector::{eval, truths, Chunk, Column, Data, Joined, Loc, Sel, NO_MATCH};
+use super::window::Windowing;
 use super::Groups;
 use crate::ast::{BinaryOp, Expr};
 use crate::error::Result;
@@ -55,10 +56,15 @@ pub(super) fn accumulate(plan: &Plan<'_>, strategy: JoinStrategy) -> Result<Grou
     // only the windows being filled hold values.
     let spans: Vec<Option<(i64, i64)>> = plan.component.parts().map(|p| p.time_range()).collect();
     let close = |groups: &mut Groups, range: &std::ops::Range<usize>, done: usize| {
-        let Some(width) = plan.window_us else { return };
+        let Some(window) = &plan.window else { return };
         let pending: Vec<(i64, i64)> =
             spans.iter().enumerate().filter(|(d, _)| !(range.start..=done).contains(d)).filter_map(|(_, s)| *s).collect();
-        groups.finish_windows(plan, |w| w.is_some_and(|w| pending.iter().all(|&(lo, hi)| hi < w || lo >= w.saturating_add(width))));
+        groups.finish_windows(plan, |w| {
+            w.is_some_and(|w| {
+                let end = window.start(window.index(w) + 1);
+                pending.iter().all(|&(lo, hi)| hi < w || lo >= end)
+            })
+        });
     };
     let one = |range: std::ops::Range<usize>| -> Result<Groups> {
         let mut groups = Groups::default();
@@ -290,8 +296,8 @@ struct GroupTable {
 
 impl GroupTable {
     fn new(plan: &Plan<'_>, part: &Part<'_>) -> GroupTable {
-        let (first_window, windows) = match (plan.window_us, part.time_range()) {
-            (Some(w), Some((lo, hi))) => (lo.div_euclid(w), (hi.div_euclid(w) - lo.div_euclid(w)) as usize + 1),
+        let (first_window, windows) = match (&plan.window, part.time_range()) {
+            (Some(w), Some((lo, hi))) => (w.index(lo), (w.index(hi) - w.index(lo)) as usize + 1),
             _ => (0, 1),
         };
         let radix: Vec<usize> = plan
@@ -319,11 +325,11 @@ impl GroupTable {
     fn assign(&mut self, plan: &Plan<'_>, groups: &mut Groups, at: &Chunk<'_, '_>) -> Result<Vec<u32>> {
         let n = at.rows.len();
         let keys = plan.keys.iter().map(|e| eval(e, at)).collect::<Result<Vec<Column<'_>>>>()?;
-        let mut windows = Windows::new(plan.window_us);
+        let mut windows = Windows::new(plan.window.as_ref());
         let times = at.part.times();
         let find = |groups: &mut Groups, i: usize, w: Option<i64>| -> u32 {
             let key: Vec<Key> = keys.iter().map(|k| k.get(i).exact_key()).collect();
-            groups.find(plan, (w.map(|w| w * plan.window_us.unwrap_or(1)), key)) as u32
+            groups.find(plan, (w.zip(plan.window.as_ref()).map(|(i, window)| window.start(i)), key)) as u32
         };
         if self.table.is_empty() {
             let mut ids = Vec::with_capacity(n);
@@ -336,7 +342,7 @@ impl GroupTable {
         }
         // Slots in the table, a pass per key column: window offset, then × radix + code.
         let row_times = at.rows.slice(times);
-        let mut slots: Vec<u32> = match plan.window_us {
+        let mut slots: Vec<u32> = match plan.window {
             Some(_) => row_times.iter().map(|&t| (windows.of(t).unwrap_or(0) - self.first_window) as u32).collect(),
             None => vec![0; n],
         };
@@ -367,27 +373,27 @@ impl GroupTable {
     }
 }
 
-/// A time's window (in window widths since the epoch), remembering the last one: rows of a
-/// segment come in time order, so most rows need no division.
-struct Windows {
-    width: Option<i64>,
+/// A time's window number, remembering the last window's span: rows of a segment come in
+/// time order, so most rows need no division (nor calendar arithmetic).
+struct Windows<'p> {
+    window: Option<&'p Windowing>,
     current: (i64, i64, i64),
 }
 
-impl Windows {
-    fn new(width: Option<i64>) -> Windows {
-        Windows { width, current: (0, 0, 0) }
+impl<'p> Windows<'p> {
+    fn new(window: Option<&'p Windowing>) -> Windows<'p> {
+        Windows { window, current: (0, 0, 0) }
     }
 
     #[inline]
     fn of(&mut self, t: i64) -> Option<i64> {
-        let w = self.width?;
+        let w = self.window?;
         let (lo, hi, index) = self.current;
         if t >= lo && t < hi {
             return Some(index);
         }
-        let index = t.div_euclid(w);
-        self.current = (index.saturating_mul(w), index.saturating_mul(w).saturating_add(w), index);
+        let index = w.index(t);
+        self.current = (w.start(index), w.start(index + 1), index);
         Some(index)
     }
 }

@@ -57,7 +57,7 @@ pub(crate) fn explain(s: &Select, snapshot: &Snapshot) -> Result<Table> {
         let loaded: usize = plan.references.iter().map(|d| d.values.len() + d.counts.values().sum::<u64>() as usize).sum();
         step("reference", format!("{}: {} field(s) loaded, {loaded} values", r.component, plan.references.len()));
     }
-    let mut keys: Vec<String> = plan.window_us.map(|w| format!("window of {} s", w / 1_000_000)).into_iter().collect();
+    let mut keys: Vec<String> = plan.window.as_ref().map(|w| w.describe()).into_iter().collect();
     keys.extend(plan.keys.iter().filter_map(|k| {
         if let Expr::Column(c) = k {
             Some(format!("{}.{}", c.component.as_deref().unwrap_or(&s.from), c.field))

@@ -16,7 +16,7 @@ const MAX_FILLED: usize = 1_000_000;
 /// Adds the missing (window, keys) groups to `groups`.
 pub(super) fn fill(plan: &Plan<'_>, groups: &mut Vec<(GroupId, Vec<Cell>)>) -> Result<()> {
     // `select` refuses FILL without a window before anything is read.
-    let Some(width) = plan.window_us else { return Ok(()) };
+    let Some(window) = &plan.window else { return Ok(()) };
     // The query's time bounds (WHERE time conditions, AS OF), else the driving component's
     // first and last event.
     let (lo, hi) = plan.time_bounds;
@@ -33,7 +33,7 @@ pub(super) fn fill(plan: &Plan<'_>, groups: &mut Vec<(GroupId, Vec<Cell>)>) -> R
     if combinations.is_empty() && plan.keys.is_empty() {
         combinations.insert(Vec::new());
     }
-    let (first, last) = (lo.div_euclid(width), hi.div_euclid(width));
+    let (first, last) = (window.index(lo), window.index(hi));
     let windows = usize::try_from(last - first + 1).unwrap_or(usize::MAX);
     if windows.saturating_mul(combinations.len()) > MAX_FILLED + groups.len() {
         return Err(Error::Invalid(format!(
@@ -46,7 +46,7 @@ pub(super) fn fill(plan: &Plan<'_>, groups: &mut Vec<(GroupId, Vec<Cell>)>) -> R
     let present: HashSet<GroupId> = groups.iter().map(|(id, _)| id.clone()).collect();
     for w in first..=last {
         for keys in &combinations {
-            let id = (Some(w * width), keys.clone());
+            let id = (Some(window.start(w)), keys.clone());
             if !present.contains(&id) {
                 groups.push((id, empty.clone()));
             }

@@ -19,6 +19,7 @@ mod types;
 mod value;
 mod vector;
 mod verify;
+mod window;
 
 pub(crate) use explain::explain;
 pub use join::JoinStrategy;
@@ -69,7 +70,7 @@ struct Groups {
 pub(crate) fn select(s: &Select, snapshot: &Snapshot, options: &Options) -> Result<Table> {
     let plan = plan(s, snapshot)?;
     let post = Post::new(s, &columns(&plan), &plan.keys)?;
-    if s.fill && plan.window_us.is_none() {
+    if s.fill && plan.window.is_none() {
         return Err(crate::error::Error::Invalid("FILL fills windows: it needs GROUP BY window(…)".into()));
     }
     if options.executor == Executor::Rows || options.join == JoinStrategy::Hash {
@@ -149,7 +150,7 @@ impl Groups {
 /// The output's columns: group keys first (`window`, then `component.field`), then the items.
 fn columns(plan: &Plan<'_>) -> Vec<String> {
     let mut columns = Vec::new();
-    if plan.window_us.is_some() {
+    if plan.window.is_some() {
         columns.push("window".to_string());
     }
     columns.extend(plan.key_names.iter().cloned());
@@ -168,7 +169,7 @@ fn output(plan: &Plan<'_>, post: &Post, mut groups: Groups) -> Result<Table> {
     ordered.sort_by(|a, b| a.0.cmp(&b.0));
     let mut rows = Vec::with_capacity(ordered.len());
     for ((window, key), cells) in ordered {
-        let mut row: Vec<Cell> = window.map(Cell::Time).into_iter().collect();
+        let mut row: Vec<Cell> = window.zip(plan.window.as_ref()).map(|(start, w)| w.cell(start)).into_iter().collect();
         row.extend(key.into_iter().map(key_cell));
         row.extend(cells);
         rows.push(row);

@@ -6,6 +6,7 @@ use super::eval::{Matches, Rows};
 use super::join::Latest;
 use super::reference::{self, RefData};
 use super::types::{check_call, condition, type_of, Type};
+use super::window::Windowing;
 use crate::ast::{ColumnRef, Expr, GroupKey, Select};
 use crate::error::{Error, Result};
 use seamdb_storage::model::FieldType;
@@ -28,7 +29,7 @@ pub(super) struct Plan<'a> {
     pub shares: Vec<Option<usize>>,
     /// The data each drift metric compares with (indexed by `Func::Drift::reference`).
     pub references: Vec<RefData>,
-    pub window_us: Option<i64>,
+    pub window: Option<Windowing>,
     pub keys: Vec<Expr>,
     /// Each key's output column name: `component.field`, or an expression's text.
     pub key_names: Vec<String>,
@@ -76,11 +77,11 @@ pub(super) fn plan<'a>(s: &'a Select, snapshot: &'a Snapshot) -> Result<Plan<'a>
     }
     let filter_reads = s.filter.as_ref().map(columns).unwrap_or_default();
     let filter_joins = (0..joins.len()).filter(|&j| filter_reads.iter().any(|c| c.component.as_deref() == Some(joins[j].name()))).collect();
-    let mut window_us = None;
+    let mut window = None;
     let (mut keys, mut key_names) = (Vec::new(), Vec::new());
     for g in &s.group_by {
         match g {
-            GroupKey::Window { width_us, .. } => window_us = Some(*width_us),
+            GroupKey::Window { width, zone, .. } => window = Some(Windowing::new(*width, zone.as_deref())?),
             GroupKey::Column(c) => {
                 column_type(c)?;
                 keys.push(Expr::Column(c.clone()));
@@ -122,7 +123,7 @@ pub(super) fn plan<'a>(s: &'a Select, snapshot: &'a Snapshot) -> Result<Plan<'a>
         aggregates,
         shares,
         references,
-        window_us,
+        window,
         keys,
         key_names,
         as_of,

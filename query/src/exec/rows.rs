@@ -41,7 +41,7 @@ pub(super) fn accumulate(plan: &Plan<'_>) -> Result<Groups> {
         let arg_values =
             plan.aggregates.iter().map(|a| a.args.iter().map(|e| eval(e, &at)).collect::<Result<Vec<_>>>()).collect::<Result<Vec<_>>>()?;
         for (i, &r) in rows.iter().enumerate() {
-            let window = plan.window_us.map(|w| times[r as usize].div_euclid(w) * w);
+            let window = plan.window.as_ref().map(|w| w.start(w.index(times[r as usize])));
             let key: Vec<Key> = key_values.iter().map(|v| v[i].exact_key()).collect();
             let g = groups.find(plan, (window, key));
             groups.rows[g] += 1;
