@@ -161,25 +161,15 @@ pub(crate) fn type_of(e: &Expr, column: &dyn Fn(&ColumnRef) -> Result<Type>) -> 
             }
         }
         Expr::Case { branches, otherwise } => {
-            let mut result = Type::Null;
-            for (c, v) in branches {
+            for (c, _) in branches {
                 condition("CASE WHEN", c, of(c)?)?;
+            }
+            let mut result = Type::Null;
+            for v in branches.iter().map(|(_, v)| v).chain(otherwise.as_deref()) {
                 let t = of(v)?;
                 if !t.meets(result) {
                     return Err(Error::Invalid(format!(
                         "CASE gives one kind of value, but {} is {} and an earlier one {}",
-                        show(v),
-                        t.name(),
-                        result.name()
-                    )));
-                }
-                result = if result == Type::Null { t } else { result };
-            }
-            if let Some(v) = otherwise {
-                let t = of(v)?;
-                if !t.meets(result) {
-                    return Err(Error::Invalid(format!(
-                        "CASE gives one kind of value, but ELSE {} is {} and a branch {}",
                         show(v),
                         t.name(),
                         result.name()
