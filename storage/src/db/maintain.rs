@@ -52,7 +52,7 @@ impl Inner {
         let mut builder = self.maintenance.lock();
         // Under the writer lock, so that no append merges what this seal takes with a later
         // batch (appends merge only above `sealing`).
-        let (version, take) = {
+        let (version, entries) = {
             let _writer = self.writer.lock();
             let visible = self.wal()?.visible_lsn().min(until);
             let version = self.version();
@@ -69,10 +69,10 @@ impl Inner {
         };
         let state = &version.components[component];
         builder.reset(&state.schema);
-        builder.reserve(take.iter().map(|e| e.batch.rows()).sum());
-        builder.append_parts(&take.iter().map(|e| Part::Tail(&e.batch)).collect::<Vec<_>>());
+        builder.reserve(entries.iter().map(|e| e.batch.rows()).sum());
+        builder.append_parts(&entries.iter().map(|e| Part::Tail(&e.batch)).collect::<Vec<_>>());
         let segment = self.write_segment(&mut builder)?;
-        let sealed_lsn = take[take.len() - 1].lsn;
+        let sealed_lsn = entries[entries.len() - 1].lsn;
         let segments = [&state.segments[..], &[segment]].concat();
         self.publish(component, segments, |c| {
             c.tail.drain_through(sealed_lsn);

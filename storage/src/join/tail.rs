@@ -55,60 +55,67 @@ pub struct Match {
 /// What queries have worked out about one chunk, per component on the other side.
 #[derive(Debug, Default)]
 pub(crate) struct ChunkCache {
-    entries: Mutex<Vec<Cached>>,
+    /// As a driving chunk: per row, the latest event among the joined segments.
+    latest: Mutex<Vec<Kept<Vec<Loc>>>>,
+    /// As a joined chunk: the sealed driving rows its traces match.
+    matches: Mutex<Vec<Kept<Vec<Match>>>>,
 }
 
+/// An answer against the sealed segments (by ID) of the other side's component `other`.
 #[derive(Debug)]
-struct Cached {
-    /// The other side's component and the sealed segment IDs the answer covers.
+struct Kept<T> {
     other: String,
     segments: Vec<u64>,
-    answer: Answer,
-}
-
-#[derive(Clone, Debug)]
-enum Answer {
-    Latest(Arc<Vec<Loc>>),
-    Matches(Arc<Vec<Match>>),
+    answer: Arc<T>,
 }
 
 impl ChunkCache {
-    /// The cached answer of `kind` against `other`, and how many of `segments` it covers
-    /// (0 with nothing cached, or a list that changed otherwise than by growing).
-    fn get(&self, other: &str, segments: &[u64], latest: bool) -> (Option<Answer>, usize) {
-        let entries = self.entries.lock();
-        let found = entries.iter().find(|c| c.other == other && matches!(c.answer, Answer::Latest(_)) == latest);
-        match found {
-            Some(c) if segments.starts_with(&c.segments) => (Some(c.answer.clone()), c.segments.len()),
-            _ => (None, 0),
-        }
-    }
-
     /// What two neighbouring chunks (`older` holding `older_rows` rows, then `newer`) both
     /// kept against the same segments, for the chunk they merge into.
     pub fn concat(older: &ChunkCache, older_rows: usize, newer: &ChunkCache) -> ChunkCache {
-        let (a, b) = (older.entries.lock(), newer.entries.lock());
-        let mut entries = Vec::new();
-        for x in a.iter() {
-            let Some(y) = b.iter().find(|y| y.other == x.other && y.segments == x.segments) else { continue };
-            let answer = match (&x.answer, &y.answer) {
-                (Answer::Matches(p), Answer::Matches(q)) => {
-                    let shifted = q.iter().map(|m| Match { chunk_row: m.chunk_row + older_rows as u32, ..*m });
-                    Answer::Matches(Arc::new(p.iter().copied().chain(shifted).collect()))
-                }
-                _ => continue,
-            };
-            entries.push(Cached { other: x.other.clone(), segments: x.segments.clone(), answer });
+        let shift = |m: &Match| Match { chunk_row: m.chunk_row + older_rows as u32, ..*m };
+        ChunkCache {
+            latest: Mutex::new(both(&older.latest, &newer.latest, |a, b| [&a[..], &b[..]].concat())),
+            matches: Mutex::new(both(&older.matches, &newer.matches, |a, b| a.iter().copied().chain(b.iter().map(shift)).collect())),
         }
-        ChunkCache { entries: Mutex::new(entries) }
     }
+}
 
-    fn put(&self, other: &str, segments: Vec<u64>, answer: Answer) {
-        let mut entries = self.entries.lock();
-        let latest = matches!(answer, Answer::Latest(_));
-        entries.retain(|c| !(c.other == other && matches!(c.answer, Answer::Latest(_)) == latest));
-        entries.push(Cached { other: other.to_owned(), segments, answer });
-    }
+/// `join` of what `a` and `b` both kept against the same component and segments.
+fn both<T>(a: &Mutex<Vec<Kept<T>>>, b: &Mutex<Vec<Kept<T>>>, join: impl Fn(&T, &T) -> T) -> Vec<Kept<T>> {
+    let (a, b) = (a.lock(), b.lock());
+    let same = |x: &Kept<T>| b.iter().find(|y| y.other == x.other && y.segments == x.segments);
+    a.iter()
+        .filter_map(|x| {
+            let y = same(x)?;
+            Some(Kept { other: x.other.clone(), segments: x.segments.clone(), answer: Arc::new(join(&x.answer, &y.answer)) })
+        })
+        .collect()
+}
+
+/// The answer in `slot` against `other`'s `segments`: as kept when it covers them all;
+/// `extend`ed from the first segment it does not cover when the list only grew since;
+/// otherwise worked out whole, from `fresh()`. Kept for the next query either way.
+fn answer<T: Clone>(
+    slot: &Mutex<Vec<Kept<T>>>,
+    other: &str,
+    segments: &[Arc<Segment>],
+    fresh: impl FnOnce() -> T,
+    extend: impl FnOnce(&mut T, usize),
+) -> Arc<T> {
+    let ids: Vec<u64> = segments.iter().map(|s| s.id()).collect();
+    let kept = slot.lock().iter().find(|k| k.other == other && ids.starts_with(&k.segments)).map(|k| (k.answer.clone(), k.segments.len()));
+    let (mut value, covered) = match kept {
+        Some((answer, covered)) if covered == ids.len() => return answer,
+        Some((answer, covered)) => (Arc::unwrap_or_clone(answer), covered),
+        None => (fresh(), 0),
+    };
+    extend(&mut value, covered);
+    let value = Arc::new(value);
+    let mut slot = slot.lock();
+    slot.retain(|k| k.other != other);
+    slot.push(Kept { other: other.to_owned(), segments: ids, answer: value.clone() });
+    value
 }
 
 /// One unsealed chunk of a component, as a query reads it.
@@ -126,53 +133,36 @@ impl<'a> TailChunk<'a> {
     /// Per row, its trace's latest event among `segments`, the sealed list of component
     /// `joined` ([`NO_MATCH`] where there is none): what a join file holds for a sealed row.
     pub fn latest_in(&self, joined: &str, segments: &[Arc<Segment>]) -> Arc<Vec<Loc>> {
-        let ids: Vec<u64> = segments.iter().map(|s| s.id()).collect();
-        let (cached, covered) = self.cache.get(joined, &ids, true);
-        let mut locs = match cached {
-            Some(Answer::Latest(locs)) if covered == ids.len() => return locs,
-            Some(Answer::Latest(locs)) => Arc::unwrap_or_clone(locs),
-            _ => vec![NO_MATCH; self.batch.rows()],
-        };
-        let time_of = |l: Loc| {
-            let (p, r) = split(l);
-            segments[p].times()[r]
-        };
-        // Segment by segment, so that one segment's trace lookup stays in cache while every
-        // row probes it; later segments win ties, as in the join rule.
-        let ids_here = self.batch.trace_ids();
-        for (p, segment) in segments.iter().enumerate().skip(covered) {
-            let times = segment.times();
-            for (row, &id) in ids_here.iter().enumerate() {
-                let Some(&r) = segment.trace_rows(id).last() else { continue };
-                let found = loc(p, r as usize);
-                if locs[row] == NO_MATCH || times[r as usize] >= time_of(locs[row]) {
-                    locs[row] = found;
+        let fresh = || vec![NO_MATCH; self.batch.rows()];
+        answer(&self.cache.latest, joined, segments, fresh, |locs, covered| {
+            let time_of = |l: Loc| {
+                let (p, r) = split(l);
+                segments[p].times()[r]
+            };
+            // Segment by segment, so that one segment's trace lookup stays in cache while
+            // every row probes it; later segments win ties, as in the join rule.
+            for (p, segment) in segments.iter().enumerate().skip(covered) {
+                let times = segment.times();
+                for (row, &id) in self.batch.trace_ids().iter().enumerate() {
+                    let Some(&r) = segment.trace_rows(id).last() else { continue };
+                    if locs[row] == NO_MATCH || times[r as usize] >= time_of(locs[row]) {
+                        locs[row] = loc(p, r as usize);
+                    }
                 }
             }
-        }
-        let locs = Arc::new(locs);
-        self.cache.put(joined, ids, Answer::Latest(locs.clone()));
-        locs
+        })
     }
 
     /// Every row of `segments`, the sealed list of component `driving`, whose trace has an
     /// event in this chunk, with a row of this chunk holding it (see [`Match`]).
     pub fn matches_in(&self, driving: &str, segments: &[Arc<Segment>]) -> Arc<Vec<Match>> {
-        let ids: Vec<u64> = segments.iter().map(|s| s.id()).collect();
-        let (cached, covered) = self.cache.get(driving, &ids, false);
-        let mut matches = match cached {
-            Some(Answer::Matches(m)) if covered == ids.len() => return m,
-            Some(Answer::Matches(m)) => Arc::unwrap_or_clone(m),
-            _ => Vec::new(),
-        };
-        let events = TraceTable::latest(&[Part::Tail(self.batch)], None);
-        for (i, segment) in segments.iter().enumerate().skip(covered) {
-            events.for_each_match(&Part::Segment(segment), |row, l| {
-                matches.push(Match { segment: i as u32, row, chunk_row: split(l).1 as u32 });
-            });
-        }
-        let matches = Arc::new(matches);
-        self.cache.put(driving, ids, Answer::Matches(matches.clone()));
-        matches
+        answer(&self.cache.matches, driving, segments, Vec::new, |matches, covered| {
+            let events = TraceTable::latest(&[Part::Tail(self.batch)], None);
+            for (i, segment) in segments.iter().enumerate().skip(covered) {
+                events.for_each_match(&Part::Segment(segment), |row, l| {
+                    matches.push(Match { segment: i as u32, row, chunk_row: split(l).1 as u32 });
+                });
+            }
+        })
     }
 }
