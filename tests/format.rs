@@ -2,7 +2,9 @@
 //! under `tests/data/format-v<N>/`, and every later version must read it to the same rows.
 //! Version 1: WAL, segments and manifest version 1. Version 2: manifest version 2 (ingest
 //! hashes, a dropped component) and WAL version 2 (sync marks). Version 3: manifest version 3
-//! (a stored join pair and its join file). Write a new fixture (only
+//! (a stored join pair and its join file). Version 4: WAL version 3 (batch records carry
+//! their arrival time) and manifest version 4 (each component's last append time), on the
+//! same content as version 3. Write a new fixture (only
 //! when a format version changes) with `SEAM_WRITE_FIXTURE=N cargo test format::` and commit
 //! the new directory; a fixture once committed is never rewritten.
 
@@ -87,6 +89,7 @@ fn reads_as_written(version: u32, write: fn(&Path)) -> (tempfile::TempDir, seamd
         let _ = std::fs::remove_dir_all(fixture(version));
         write(&fixture(version));
         let _ = std::fs::remove_file(fixture(version).join("LOCK"));
+        let _ = std::fs::remove_file(fixture(version).join("READERS"));
     }
     let dir = temp();
     copy_dir(&fixture(version), dir.path());
@@ -135,6 +138,27 @@ fn version_3_fixture_still_reads() {
     let stored: Vec<_> = snap.stored_joins().map(|j| (j.driving().to_owned(), j.joined().to_owned(), j.files())).collect();
     assert_eq!(stored, vec![("inference".to_owned(), "labels".to_owned(), 1)]);
     crate::support::assert_join_matches_hash(&db, "format v3");
+}
+
+#[test]
+fn version_4_fixture_still_reads_with_when_each_component_was_last_written() {
+    let (_dir, db) = reads_as_written(4, write_v3);
+    crate::support::assert_join_matches_hash(&db, "format v4");
+    // The fixture was written on 2026-11-30; every component's last append is kept, from
+    // the manifest (inference's sealed batch, the bulk loads) or the log (the later ones).
+    let written = 1_796_000_000_000_000..seamdb::storage::model::now_us();
+    let snapshot = db.snapshot();
+    for c in snapshot.components() {
+        assert!(c.last_append().is_some_and(|t| written.contains(&t)), "{}: {:?}", c.name(), c.last_append());
+    }
+    let inference = snapshot.component("inference").unwrap().last_append().unwrap();
+    assert!(snapshot.component("labels").unwrap().last_append().unwrap() > inference, "labels came last");
+}
+
+#[test]
+fn a_version_3_fixture_knows_no_append_times() {
+    let (_dir, db) = reads_as_written(3, write_v3);
+    assert!(db.snapshot().components().all(|c| c.last_append().is_none()));
 }
 
 #[test]

@@ -372,3 +372,65 @@ fn a_join_asked_after_every_small_append_agrees_with_a_hash_join() {
     let sealed = db.snapshot().component("inference").unwrap().segments().len();
     assert!(sealed >= 3, "seals happened on the way ({sealed})");
 }
+
+/// `SHOW COMPONENTS` answers "is every component fresh?" in one statement: rows, segments,
+/// bytes, event times, and when the last append arrived by the writer's clock. That time is
+/// kept in the log and the manifest, so a restart, a seal and a reader in another process
+/// all see it.
+#[test]
+fn show_components_says_how_fresh_every_component_is() {
+    use seamdb::query::Cell;
+    let dir = temp();
+    let show = |snapshot: &seamdb::Snapshot| {
+        let table = execute_with(&seamdb::query::parse("SHOW COMPONENTS").unwrap(), snapshot, &Options::default()).unwrap();
+        assert_eq!(table.columns, ["component", "rows", "segments", "bytes", "first_time", "last_time", "last_append"]);
+        table.rows
+    };
+    let time = |cell: &Cell| match cell {
+        Cell::Time(us) => *us,
+        other => panic!("not a time: {other:?}"),
+    };
+    let before = seamdb::storage::model::now_us();
+    let db = open(dir.path(), small_options());
+    db.append("inference", crate::support::numbered_batch(1)).unwrap();
+    db.flush().unwrap(); // sealed: its arrival is now the manifest's to keep
+    let inference_at = seamdb::storage::model::now_us();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let mut load = db.bulk_load("labels").unwrap();
+    load.append(crate::support::label_batch(1)).unwrap();
+    load.commit().unwrap();
+    let after = seamdb::storage::model::now_us();
+    db.append("inference", crate::support::numbered_batch(2)).unwrap(); // stays in the log
+    let latest = seamdb::storage::model::now_us();
+
+    let rows = show(&db.snapshot());
+    let snapshot = db.snapshot();
+    let (inference, labels) = (snapshot.component("inference").unwrap(), snapshot.component("labels").unwrap());
+    assert_eq!(
+        rows[0][..4],
+        [Cell::Text("inference".into()), Cell::Int(inference.rows() as i64), Cell::Int(1), Cell::Int(inference.size_bytes() as i64)]
+    );
+    assert_eq!(
+        rows[1][..4],
+        [Cell::Text("labels".into()), Cell::Int(labels.rows() as i64), Cell::Int(1), Cell::Int(labels.size_bytes() as i64)]
+    );
+    assert!(inference.tail().count() == 1 && inference.size_bytes() > 0 && labels.size_bytes() > 0);
+    assert_eq!((time(&rows[0][4]), time(&rows[0][5])), inference.time_range().unwrap());
+    let (inference_last, labels_last) = (time(&rows[0][6]), time(&rows[1][6]));
+    assert!(after <= inference_last && inference_last <= latest, "the second append: {before} {inference_last} {latest}");
+    assert!(inference_at < labels_last && labels_last <= after, "the bulk load's commit");
+    drop(db);
+
+    // From the log (the second batch) and the manifest (the first, sealed, and the bulk
+    // load), after a restart and from a reader.
+    let reader = seamdb::Db::open_read_only(dir.path()).unwrap();
+    assert_eq!(show(&reader.snapshot()), rows, "a reader in another process");
+    drop(reader);
+    let db = open(dir.path(), small_options());
+    assert_eq!(show(&db.snapshot()), rows, "after a restart");
+    db.flush().unwrap();
+    drop(db);
+    let db = open(dir.path(), small_options());
+    let sealed = show(&db.snapshot());
+    assert_eq!((time(&sealed[0][6]), time(&sealed[1][6])), (inference_last, labels_last), "sealed: kept by the manifest");
+}

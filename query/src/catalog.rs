@@ -7,12 +7,22 @@ use seamdb_storage::model::{is_valid, FieldType, TraceId, Value};
 use seamdb_storage::{ComponentView, Snapshot, Values};
 use std::collections::BTreeSet;
 
-/// One row per component: name, rows, first and last event time.
+/// One row per component: name, rows, sealed segments and their bytes, first and last event
+/// time, and when the last append arrived (by the writer's clock): whether every component
+/// is still being written, in one answer.
 pub fn show_components(snapshot: &Snapshot) -> Table {
-    let mut table = Table::new(["component", "rows", "first_time", "last_time"]);
+    let mut table = Table::new(["component", "rows", "segments", "bytes", "first_time", "last_time", "last_append"]);
     for c in snapshot.components() {
         let (first, last) = c.time_range().map_or((Cell::Null, Cell::Null), |(a, b)| (Cell::Time(a), Cell::Time(b)));
-        table.rows.push(vec![Cell::Text(c.name().into()), Cell::Int(c.rows() as i64), first, last]);
+        table.rows.push(vec![
+            Cell::Text(c.name().into()),
+            Cell::Int(c.rows() as i64),
+            Cell::Int(c.segments().len() as i64),
+            Cell::Int(c.size_bytes() as i64),
+            first,
+            last,
+            c.last_append().map_or(Cell::Null, Cell::Time),
+        ]);
     }
     table
 }

@@ -24,7 +24,7 @@ pub const TIME_FORMS: &str =
 
 /// The current time, in microseconds since the epoch.
 pub fn now() -> i64 {
-    jiff::Timestamp::now().as_microsecond()
+    seamdb_storage::model::now_us()
 }
 
 #[cfg(test)]

@@ -11,9 +11,11 @@ use crate::segment::SegmentMeta;
 use std::path::Path;
 
 const MAGIC: &[u8; 8] = b"SEAMMAN\0";
-/// The version written. Versions 1 (no ingest hashes, no dropped components) and 2 (no
-/// join pairs) are still read.
-const VERSION: u32 = 3;
+/// The version written. Versions 1 (no ingest hashes, no dropped components), 2 (no join
+/// pairs) and 3 (no last append times) are still read.
+const VERSION: u32 = 4;
+/// How "no append time recorded" is written.
+const NO_TIME: i64 = i64::MIN;
 pub(crate) const FILE_NAME: &str = "MANIFEST";
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -47,6 +49,8 @@ pub(crate) struct ComponentEntry {
     /// Hashes of the inputs ingested into this component (opaque here; the facade's XXH3-128
     /// of the input's bytes), so the same content is not stored twice by mistake.
     pub ingested: Vec<u128>,
+    /// When the component's newest append or bulk load arrived (µs since the Unix epoch).
+    pub last_append_us: Option<i64>,
 }
 
 impl Manifest {
@@ -78,6 +82,7 @@ impl Manifest {
             for h in &c.ingested {
                 out.put_u128(*h);
             }
+            out.put_i64(c.last_append_us.unwrap_or(NO_TIME));
         }
         out.put_u32(self.dropped.len() as u32);
         for (name, lsn) in &self.dropped {
@@ -150,7 +155,8 @@ impl Manifest {
                     ingested.push(r.u128("ingest hash")?);
                 }
             }
-            m.components.push(ComponentEntry { name, schema: Schema::new(fields), sealed_lsn, segments, ingested });
+            let last_append_us = if version >= 4 { Some(r.i64("last append time")?).filter(|&t| t != NO_TIME) } else { None };
+            m.components.push(ComponentEntry { name, schema: Schema::new(fields), sealed_lsn, segments, ingested, last_append_us });
         }
         if version >= 2 {
             let n = r.u32("dropped count")?;
@@ -207,7 +213,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn version_3_round_trips_ingest_hashes_dropped_components_and_join_pairs() {
+    fn version_4_round_trips_ingest_hashes_append_times_dropped_components_and_join_pairs() {
         let m = Manifest {
             next_segment_id: 9,
             last_lsn: 41,
@@ -217,6 +223,7 @@ mod tests {
                 sealed_lsn: 40,
                 segments: Vec::new(),
                 ingested: vec![u128::MAX - 1, 7],
+                last_append_us: Some(1_767_571_200_000_001),
             }],
             dropped: vec![("feedback".into(), 39)],
             pairs: vec![PairEntry { driving: "inference".into(), joined: "labels".into(), files: vec![(3, 8), (5, 9)] }],
@@ -246,7 +253,7 @@ mod tests {
         assert_eq!((m.next_segment_id, m.last_lsn, m.dropped.len()), (3, 5, 0));
         body.put_u32(0);
         body.put_u32(0);
-        let e = Manifest::decode(&with_version(body, 4), Path::new("MANIFEST")).unwrap_err();
-        assert!(matches!(e, Error::UnsupportedVersion { found: 4, .. }), "{e}");
+        let e = Manifest::decode(&with_version(body, 5), Path::new("MANIFEST")).unwrap_err();
+        assert!(matches!(e, Error::UnsupportedVersion { found: 5, .. }), "{e}");
     }
 }

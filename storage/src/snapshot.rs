@@ -34,6 +34,17 @@ pub(crate) struct ComponentState {
     pub sealed_lsn: u64,
     /// Hashes of the inputs ingested into this component (see [`crate::BulkLoad::set_content_hash`]).
     pub ingested: Arc<Vec<u128>>,
+    /// When the newest append or bulk load of this component arrived (µs since the Unix
+    /// epoch, wall clock), if any was recorded (WAL version 3 and manifest version 4 on).
+    pub last_append_us: Option<i64>,
+}
+
+impl ComponentState {
+    /// Notes an append that arrived at `at_us`. The latest wins, so a clock stepped back
+    /// never makes a component look staler than it was.
+    pub fn arrived(&mut self, at_us: i64) {
+        self.last_append_us = Some(self.last_append_us.map_or(at_us, |t| t.max(at_us)));
+    }
 }
 
 /// A consistent, read-only view of the database at one moment.
@@ -179,6 +190,14 @@ impl<'a> ComponentView<'a> {
 
     pub fn time_range(&self) -> Option<(i64, i64)> {
         self.parts().filter_map(|p| p.time_range()).reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)))
+    }
+
+    /// When the newest append or bulk load of this component arrived (µs since the Unix
+    /// epoch, by the writer's wall clock): its freshness, whatever the events' own times say.
+    /// `None` when no append was recorded since the database was written by a version that
+    /// kept no arrival times.
+    pub fn last_append(&self) -> Option<i64> {
+        self.state.last_append_us
     }
 }
 

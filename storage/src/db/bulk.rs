@@ -95,6 +95,9 @@ impl<'a> BulkLoad<'a> {
                 }
             }
             state.schema = state.schema.merge(&self.component, &self.schema)?;
+            if self.rows > 0 {
+                state.arrived(crate::model::now_us());
+            }
             Ok(())
         });
         // Refused before the manifest was touched: the files are nobody's, so Drop removes

@@ -246,10 +246,12 @@ impl Inner {
             let version = self.version();
             let state = version.components.get(component).cloned().unwrap_or_default();
             let schema = state.schema.absorb(component, &mut batch)?;
-            let lsn = wal.append(|buf, lsn| encode_batch(buf, lsn, component, &batch))?;
+            let arrival = crate::model::now_us();
+            let lsn = wal.append(|buf, lsn| encode_batch(buf, lsn, arrival, component, &batch))?;
             let mut next = (*version).clone();
             let state = Arc::make_mut(next.components.entry(component.to_owned()).or_default());
             state.schema = schema;
+            state.arrived(arrival);
             state.tail.push(TailEntry::new(lsn, batch), wal.visible_lsn(), self.sealing.load(Ordering::SeqCst))?;
             let tail_rows = state.tail.rows();
             *self.current.lock() = Arc::new(next);
@@ -308,6 +310,7 @@ impl Inner {
                     sealed_lsn: c.sealed_lsn,
                     segments: c.segments.iter().map(|s| s.meta()).collect(),
                     ingested: c.ingested.to_vec(),
+                    last_append_us: c.last_append_us,
                 })
                 .collect(),
             dropped: version.dropped.iter().map(|(name, lsn)| (name.clone(), *lsn)).collect(),

@@ -113,6 +113,7 @@ pub(super) fn load(dir: &Path, manifest: &Manifest, mode: Replay) -> Result<Load
             schema: entry.schema.clone(),
             sealed_lsn: entry.sealed_lsn,
             ingested: Arc::new(entry.ingested.clone()),
+            last_append_us: entry.last_append_us,
             segments: opened.by_ref().take(entry.segments.len()).collect(),
             ..ComponentState::default()
         };
@@ -130,6 +131,9 @@ pub(super) fn load(dir: &Path, manifest: &Manifest, mode: Replay) -> Result<Load
             return Ok(());
         }
         let state = Arc::make_mut(version.components.entry(record.component.clone()).or_default());
+        if let Some(at) = record.arrival_us {
+            state.arrived(at);
+        }
         if record.lsn <= state.sealed_lsn {
             return Ok(());
         }

@@ -14,3 +14,9 @@ pub use schema::Schema;
 pub use trace_id::{BadTraceId, TraceId};
 pub use types::{valid_component_name, valid_field_name, FieldType, Value};
 pub use validity::{is_valid, Validity};
+
+/// The wall clock, in microseconds since the Unix epoch (the unit of event times). A clock
+/// set before 1970 reads as the epoch.
+pub fn now_us() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64)
+}

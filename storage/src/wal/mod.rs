@@ -25,9 +25,9 @@ pub(crate) use writer::Wal;
 use std::path::{Path, PathBuf};
 
 pub(crate) const MAGIC: &[u8; 8] = b"SEAMWAL\0";
-/// The version written. Version 2 adds sync marks (docs/FORMAT.md §WAL); a version 1 file
-/// has none and reads the same way.
-pub(crate) const VERSION: u32 = 2;
+/// The version written. Version 2 adds sync marks, version 3 batch records carrying their
+/// arrival time (docs/FORMAT.md §WAL); older files read the same way.
+pub(crate) const VERSION: u32 = 3;
 /// The oldest version read.
 pub(crate) const OLDEST_VERSION: u32 = 1;
 /// `magic | version u32 | crc32 of the first 12 bytes u32`.

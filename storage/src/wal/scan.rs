@@ -8,7 +8,7 @@
 //! mark covering its LSN: the mark was written after that record and before the fdatasync
 //! that acknowledged it, which is how damage to the last record is told from a torn write.
 
-use super::record::{decode_batch, decode_mark, BatchRecord, FRAME_HEADER, KIND_BATCH, KIND_MARK, MARK_PAYLOAD};
+use super::record::{decode_batch, decode_mark, is_batch, BatchRecord, FRAME_HEADER, KIND_MARK, KIND_TIMED_BATCH, MARK_PAYLOAD};
 use super::{header_of, HEADER_LEN, MAGIC};
 use crate::codec::Reader;
 use crate::error::{Error, Result};
@@ -121,7 +121,7 @@ pub(crate) fn resync(path: &Path, bytes: &[u8], from: usize, due: u64) -> Option
     let last = (bytes.len() + 1).checked_sub(MARK_FRAME)?;
     for offset in from..last {
         let p = &bytes[offset + FRAME_HEADER..];
-        if p[0] != KIND_BATCH && p[0] != KIND_MARK {
+        if !is_batch(p[0]) && p[0] != KIND_MARK {
             continue;
         }
         let lsn = u64::from_le_bytes([p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8]]);
@@ -272,8 +272,12 @@ fn read_head(path: &Path, bytes: &[u8], pos: usize, lsn: u64) -> Option<(usize, 
     let end = (pos + FRAME_HEADER).checked_add(len)?;
     let payload = bytes.get(pos + FRAME_HEADER..end)?;
     let mut r = Reader::new(payload, (pos + FRAME_HEADER) as u64, path);
-    if r.u8("kind").ok()? != KIND_BATCH || r.u64("lsn").ok()? != lsn {
+    let kind = r.u8("kind").ok()?;
+    if !is_batch(kind) || r.u64("lsn").ok()? != lsn {
         return None;
+    }
+    if kind == KIND_TIMED_BATCH {
+        r.i64("arrival time").ok()?;
     }
     let component = r.str16("component").ok()?.to_owned();
     let rows = r.u64("rows").ok()?;
