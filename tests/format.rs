@@ -3,8 +3,8 @@
 //! Version 1: WAL, segments and manifest version 1. Version 2: manifest version 2 (ingest
 //! hashes, a dropped component) and WAL version 2 (sync marks). Version 3: manifest version 3
 //! (a stored join pair and its join file). Version 4: WAL version 3 (batch records carry
-//! their arrival time) and manifest version 4 (each component's last append time), on the
-//! same content as version 3. Write a new fixture (only
+//! their arrival time) and manifest version 4 (each component's last append time, and SLO
+//! definitions), on version 3's content plus an SLO. Write a new fixture (only
 //! when a format version changes) with `SEAM_WRITE_FIXTURE=N cargo test format::` and commit
 //! the new directory; a fixture once committed is never rewritten.
 
@@ -82,6 +82,15 @@ fn write_v3(dir: &Path) {
     db.append("labels", labels(40, 110)).unwrap(); // later labels, some for the same traces, in the log
 }
 
+/// Version 4 adds, on top of [`write_v3`], an SLO definition.
+fn write_v4(dir: &Path) {
+    write_v3(dir);
+    let db = open(dir, options());
+    db.create_slo("labelled", SLO, false).unwrap();
+}
+
+const SLO: &str = "SELECT count(labels.label) AS n FROM inference JOIN labels GROUP BY window(1h) EXPECT n >= 10";
+
 /// Opens a copy of fixture `version` (opening starts a new log file, and the fixture must stay
 /// as committed), checks it, and compares each component with a database `write` makes now.
 fn reads_as_written(version: u32, write: fn(&Path)) -> (tempfile::TempDir, seamdb::Db) {
@@ -142,7 +151,9 @@ fn version_3_fixture_still_reads() {
 
 #[test]
 fn version_4_fixture_still_reads_with_when_each_component_was_last_written() {
-    let (_dir, db) = reads_as_written(4, write_v3);
+    let (_dir, db) = reads_as_written(4, write_v4);
+    let slos: Vec<_> = db.snapshot().slos().map(|s| (s.name.clone(), s.text.clone())).collect();
+    assert_eq!(slos, [("labelled".to_owned(), SLO.to_owned())]);
     crate::support::assert_join_matches_hash(&db, "format v4");
     // The fixture was written on 2026-11-30; every component's last append is kept, from
     // the manifest (inference's sealed batch, the bulk loads) or the log (the later ones).

@@ -18,3 +18,4 @@ mod recovery;
 mod roundtrip;
 mod schema;
 mod server;
+mod slo;

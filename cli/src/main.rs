@@ -32,25 +32,29 @@ enum Command {
     Retain(commands::retain::Args),
     Drop(commands::drop::Args),
     Serve(commands::serve::Args),
+    Slo(commands::slo::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let done = |r: anyhow::Result<()>| r.map(|()| ExitCode::SUCCESS);
     let result = match cli.command {
-        Command::Demo(a) => commands::demo::run(a),
-        Command::Ingest(a) => commands::ingest::run(a),
-        Command::Query(a) => commands::query::run(a),
-        Command::Stats(a) => commands::stats::run(a),
-        Command::Check(a) => commands::check::run(a),
-        Command::Recover(a) => commands::recover::run(a),
-        Command::Trace(a) => commands::trace::run(a),
-        Command::Compact(a) => commands::compact::run(a),
-        Command::Retain(a) => commands::retain::run(a),
-        Command::Drop(a) => commands::drop::run(a),
-        Command::Serve(a) => commands::serve::run(a),
+        Command::Demo(a) => done(commands::demo::run(a)),
+        Command::Ingest(a) => done(commands::ingest::run(a)),
+        Command::Query(a) => done(commands::query::run(a)),
+        Command::Stats(a) => done(commands::stats::run(a)),
+        Command::Check(a) => done(commands::check::run(a)),
+        Command::Recover(a) => done(commands::recover::run(a)),
+        Command::Trace(a) => done(commands::trace::run(a)),
+        Command::Compact(a) => done(commands::compact::run(a)),
+        Command::Retain(a) => done(commands::retain::run(a)),
+        Command::Drop(a) => done(commands::drop::run(a)),
+        Command::Serve(a) => done(commands::serve::run(a)),
+        // Exit status 1 when an SLO is violated, for cron.
+        Command::Slo(a) => commands::slo::run(a),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         // The reader of our output has gone (`seam query ... | head`): a quiet end.
         Err(e) if out::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {

@@ -12,6 +12,50 @@ pub enum Statement {
     ShowComponents,
     /// `DESCRIBE component`
     Describe(String),
+    /// `CREATE SLO name AS SELECT … EXPECT … [WHEN …]`
+    CreateSlo(Box<Slo>),
+    /// `SHOW SLOS`
+    ShowSlos,
+    /// `DROP SLO name`
+    DropSlo(String),
+    /// `CHECK SLO name [AS OF t]`; `CHECK SLOS [AS OF t]` has no name.
+    CheckSlo {
+        name: Option<String>,
+        as_of: Option<i64>,
+    },
+    /// `DIAGNOSE SELECT … GROUP BY window(…) AT t [BASELINE t]`
+    Diagnose(Box<Diagnose>),
+}
+
+impl Statement {
+    /// Whether running it changes the database (a read-only handle refuses it).
+    pub fn writes(&self) -> bool {
+        matches!(self, Statement::CreateSlo(_) | Statement::DropSlo(_))
+    }
+}
+
+/// An SLO: a query grouped by window, what each of its rows must meet, and when a row can
+/// be judged at all (SPEC §4, "SLOs and diagnosis").
+#[derive(Clone, Debug, PartialEq)]
+pub struct Slo {
+    pub name: String,
+    pub query: Select,
+    /// A condition over the query's items that a judged row must meet.
+    pub expect: Expr,
+    /// A condition over the query's items without which a row is `pending`.
+    pub when: Option<Expr>,
+    /// The definition as written after `AS` (what the database stores).
+    pub text: String,
+}
+
+/// `DIAGNOSE`: where the change of one metric between two windows comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnose {
+    pub query: Select,
+    /// A time in the window to explain.
+    pub at: i64,
+    /// A time in the window to compare with (default: the window before `at`'s).
+    pub baseline: Option<i64>,
 }
 
 /// `SELECT ... FROM ... [JOIN ...] [REFERENCE ...] [WHERE ...] [GROUP BY ...] [HAVING ...]

@@ -13,13 +13,14 @@ mod lexer;
 pub mod metrics;
 mod output;
 mod parser;
+pub mod slo;
 mod suggest;
 mod time;
 
 pub use error::{Error, Result};
 pub use exec::{Executor, JoinStrategy, Options};
 pub use output::{format_time, Cell, Table};
-pub use parser::{parse, parse_time_arg};
+pub use parser::{parse, parse_slo, parse_time_arg};
 pub use suggest::nearest;
 pub use time::{parse_time, TIME_FORMS};
 
@@ -36,6 +37,20 @@ pub fn run(statement: &Statement, db: &Db) -> Result<Table> {
 
 /// [`run`] with chosen executor and join strategy.
 pub fn run_with(statement: &Statement, db: &Db, options: &Options) -> Result<Table> {
+    match statement {
+        Statement::CreateSlo(slo) => {
+            slo::validate(slo)?;
+            db.create_slo(&slo.name, &slo.text, false)?;
+            return Ok(done(&slo.name, "created"));
+        }
+        Statement::DropSlo(name) => {
+            if !db.drop_slo(name)? {
+                return Err(Error::Name(format!("there is no SLO {name:?}")));
+            }
+            return Ok(done(name, "dropped"));
+        }
+        _ => {}
+    }
     if let (Statement::Select(select), false) = (statement, db.is_read_only()) {
         let snapshot = db.snapshot();
         for joined in &select.joins {
@@ -46,6 +61,11 @@ pub fn run_with(statement: &Statement, db: &Db, options: &Options) -> Result<Tab
         }
     }
     execute_with(statement, &db.snapshot(), options)
+}
+
+/// What a statement that changes the database answers: the name and what happened to it.
+fn done(name: &str, what: &str) -> Table {
+    Table { columns: vec!["slo".into(), "result".into()], rows: vec![vec![Cell::Text(name.into()), Cell::Text(what.into())]] }
 }
 
 /// Parses and runs one statement against a snapshot.
@@ -67,5 +87,11 @@ pub fn execute_with(statement: &Statement, snapshot: &Snapshot, options: &Option
         Statement::Trace(id) => catalog::trace(snapshot, id),
         Statement::Select(select) => exec::select(select, snapshot, options),
         Statement::Explain(select) => exec::explain(select, snapshot),
+        Statement::ShowSlos => Ok(slo::show(snapshot)),
+        Statement::CheckSlo { name, as_of } => slo::check(snapshot, name.as_deref(), *as_of, options),
+        Statement::Diagnose(_) => Err(Error::Unsupported("DIAGNOSE is not implemented yet".into())),
+        Statement::CreateSlo(_) | Statement::DropSlo(_) => {
+            Err(Error::Invalid("CREATE SLO and DROP SLO change the database: run them with a database handle (query::run)".into()))
+        }
     }
 }

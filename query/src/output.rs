@@ -59,12 +59,15 @@ impl Table {
 
     /// One JSON array of objects keyed by column name, in column order.
     pub fn to_json(&self) -> String {
-        let rows: Vec<Json> = self
-            .rows
+        Json::Array(self.json_objects()).to_string()
+    }
+
+    /// Each row as a JSON object keyed by column name, in column order.
+    pub fn json_objects(&self) -> Vec<Json> {
+        self.rows
             .iter()
             .map(|row| Json::Object(self.columns.iter().cloned().zip(row.iter().map(Cell::json)).collect::<Map<String, Json>>()))
-            .collect();
-        Json::Array(rows).to_string()
+            .collect()
     }
 
     /// RFC 4180 CSV with a header row; null is an empty field.

@@ -1,7 +1,7 @@
 //! A recursive-descent parser for SeamQL. It never panics: every token access is bounded by
 //! the `End` token, and every error names the line and column of the token it stopped at.
 
-use crate::ast::{BinaryOp, ColumnRef, Expr, GroupKey, Item, Reference, Select, Statement, WindowWidth};
+use crate::ast::{BinaryOp, ColumnRef, Diagnose, Expr, GroupKey, Item, Reference, Select, Slo, Statement, WindowWidth};
 use crate::error::{Error, Result};
 use crate::lexer::{tokenize, Tok, Token};
 use crate::time::{now, parse_time, TIME_FORMS};
@@ -15,6 +15,15 @@ pub fn parse(text: &str) -> Result<Statement> {
     p.eat_sym(";");
     p.expect_end()?;
     Ok(statement)
+}
+
+/// Parses a stored SLO definition: the text after `CREATE SLO name AS`.
+pub fn parse_slo(name: &str, text: &str) -> Result<Slo> {
+    let mut p = Parser { text, tokens: tokenize(text)?, pos: 0, depth: 0, literal: None };
+    let slo = p.slo_body(name.to_owned())?;
+    p.eat_sym(";");
+    p.expect_end()?;
+    Ok(slo)
 }
 
 /// A time given outside SeamQL, on the command line (`seam retain --before`): a time or date
@@ -180,8 +189,46 @@ impl Parser<'_> {
             };
         }
         if self.eat_keyword("show") {
-            self.keyword("components")?;
-            return Ok(Statement::ShowComponents);
+            if self.eat_keyword("slos") {
+                return Ok(Statement::ShowSlos);
+            }
+            if self.eat_keyword("components") {
+                return Ok(Statement::ShowComponents);
+            }
+            return self.error("COMPONENTS or SLOS after SHOW");
+        }
+        if self.eat_keyword("create") {
+            self.keyword("slo")?;
+            let name = self.ident("an SLO name")?;
+            self.keyword("as")?;
+            return Ok(Statement::CreateSlo(Box::new(self.slo_body(name)?)));
+        }
+        if self.eat_keyword("drop") {
+            self.keyword("slo")?;
+            return Ok(Statement::DropSlo(self.ident("an SLO name")?));
+        }
+        if self.eat_keyword("check") {
+            let name = if self.eat_keyword("slos") {
+                None
+            } else if self.eat_keyword("slo") {
+                Some(self.ident("an SLO name")?)
+            } else {
+                return self.error("SLO name or SLOS after CHECK");
+            };
+            let as_of = if self.eat_keyword("as") {
+                self.keyword("of")?;
+                Some(self.time("AS OF")?)
+            } else {
+                None
+            };
+            return Ok(Statement::CheckSlo { name, as_of });
+        }
+        if self.eat_keyword("diagnose") {
+            let query = self.select()?;
+            self.keyword("at")?;
+            let at = self.time("AT")?;
+            let baseline = if self.eat_keyword("baseline") { Some(self.time("BASELINE")?) } else { None };
+            return Ok(Statement::Diagnose(Box::new(Diagnose { query, at, baseline })));
         }
         if self.eat_keyword("describe") {
             return Ok(Statement::Describe(self.ident("a component name")?));
@@ -189,7 +236,38 @@ impl Parser<'_> {
         if self.is_keyword("select") {
             return Ok(Statement::Select(Box::new(self.select()?)));
         }
-        self.error("SELECT, EXPLAIN, TRACE, SHOW COMPONENTS or DESCRIBE")
+        self.error("SELECT, EXPLAIN, TRACE, SHOW, DESCRIBE, CREATE SLO, DROP SLO, CHECK or DIAGNOSE")
+    }
+
+    /// `SELECT … EXPECT condition [WHEN condition]`, and its text.
+    fn slo_body(&mut self, name: String) -> Result<Slo> {
+        let start = self.peek().start;
+        let query = self.select()?;
+        if !self.is_keyword("expect") {
+            return match self.expect_end() {
+                Ok(()) => self.error("EXPECT and the condition each window must meet"),
+                Err(e) => Err(e),
+            };
+        }
+        self.next();
+        let expect = self.expr()?;
+        let when = if self.eat_keyword("when") { Some(self.expr()?) } else { None };
+        let end = self.tokens[self.pos.saturating_sub(1)].end.max(start);
+        let text = self.text.get(start..end).unwrap_or("").to_owned();
+        Ok(Slo { name, query, expect, when, text })
+    }
+
+    /// A time expression after `clause` (`AS OF`, `AT`, `BASELINE`).
+    fn time(&mut self, clause: &str) -> Result<i64> {
+        let at = self.peek().clone();
+        match self.within(Some(Literal::Time), |p| p.additive())? {
+            Expr::Time(t) => Ok(t),
+            _ => Err(Error::Parse {
+                line: at.line,
+                column: at.column,
+                message: format!("{clause} takes a time: {TIME_FORMS}, or now(), either plus or minus a duration"),
+            }),
+        }
     }
 
     fn select(&mut self) -> Result<Select> {
@@ -218,17 +296,7 @@ impl Parser<'_> {
         let having = if self.eat_keyword("having") { Some(self.expr()?) } else { None };
         let as_of = if self.eat_keyword("as") {
             self.keyword("of")?;
-            let at = self.peek().clone();
-            match self.within(Some(Literal::Time), |p| p.additive())? {
-                Expr::Time(t) => Some(t),
-                _ => {
-                    return Err(Error::Parse {
-                        line: at.line,
-                        column: at.column,
-                        message: format!("AS OF takes a time: {TIME_FORMS}, or now(), either plus or minus a duration"),
-                    })
-                }
-            }
+            Some(self.time("AS OF")?)
         } else {
             None
         };

@@ -37,7 +37,7 @@ pub use model::{Batch, BatchBuilder, Column, ColumnData, FieldType, Schema, Trac
 pub use options::{Durability, Options};
 pub use recover::{recover, Damage, LostRecord, RecoverReport, DAMAGED_DIR};
 pub use scan::{Codes, Dict, FieldView, Part, Values};
-pub use snapshot::{ComponentView, Event, Snapshot, StoredJoin};
+pub use snapshot::{ComponentView, Event, Slo, Snapshot, StoredJoin};
 
 /// Fault injection into the file-system seam, for tests (feature `failpoints`).
 #[cfg(feature = "failpoints")]

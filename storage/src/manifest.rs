@@ -8,11 +8,12 @@ use crate::error::{Error, IoContext, Result};
 use crate::fs;
 use crate::model::{FieldType, Schema};
 use crate::segment::SegmentMeta;
+use crate::snapshot::Slo;
 use std::path::Path;
 
 const MAGIC: &[u8; 8] = b"SEAMMAN\0";
 /// The version written. Versions 1 (no ingest hashes, no dropped components), 2 (no join
-/// pairs) and 3 (no last append times) are still read.
+/// pairs) and 3 (no last append times, no SLOs) are still read.
 const VERSION: u32 = 4;
 /// How "no append time recorded" is written.
 const NO_TIME: i64 = i64::MIN;
@@ -29,6 +30,8 @@ pub(crate) struct Manifest {
     pub dropped: Vec<(String, u64)>,
     /// Maintained join pairs and their files.
     pub pairs: Vec<PairEntry>,
+    /// SLO definitions, by name.
+    pub slos: Vec<Slo>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -99,6 +102,12 @@ impl Manifest {
                 out.put_u64(*file);
             }
         }
+        out.put_u32(self.slos.len() as u32);
+        for slo in &self.slos {
+            out.put_str16(&slo.name);
+            out.put_str16(&slo.text);
+            out.put_i64(slo.created_us);
+        }
         let crc = crc32fast::hash(&out);
         out.put_u32(crc);
         out
@@ -124,6 +133,7 @@ impl Manifest {
             components: Vec::new(),
             dropped: Vec::new(),
             pairs: Vec::new(),
+            slos: Vec::new(),
         };
         let n = r.u32("component count")?;
         for _ in 0..n {
@@ -180,6 +190,14 @@ impl Manifest {
                 m.pairs.push(pair);
             }
         }
+        if version >= 4 {
+            let n = r.u32("SLO count")?;
+            for _ in 0..n {
+                let name = r.str16("SLO name")?.to_owned();
+                let text = r.str16("SLO text")?.to_owned();
+                m.slos.push(Slo { name, text, created_us: r.i64("SLO created time")? });
+            }
+        }
         if r.remaining() != 0 {
             return Err(r.corrupt("unexpected bytes after the last component"));
         }
@@ -227,6 +245,11 @@ mod tests {
             }],
             dropped: vec![("feedback".into(), 39)],
             pairs: vec![PairEntry { driving: "inference".into(), joined: "labels".into(), files: vec![(3, 8), (5, 9)] }],
+            slos: vec![Slo {
+                name: "acc".into(),
+                text: "SELECT count() AS n FROM inference GROUP BY window(1d) EXPECT n > 0".into(),
+                created_us: 5,
+            }],
         };
         let path = Path::new("MANIFEST");
         assert_eq!(Manifest::decode(&m.encode(), path).unwrap(), m);
@@ -242,10 +265,14 @@ mod tests {
 
     #[test]
     fn older_versions_read_without_their_missing_lists_and_a_later_version_is_refused() {
-        // Version 2 is version 3 without the pair count; version 1 also without the dropped
-        // count (with no components, the ingest lists do not appear).
+        // Version 3 is version 4 without the SLO count; version 2 also without the pair
+        // count; version 1 also without the dropped count (with no components, the ingest
+        // lists and append times do not appear).
         let mut body = Manifest { next_segment_id: 3, last_lsn: 5, ..Manifest::default() }.encode();
-        body.truncate(body.len() - 8); // the CRC and the pair count
+        body.truncate(body.len() - 8); // the CRC and the SLO count
+        let m = Manifest::decode(&with_version(body.clone(), 3), Path::new("MANIFEST")).unwrap();
+        assert_eq!((m.next_segment_id, m.last_lsn, m.slos.len()), (3, 5, 0));
+        body.truncate(body.len() - 4); // the pair count
         let m = Manifest::decode(&with_version(body.clone(), 2), Path::new("MANIFEST")).unwrap();
         assert_eq!((m.next_segment_id, m.last_lsn, m.pairs.len()), (3, 5, 0));
         body.truncate(body.len() - 4); // the dropped count

@@ -19,6 +19,19 @@ pub(crate) struct Version {
     pub dropped: BTreeMap<String, u64>,
     /// The stored joins of every maintained pair (see [`crate::join`]).
     pub joins: BTreeMap<Pair, Arc<JoinState>>,
+    /// The stored SLO definitions, by name.
+    pub slos: Arc<BTreeMap<String, Slo>>,
+}
+
+/// A stored SLO definition (SPEC §4). Storage keeps its text opaque: the query layer parses
+/// and judges it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Slo {
+    pub name: String,
+    /// The definition after `CREATE SLO name AS`: the query, `EXPECT` and `WHEN`.
+    pub text: String,
+    /// When it was created (µs since the Unix epoch, wall clock).
+    pub created_us: i64,
 }
 
 /// One component's schema, sealed segments and unsealed tail. Cloned on every append, so
@@ -81,6 +94,15 @@ impl Snapshot {
 
     pub fn components(&self) -> impl Iterator<Item = ComponentView<'_>> {
         self.version.components.iter().map(|(name, state)| ComponentView { name, state, visible_lsn: self.visible_lsn })
+    }
+
+    /// The stored SLO definitions, by name.
+    pub fn slos(&self) -> impl Iterator<Item = &Slo> {
+        self.version.slos.values()
+    }
+
+    pub fn slo(&self, name: &str) -> Option<&Slo> {
+        self.version.slos.get(name)
     }
 
     /// The stored join of `driving` ← `joined`, if that pair is maintained.

@@ -10,6 +10,7 @@ pub mod recover;
 pub mod remote;
 pub mod retain;
 pub mod serve;
+pub mod slo;
 pub mod stats;
 pub mod trace;
 
@@ -22,6 +23,11 @@ pub fn open_existing(dir: &Path, has_remote: bool) -> anyhow::Result<seamdb::Db>
         anyhow::bail!("{} is not a SeamDB database (no such directory)", dir.display());
     }
     open(dir, has_remote)
+}
+
+/// A time on the command line, as SeamQL reads one (microseconds since the epoch).
+pub fn parse_time(text: &str) -> Result<i64, String> {
+    seamdb::query::parse_time_arg(text).map_err(|e| e.to_string())
 }
 
 /// Opens an existing database read-only, for the commands that only read: they work beside
@@ -46,5 +52,23 @@ pub fn explain_lock(e: seamdb::storage::Error, dir: &Path, has_remote: bool) -> 
             anyhow::anyhow!("{} is in use by another process (a running `seam serve`?); {what}", dir.display())
         }
         e => e.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_time;
+
+    #[test]
+    fn a_time_is_a_time_or_a_date_at_midnight_utc_or_a_time_expression() {
+        assert_eq!(parse_time("2026-01-05"), Ok(1_767_571_200_000_000));
+        assert_eq!(parse_time("2026-01-05T02:00:00+02:00"), Ok(1_767_571_200_000_000));
+        assert!(parse_time("2026-01-05T00:00:00").is_err(), "no zone");
+        assert!(parse_time("yesterday").is_err());
+        assert_eq!(parse_time("'2026-01-05' + 12h"), Ok(1_767_571_200_000_000 + 12 * 3_600_000_000));
+        let month_ago = parse_time("now() - 30d").unwrap();
+        let now = seamdb::storage::model::now_us();
+        let expected = now - 30 * 86_400_000_000;
+        assert!((month_ago - expected).abs() < 60_000_000, "{month_ago} vs {expected}");
     }
 }

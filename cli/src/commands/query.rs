@@ -33,7 +33,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         None => {
             let statement = seamdb::query::parse(&args.seamql)?;
-            let db = super::open_read_only(&args.db)?;
+            // Statements that only read work beside a writer; CREATE/DROP SLO need the lock.
+            let db = if statement.writes() { super::open_existing(&args.db, true)? } else { super::open_read_only(&args.db)? };
             seamdb::query::run(&statement, &db)?
         }
     };

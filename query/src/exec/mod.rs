@@ -23,6 +23,7 @@ mod window;
 
 pub(crate) use explain::explain;
 pub use join::JoinStrategy;
+pub(crate) use post::Condition;
 
 use crate::ast::Select;
 use crate::error::Result;

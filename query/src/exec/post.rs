@@ -36,7 +36,7 @@ impl Post {
     /// `keys` are the group keys' expressions, the last of the key columns).
     pub fn new(s: &Select, columns: &[String], keys: &[Expr]) -> Result<Post> {
         let items = columns.len() - s.items.len();
-        let at = Names { s, columns, items, keys };
+        let at = Names { s, columns, items, keys, only_items: false };
         let resolve = |e: &Expr, clause: &str| resolve(e, &at, clause);
         Ok(Post {
             having: s.having.as_ref().map(|h| resolve(h, "HAVING")).transpose()?,
@@ -80,6 +80,28 @@ impl Post {
     }
 }
 
+/// A condition over one output row that may name only the query's items (an SLO's
+/// `EXPECT` and `WHEN`): whatever the group keys, the same condition judges every row.
+#[derive(Debug)]
+pub(crate) struct Condition(CellExpr);
+
+impl Condition {
+    /// Resolves `e` against `s`'s items, whose cells end a row of `columns`.
+    pub fn new(e: &Expr, s: &Select, columns: &[String], clause: &str) -> Result<Condition> {
+        let items = columns.len() - s.items.len();
+        resolve(e, &Names { s, columns, items, keys: &[], only_items: true }, clause).map(Condition)
+    }
+
+    /// True, false, or null (unknown: a null operand).
+    pub fn eval(&self, row: &[Cell]) -> Result<Option<bool>> {
+        match self.0.eval(row)? {
+            Cell::Bool(b) => Ok(Some(b)),
+            Cell::Null => Ok(None),
+            other => Err(Error::Invalid(format!("a condition must be true or false; this one is {}", other.text()))),
+        }
+    }
+}
+
 /// `x` before `y`? Nulls last in both directions.
 fn order(x: &Cell, y: &Cell, desc: bool) -> Ordering {
     match (x, y) {
@@ -104,6 +126,8 @@ struct Names<'a> {
     /// The first item's column.
     items: usize,
     keys: &'a [Expr],
+    /// Only items may be named (not group keys).
+    only_items: bool,
 }
 
 fn resolve(e: &Expr, at: &Names<'_>, clause: &str) -> Result<CellExpr> {
@@ -119,12 +143,17 @@ fn resolve(e: &Expr, at: &Names<'_>, clause: &str) -> Result<CellExpr> {
     }
     let again = |e: &Expr| resolve(e, at, clause).map(Box::new);
     Ok(match e {
-        Expr::Column(c) => CellExpr::Column(column(c, s, columns, items).ok_or_else(|| {
+        Expr::Column(c) => CellExpr::Column(column(c, at).ok_or_else(|| {
             let name = c.component.as_ref().map_or_else(|| c.field.clone(), |comp| format!("{comp}.{}", c.field));
-            Error::Name(format!(
-                "{clause} can name the query's items (by AS name or as written) and its group keys; {name:?} is neither (the output has {})",
-                columns.join(", ")
-            ))
+            if at.only_items {
+                let named: Vec<&str> = s.items.iter().map(|i| i.name()).collect();
+                Error::Name(format!("{clause} can name only the query's items (by AS name or as written); {name:?} is none of {}", named.join(", ")))
+            } else {
+                Error::Name(format!(
+                    "{clause} can name the query's items (by AS name or as written) and its group keys; {name:?} is neither (the output has {})",
+                    columns.join(", ")
+                ))
+            }
         })?),
         Expr::Int(i) => CellExpr::Literal(Cell::Int(*i)),
         Expr::Float(f) => CellExpr::Literal(Cell::Float(*f)),
@@ -158,17 +187,19 @@ fn resolve(e: &Expr, at: &Names<'_>, clause: &str) -> Result<CellExpr> {
 
 /// The output column a name refers to: an item's `AS` name, then a group key (`window`,
 /// `component.field`, or a field of the driving component by its bare name).
-fn column(c: &ColumnRef, s: &Select, columns: &[String], items: usize) -> Option<usize> {
+fn column(c: &ColumnRef, at: &Names<'_>) -> Option<usize> {
+    let (s, columns, items) = (at.s, at.columns, at.items);
     if c.component.is_none() {
         if let Some(i) = s.items.iter().position(|item| item.alias.as_deref() == Some(c.field.as_str())) {
             return Some(items + i);
         }
-        if c.field == "window" && columns.first().is_some_and(|w| w == "window") {
+        if c.field == "window" && !at.only_items && columns.first().is_some_and(|w| w == "window") {
             return Some(0);
         }
     }
     let key = format!("{}.{}", c.component.as_deref().unwrap_or(&s.from), c.field);
-    columns[..items].iter().position(|k| *k == key).or_else(|| s.items.iter().position(|item| item.text == key).map(|i| items + i))
+    let as_key = if at.only_items { None } else { columns[..items].iter().position(|k| *k == key) };
+    as_key.or_else(|| s.items.iter().position(|item| item.text == key).map(|i| items + i))
 }
 
 impl CellExpr {

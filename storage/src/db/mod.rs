@@ -23,7 +23,7 @@ use crate::manifest::{ComponentEntry, Manifest, PairEntry};
 use crate::model::{valid_component_name, Batch, Schema};
 use crate::options::{Durability, Options};
 use crate::segment::SegmentBuilder;
-use crate::snapshot::{Snapshot, Version};
+use crate::snapshot::{Slo, Snapshot, Version};
 use crate::tail::TailEntry;
 use crate::wal::{encode_batch, Wal};
 use parking_lot::Mutex;
@@ -165,6 +165,36 @@ impl Db {
     /// retention. Returns `false` if the pair was maintained already.
     pub fn store_join(&self, driving: &str, joined: &str) -> Result<bool> {
         self.writable()?.store_join(driving, joined)
+    }
+
+    /// Stores an SLO definition under `name` (valid as a component name), durably: `text` is
+    /// opaque here (the query layer parses and judges it; at most 65,535 bytes). An SLO of
+    /// that name already stored is an error, unless `replace`.
+    pub fn create_slo(&self, name: &str, text: &str, replace: bool) -> Result<()> {
+        if !valid_component_name(name) {
+            return Err(Error::invalid(format!("{name:?} is not a valid SLO name (expected [a-z][a-z0-9_]{{0,62}})")));
+        }
+        if text.len() > u16::MAX as usize {
+            return Err(Error::invalid(format!("an SLO's text is at most 65,535 bytes; this one has {}", text.len())));
+        }
+        let slo = Slo { name: name.to_owned(), text: text.to_owned(), created_us: crate::model::now_us() };
+        self.writable()?.commit(|version| {
+            if !replace && version.slos.contains_key(name) {
+                return Err(Error::invalid(format!("an SLO named {name:?} exists already (DROP SLO {name} first)")));
+            }
+            Arc::make_mut(&mut version.slos).insert(name.to_owned(), slo);
+            Ok(())
+        })
+    }
+
+    /// Removes the SLO `name`, durably; `false` if there was none.
+    pub fn drop_slo(&self, name: &str) -> Result<bool> {
+        let mut found = false;
+        self.writable()?.commit(|version| {
+            found = Arc::make_mut(&mut version.slos).remove(name).is_some();
+            Ok(())
+        })?;
+        Ok(found)
     }
 
     /// What join maintenance has done since this database was opened.
@@ -314,6 +344,7 @@ impl Inner {
                 })
                 .collect(),
             dropped: version.dropped.iter().map(|(name, lsn)| (name.clone(), *lsn)).collect(),
+            slos: version.slos.values().cloned().collect(),
             pairs: version
                 .joins
                 .iter()

@@ -105,7 +105,11 @@ pub(super) struct Loaded {
 pub(super) fn load(dir: &Path, manifest: &Manifest, mode: Replay) -> Result<Loaded> {
     let segment_dir = dir.join(SEGMENT_DIR);
     let mut recovery = RecoveryReport::default();
-    let mut version = Version { dropped: manifest.dropped.iter().cloned().collect(), ..Version::default() };
+    let mut version = Version {
+        dropped: manifest.dropped.iter().cloned().collect(),
+        slos: Arc::new(manifest.slos.iter().map(|s| (s.name.clone(), s.clone())).collect()),
+        ..Version::default()
+    };
     let mut live = HashSet::new();
     let mut opened = open_segments(&segment_dir, manifest.components.iter().flat_map(|c| &c.segments))?.into_iter();
     for entry in &manifest.components {
