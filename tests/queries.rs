@@ -45,11 +45,19 @@ fn cases(path: &Path) -> Vec<Case> {
 
 /// A database holding `tests/queries/data/` (one bulk load per component).
 fn query_data() -> (tempfile::TempDir, seamdb::Db) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/queries");
+    load_csvs(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/queries/data"))
+}
+
+/// A database holding every `*.csv` file of `data` as the component of its name (one bulk
+/// load each).
+fn load_csvs(data: &Path) -> (tempfile::TempDir, seamdb::Db) {
     let dir = temp();
     let db = open(dir.path(), small_options());
-    for entry in std::fs::read_dir(root.join("data")).unwrap() {
+    for entry in std::fs::read_dir(data).unwrap() {
         let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "csv") {
+            continue;
+        }
         let component = path.file_stem().unwrap().to_string_lossy().to_string();
         let input = std::fs::File::open(&path).unwrap();
         ingest(&db, &component, input, &IngestOptions::default(), &mut |_| {}).unwrap();
@@ -96,6 +104,66 @@ fn every_query_file_gives_its_expected_results() {
         }
     }
     assert!(checked >= 8, "only {checked} cases found");
+}
+
+/// Issue 14, item 9: calendar windows, time zones, FILL, HAVING / ORDER BY / LIMIT, expression
+/// group keys and drift p-values on data big enough to matter — 17 months of loans and their
+/// outcomes in `tests/data/oncall/` (months of 28 to 31 days, a leap day, three DST changes, an
+/// empty month and empty weeks, ties, nulls, corrected labels) — against the answers pandas
+/// and SciPy give in `golden.test` (made by `make_golden.py` there). Every executor and join
+/// strategy must agree with them: text, times and ints exactly, floats to 1e-9 relative.
+#[test]
+fn pandas_and_scipy_agree_on_two_years_of_loans() {
+    use seamdb::query::{parse, Cell, Table};
+
+    /// `table` against the expected CSV (header first): the first difference, if any.
+    fn differs(table: &Table, expected: &[Vec<String>]) -> Option<String> {
+        if table.columns != expected[0] {
+            return Some(format!("columns {:?}, pandas has {:?}", table.columns, expected[0]));
+        }
+        if table.rows.len() != expected.len() - 1 {
+            return Some(format!("{} rows, pandas has {}:\n{}", table.rows.len(), expected.len() - 1, table.to_csv()));
+        }
+        for (r, (row, want)) in table.rows.iter().zip(&expected[1..]).enumerate() {
+            for ((cell, want), column) in row.iter().zip(want).zip(&table.columns) {
+                let same = match cell {
+                    Cell::Null => want.is_empty(),
+                    Cell::Float(x) => want.parse::<f64>().is_ok_and(|y| *x == y || (x - y).abs() <= 1e-9 * x.abs().max(y.abs())),
+                    other => other.text() == *want,
+                };
+                if !same {
+                    return Some(format!("row {}, {column}: {cell:?}, pandas has {want:?}; the row is {row:?}", r + 1));
+                }
+            }
+        }
+        None
+    }
+
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/oncall");
+    let (_plain_dir, plain) = load_csvs(&data);
+    let (_stored_dir, stored) = load_csvs(&data);
+    assert!(stored.store_join("loans", "outcomes").unwrap());
+    let cases = cases(&data.join("golden.test"));
+    assert!(cases.len() >= 30, "only {} cases found", cases.len());
+    let mut failures = Vec::new();
+    for case in &cases {
+        let at = format!("golden.test:{} ({})", case.line, case.statement);
+        let statement = parse(&case.statement).unwrap_or_else(|e| panic!("{at}: {e}"));
+        let expected: Vec<Vec<String>> = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(case.expected.as_bytes())
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+            .collect();
+        let ways = EVERY_WAY.iter().map(|o| (&plain, *o, "")).chain([(&stored, EVERY_WAY[0], ", joins stored")]);
+        for (db, options, stored) in ways {
+            match execute_with(&statement, &db.snapshot(), &options) {
+                Ok(table) => failures.extend(differs(&table, &expected).map(|d| format!("{at} with {options:?}{stored}: {d}"))),
+                Err(e) => failures.push(format!("{at} with {options:?}{stored}: {e}")),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} answers differ from pandas and SciPy:\n{}", failures.len(), failures.join("\n\n"));
 }
 
 #[test]

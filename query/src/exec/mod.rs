@@ -170,11 +170,21 @@ fn output(plan: &Plan<'_>, post: &Post, mut groups: Groups) -> Result<Table> {
     ordered.sort_by(|a, b| a.0.cmp(&b.0));
     let mut rows = Vec::with_capacity(ordered.len());
     for ((window, key), cells) in ordered {
-        let mut row: Vec<Cell> = window.zip(plan.window.as_ref()).map(|(start, w)| w.cell(start)).into_iter().collect();
+        let mut row: Vec<Cell> = window.map(Cell::Time).into_iter().collect();
         row.extend(key.into_iter().map(key_cell));
         row.extend(cells);
         rows.push(row);
     }
+    // HAVING and ORDER BY see a window as its start, an instant, and print it only then: a
+    // zoned window's text ('2024-10-29T00:00:00+01:00') compared bytewise with a time
+    // ('2024-10-29', midnight UTC) would say it starts later, though it starts an hour before.
     post.apply(&mut rows)?;
+    if let Some(w) = &plan.window {
+        for row in &mut rows {
+            if let Cell::Time(start) = row[0] {
+                row[0] = w.cell(start);
+            }
+        }
+    }
     Ok(Table { columns: columns(plan), rows })
 }
