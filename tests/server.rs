@@ -15,6 +15,7 @@ use std::time::Duration;
 /// A server on an ephemeral loopback port, running on its own thread until dropped.
 struct Running {
     addr: SocketAddr,
+    metrics: Option<SocketAddr>,
     stopper: seamdb_server::Stopper,
     thread: Option<std::thread::JoinHandle<seamdb_server::Result<()>>>,
     _dir: tempfile::TempDir,
@@ -25,8 +26,8 @@ impl Running {
         let dir = temp();
         let db = Arc::new(open(dir.path(), small_options()));
         let server = Server::bind(db, Config { listen: "127.0.0.1:0".parse().unwrap(), ..config }).unwrap();
-        let (addr, stopper) = (server.local_addr().unwrap(), server.stopper().unwrap());
-        Running { addr, stopper, thread: Some(std::thread::spawn(move || server.run())), _dir: dir }
+        let (addr, stopper, metrics) = (server.local_addr().unwrap(), server.stopper().unwrap(), server.metrics_addr());
+        Running { addr, metrics, stopper, thread: Some(std::thread::spawn(move || server.run())), _dir: dir }
     }
 
     fn stop(&mut self) {
@@ -542,4 +543,81 @@ fn errors_print_their_cause_once_and_hints_are_true_where_they_are_printed() {
         .output()
         .unwrap();
     assert!(stderr_of(&out).contains("--hash-trace-ids"), "{}", stderr_of(&out));
+}
+
+/// `GET path` over HTTP/1.0 (the test's side of the exchange; the server's is tiny_http's):
+/// the status code and the body.
+fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    use std::io::Read;
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: test\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    (head.split(' ').nth(1).unwrap().parse().unwrap(), body.to_owned())
+}
+
+/// The value of the series `name{labels}` (labels as written, in order) in a scrape.
+fn series(body: &str, name_and_labels: &str) -> Option<f64> {
+    body.lines().find_map(|l| l.strip_prefix(name_and_labels)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// `seam serve --metrics`: Prometheus scrapes see each SLO's latest judged window per group
+/// (value and status, equal to CHECK SLO's) and the server's counters, over real HTTP.
+#[test]
+fn prometheus_scrapes_slo_status_and_server_counters() {
+    let config = Config { metrics: Some("127.0.0.1:0".parse().unwrap()), judge_every: Duration::from_millis(20), ..Config::default() };
+    let server = Running::start(config);
+    let metrics = server.metrics.unwrap();
+    let mut c = Client::connect(server.addr, None).unwrap();
+    // Day 0: US right 3 of 4, DE right 1 of 4; day 1: US 4 of 4, DE 1 of 4 (scores 0.9 say 1).
+    let (mut preds, mut labels) = (String::new(), String::new());
+    for (i, (day, country, label)) in (0..16)
+        .map(|i| (i / 8, if i % 8 < 4 { "US" } else { "DE" }, i32::from(if i % 8 < 4 { i % 8 != 3 || i >= 8 } else { i % 8 == 4 })))
+        .enumerate()
+    {
+        preds.push_str(&format!(
+            "{{\"trace_id\": {i}, \"time\": \"2026-01-0{}T01:00:00Z\", \"score\": 0.9, \"country\": \"{country}\"}}\n",
+            5 + day
+        ));
+        labels.push_str(&format!("{{\"trace_id\": {i}, \"time\": \"2026-01-0{}T02:00:00Z\", \"label\": {label}}}\n", 5 + day));
+    }
+    c.append_json("inference", preds.as_bytes()).unwrap();
+    c.append_json("feedback", labels.as_bytes()).unwrap();
+    c.query(
+        "CREATE SLO acc AS SELECT accuracy(inference.score >= 0.5, feedback.label) AS acc, count() AS n \
+         FROM inference JOIN feedback GROUP BY window(1d), inference.country EXPECT acc >= 0.7",
+    )
+    .unwrap();
+    assert!(c.query("SELECT nothing FROM nowhere").is_err());
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let body = loop {
+        let (status, body) = http_get(metrics, "/metrics");
+        assert_eq!(status, 200);
+        if body.contains("seamdb_slo_status{") || std::time::Instant::now() > deadline {
+            break body;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let de = "slo=\"acc\",inference_country=\"DE\"";
+    let us = "slo=\"acc\",inference_country=\"US\"";
+    assert_eq!(series(&body, &format!("seamdb_slo_status{{{de},status=\"violated\"}}")), Some(1.0), "{body}");
+    assert_eq!(series(&body, &format!("seamdb_slo_status{{{de},status=\"ok\"}}")), Some(0.0));
+    assert_eq!(series(&body, &format!("seamdb_slo_status{{{us},status=\"ok\"}}")), Some(1.0));
+    assert_eq!(series(&body, &format!("seamdb_slo_value{{{us},item=\"acc\"}}")), Some(1.0), "day 1, the latest window");
+    assert_eq!(series(&body, &format!("seamdb_slo_value{{{de},item=\"acc\"}}")), Some(0.25));
+    assert_eq!(series(&body, &format!("seamdb_slo_window_start_seconds{{{de}}}")), Some(1_767_657_600.0));
+    // The values are CHECK SLO's.
+    let check = c.query("CHECK SLO acc").unwrap();
+    let last_de = check.rows.iter().rev().find(|r| r[1] == Cell::Text("DE".into())).unwrap();
+    assert_eq!((&last_de[2], &last_de[4]), (&Cell::Float(0.25), &Cell::Text("violated".into())));
+    // Counters: two appends of 16 rows each, three queries (one failed) before the scrape.
+    assert_eq!(series(&body, "seamdb_appends_total"), Some(2.0), "{body}");
+    assert_eq!(series(&body, "seamdb_appended_rows_total"), Some(32.0));
+    assert!(series(&body, "seamdb_queries_total").unwrap() >= 2.0);
+    assert!(series(&body, "seamdb_errors_total").unwrap() >= 1.0);
+    assert_eq!(series(&body, "seamdb_request_duration_seconds_count{request=\"append\"}"), Some(2.0));
+    assert!(body.contains("# TYPE seamdb_request_duration_seconds histogram"));
+    assert_eq!(http_get(metrics, "/other").0, 404);
 }

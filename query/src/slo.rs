@@ -70,6 +70,8 @@ pub struct Judged {
     pub name: String,
     pub table: Table,
     pub statuses: Vec<Status>,
+    /// How many of the columns are the query's items (they come just before `status`).
+    pub items: usize,
 }
 
 impl Judged {
@@ -108,7 +110,7 @@ pub fn judge(snapshot: &Snapshot, name: &str, as_of: Option<i64>, options: &Opti
         statuses.push(status);
     }
     table.columns.push("status".into());
-    Ok(Judged { name: name.to_owned(), table, statuses })
+    Ok(Judged { name: name.to_owned(), table, statuses, items: query.items.len() })
 }
 
 /// Every stored SLO judged, by name.

@@ -5,6 +5,7 @@
 pub mod client;
 mod error;
 pub mod frame;
+mod metrics;
 pub mod protocol;
 pub mod server;
 

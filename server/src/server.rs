@@ -5,6 +5,7 @@
 
 use crate::error::Result;
 use crate::frame::Frame;
+use crate::metrics::{self, Endpoint, Kind, Metrics};
 use crate::protocol::{ErrorCode, Reply, Request, VERSION};
 use seamdb::ingest::{json_batch, IngestOptions};
 use seamdb::query::ast::Statement;
@@ -34,6 +35,10 @@ pub struct Config {
     /// the connection's start); otherwise the connection is closed. This ends idle clients
     /// and bounds how long a client trickling bytes (slowloris) can hold a connection.
     pub idle_timeout: Duration,
+    /// Where to answer Prometheus scrapes (`GET /metrics`), if anywhere.
+    pub metrics: Option<SocketAddr>,
+    /// The SLOs are judged again at most this often (and only after the database changed).
+    pub judge_every: Duration,
 }
 
 impl Default for Config {
@@ -45,6 +50,8 @@ impl Default for Config {
             max_connections: 256,
             max_buffered: 1 << 30,
             idle_timeout: Duration::from_secs(300),
+            metrics: None,
+            judge_every: Duration::from_secs(10),
         }
     }
 }
@@ -57,6 +64,8 @@ pub struct Server {
     config: Config,
     stop: Arc<AtomicBool>,
     open: Arc<OpenConnections>,
+    metrics: Metrics,
+    http: Option<Endpoint>,
 }
 
 /// The open connections, so that a stop can end their waits for a next request.
@@ -70,6 +79,7 @@ pub struct Stopper {
     stop: Arc<AtomicBool>,
     addr: SocketAddr,
     open: Arc<OpenConnections>,
+    http: Option<Endpoint>,
 }
 
 impl Stopper {
@@ -80,23 +90,39 @@ impl Stopper {
         for stream in self.open.0.lock().unwrap_or_else(|e| e.into_inner()).values() {
             let _ = stream.shutdown(Shutdown::Read);
         }
-        // Wake the accept loop.
+        // Wake the accept loop, and the metrics endpoint's.
         let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        if let Some(http) = &self.http {
+            http.0.unblock();
+        }
     }
 }
 
 impl Server {
+    /// Binds the protocol's address and, with [`Config::metrics`], the metrics endpoint's.
     pub fn bind(db: Arc<Db>, config: Config) -> io::Result<Server> {
         let listener = TcpListener::bind(config.listen)?;
-        Ok(Server { listener, db, config, stop: Arc::new(AtomicBool::new(false)), open: Arc::default() })
+        let http = match config.metrics {
+            Some(addr) => {
+                Some(Endpoint(Arc::new(tiny_http::Server::http(addr).map_err(|e| io::Error::other(format!("metrics on {addr}: {e}")))?)))
+            }
+            None => None,
+        };
+        let metrics = Metrics::new(config.judge_every);
+        Ok(Server { listener, db, config, stop: Arc::new(AtomicBool::new(false)), open: Arc::default(), metrics, http })
     }
 
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.listener.local_addr()
     }
 
+    /// Where the metrics endpoint listens, if it does.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.http.as_ref().and_then(|h| h.0.server_addr().to_ip())
+    }
+
     pub fn stopper(&self) -> io::Result<Stopper> {
-        Ok(Stopper { stop: self.stop.clone(), addr: self.local_addr()?, open: self.open.clone() })
+        Ok(Stopper { stop: self.stop.clone(), addr: self.local_addr()?, open: self.open.clone(), http: self.http.clone() })
     }
 
     /// Serves until stopped; then waits for open connections to finish their current
@@ -106,6 +132,11 @@ impl Server {
         let buffered = Budget { held: AtomicU64::new(0), max: self.config.max_buffered };
         let mut next_id = 0u64;
         std::thread::scope(|s| {
+            if let Some(http) = &self.http {
+                let (db, metrics, stop) = (&*self.db, &self.metrics, &*self.stop);
+                s.spawn(move || metrics::serve(&http.0, metrics));
+                s.spawn(move || metrics::judge(db, metrics, stop));
+            }
             for stream in self.listener.incoming() {
                 if self.stop.load(Ordering::SeqCst) {
                     break;
@@ -122,9 +153,10 @@ impl Server {
                     self.open.0.lock().unwrap_or_else(|e| e.into_inner()).insert(id, clone);
                 }
                 let active = active.clone();
-                let (db, config, stop, open, buffered) = (&*self.db, &self.config, &*self.stop, &*self.open, &buffered);
+                let (db, config, stop, open, buffered, metrics) =
+                    (&*self.db, &self.config, &*self.stop, &*self.open, &buffered, &self.metrics);
                 s.spawn(move || {
-                    let _ = Connection { db, config, stop, buffered }.serve(stream);
+                    let _ = Connection { db, config, stop, buffered, metrics }.serve(stream);
                     open.0.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
                     active.fetch_sub(1, Ordering::SeqCst);
                 });
@@ -145,6 +177,7 @@ struct Connection<'s> {
     config: &'s Config,
     stop: &'s AtomicBool,
     buffered: &'s Budget,
+    metrics: &'s Metrics,
 }
 
 /// Frames before HELLO (and AUTH, when a token is set) are tiny; a larger one is refused
@@ -245,7 +278,7 @@ impl Connection<'_> {
                     None => (Reply::Ok, false),
                 },
                 (_, true, false) => (error(ErrorCode::AuthRequired, "this server needs AUTH with its token first".into()), true),
-                (request, true, true) => (self.answer(request).unwrap_or_else(|e| e.reply()), false),
+                (request, true, true) => (self.timed(request), false),
             };
             reply.to_frame().write_to(&mut writer)?;
             if close {
@@ -254,12 +287,34 @@ impl Connection<'_> {
         }
     }
 
+    /// [`Connection::answer`], counted and timed for the metrics.
+    fn timed(&self, request: Request) -> Reply {
+        let kind = match &request {
+            Request::AppendJson { .. } | Request::AppendColumns { .. } => Kind::Append,
+            Request::Ingest { .. } => Kind::Ingest,
+            Request::Query(_) => Kind::Query,
+            Request::Trace(_) => Kind::Trace,
+            _ => Kind::Other,
+        };
+        let start = Instant::now();
+        let reply = self.answer(request).unwrap_or_else(|e| e.reply());
+        let rows = if let Reply::Appended(n) = reply { n } else { 0 };
+        self.metrics.served(kind, start.elapsed(), matches!(reply, Reply::Error { .. }), rows);
+        reply
+    }
+
     /// The reply to a request after the handshake; an error becomes its ERROR frame in one
     /// place, [`Error::code`](crate::Error::code).
     fn answer(&self, request: Request) -> Result<Reply> {
         Ok(match request {
             Request::Ping => Reply::Pong,
-            Request::Query(text) => Reply::Table(seamdb::query::run(&seamdb::query::parse(&text)?, self.db)?),
+            Request::Query(text) => {
+                let statement = seamdb::query::parse(&text)?;
+                if statement.writes() {
+                    self.metrics.changed();
+                }
+                Reply::Table(seamdb::query::run(&statement, self.db)?)
+            }
             Request::Trace(id) => Reply::Table(seamdb::query::execute(&Statement::Trace(id), &self.db.snapshot())?),
             Request::AppendJson { component, rows } => {
                 let batch = json_batch(self.db, &component, &rows, &IngestOptions::default())?;
@@ -268,6 +323,7 @@ impl Connection<'_> {
             Request::AppendColumns { component, batch } => self.append(&component, batch)?,
             Request::Ingest { content_hash, again, create, component, batch } => {
                 let options = IngestOptions { again, create, ..IngestOptions::default() };
+                self.metrics.changed();
                 Reply::Appended(seamdb::ingest::store(self.db, &component, batch, content_hash, &options)?)
             }
             Request::Flush => {
@@ -281,6 +337,7 @@ impl Connection<'_> {
     /// Appends and answers once the batch is durable.
     fn append(&self, component: &str, batch: seamdb::Batch) -> Result<Reply> {
         let n = batch.rows() as u64;
+        self.metrics.changed();
         self.db.append(component, batch)?;
         Ok(Reply::Appended(n))
     }

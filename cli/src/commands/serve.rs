@@ -35,6 +35,15 @@ pub struct Args {
     /// silent or trickling connection is closed after that.
     #[arg(long, default_value_t = 300)]
     idle_timeout_s: u64,
+    /// Answer Prometheus scrapes (GET /metrics) at this address: each SLO's latest judged
+    /// window per group (seamdb_slo_value, seamdb_slo_status) and the server's counters and
+    /// latency histograms. Loopback unless you mean to expose it.
+    #[arg(long, value_name = "HOST:PORT")]
+    metrics: Option<SocketAddr>,
+    /// With --metrics: judge the SLOs again at most this often, in seconds, and only after
+    /// the database changed (a scrape never waits for a judging).
+    #[arg(long, default_value_t = 10, requires = "metrics")]
+    judge_every_s: u64,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -55,11 +64,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         max_connections: args.max_connections,
         max_buffered: args.max_buffered_mib << 20,
         idle_timeout: Duration::from_secs(args.idle_timeout_s),
+        metrics: args.metrics,
+        judge_every: Duration::from_secs(args.judge_every_s),
     };
     let server = Server::bind(db.clone(), config).map_err(|e| anyhow::anyhow!("listening on {}: {e}", args.listen))?;
     let stopper = server.stopper()?;
     ctrlc::set_handler(move || stopper.stop())?;
     eprintln!("serving {} on {}", args.db.display(), server.local_addr()?);
+    if let Some(addr) = server.metrics_addr() {
+        eprintln!("Prometheus metrics at http://{addr}/metrics");
+    }
     server.run()?;
     let joins = db.join_stats();
     eprintln!(
