@@ -193,3 +193,59 @@ fn seam_slo_check_exits_1_on_a_violated_window_and_0_when_only_pending() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no SLO \"nope\""));
 }
+
+/// `seam report`: one self-contained page (nothing fetched: no script, no external link or
+/// image) with a chart per SLO whose every point is the SLO's value and status per window
+/// and group as `CHECK SLO` gives them, and the drift heatmap.
+#[test]
+fn the_report_has_a_chart_per_slo_whose_points_are_check_slos_answers() {
+    let dir = temp();
+    let db_path = dir.path().join("db");
+    let db = open(&db_path, small_options());
+    history(&db);
+    for text in [GATED, UNGATED] {
+        run(&parse(text).unwrap(), &db).unwrap();
+    }
+    let judged: Vec<_> = ["acc", "acc_any"].iter().map(|n| judge(&db.snapshot(), n, None, &Options::default()).unwrap()).collect();
+    drop(db);
+    let out_path = dir.path().join("report.html");
+    let out = seam().args(["report", db_path.to_str().unwrap(), "--out", out_path.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let html = std::fs::read_to_string(&out_path).unwrap();
+    for fetched in ["<script", "src=", "href=\"http", "url(", "@import"] {
+        assert!(!html.contains(fetched), "the page fetches nothing: {fetched}");
+    }
+    let attr = |tag: &str, name: &str| -> Option<String> {
+        let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        Some(tag[start..].split('"').next()?.to_owned())
+    };
+    for j in &judged {
+        let chart = html.split(&format!("data-slo=\"{}\"", j.name)).nth(1).unwrap_or_else(|| panic!("no chart for {}", j.name));
+        let chart = chart.split("</svg>").next().unwrap();
+        // Every defined value is a point, with its window, value and status.
+        let mut points: Vec<(i64, String, f64, String)> = chart
+            .split("<circle")
+            .skip(1)
+            .filter_map(|c| {
+                let tag = c.split('>').next().unwrap();
+                Some((
+                    attr(tag, "data-window")?.parse().ok()?,
+                    attr(tag, "data-group")?,
+                    attr(tag, "data-value")?.parse().ok()?,
+                    attr(tag, "data-status")?,
+                ))
+            })
+            .collect();
+        let mut expected: Vec<(i64, String, f64, String)> = (0..j.table.rows.len())
+            .filter_map(|r| match j.table.rows[r][2] {
+                Cell::Float(v) => Some((j.window_start(r).unwrap(), j.table.rows[r][1].text(), v, j.statuses[r].as_str().to_owned())),
+                _ => None,
+            })
+            .collect();
+        points.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        expected.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        assert_eq!(points, expected, "{}", j.name);
+        assert!(chart.contains("EXPECT acc &gt;= 0.9"), "the threshold is drawn");
+    }
+    assert!(html.contains("data-chart=\"drift\"") && html.contains("data-feature=\"score\""), "the drift heatmap");
+}

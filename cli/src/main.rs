@@ -3,6 +3,7 @@
 #[macro_use]
 mod out;
 mod commands;
+mod report;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -33,6 +34,7 @@ enum Command {
     Drop(commands::drop::Args),
     Serve(commands::serve::Args),
     Slo(commands::slo::Args),
+    Report(commands::report::Args),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
         Command::Retain(a) => done(commands::retain::run(a)),
         Command::Drop(a) => done(commands::drop::run(a)),
         Command::Serve(a) => done(commands::serve::run(a)),
+        Command::Report(a) => done(commands::report::run(a)),
         // Exit status 1 when an SLO is violated, for cron.
         Command::Slo(a) => commands::slo::run(a),
     };

@@ -75,6 +75,21 @@ pub struct Judged {
 }
 
 impl Judged {
+    /// The start of row `row`'s window: its `window` cell, a time (or, in a time zone, the
+    /// text of one with its offset).
+    pub fn window_start(&self, row: usize) -> Option<i64> {
+        match self.table.rows.get(row)?.first()? {
+            Cell::Time(t) => Some(*t),
+            Cell::Text(t) => crate::parse_time(t),
+            _ => None,
+        }
+    }
+
+    /// The columns of the group keys besides the window (between it and the items).
+    pub fn keys(&self) -> std::ops::Range<usize> {
+        1..self.table.columns.len() - 1 - self.items
+    }
+
     /// The newest window's start (the `window` cell) and its status: the worst of its rows
     /// (violated, then pending, then ok; `no_data` only when every row is).
     pub fn latest(&self) -> Option<(&Cell, Status)> {

@@ -212,26 +212,24 @@ fn gauge(out: &mut String, name: &str, help: &str, value: f64) {
 fn slo_series(judged: &[Judged]) -> String {
     let (mut values, mut statuses, mut starts) = (String::new(), String::new(), String::new());
     for j in judged {
-        let columns = &j.table.columns;
-        // window, the group keys, the items, status.
-        let items = j.items;
-        let keys = 1..columns.len() - 1 - items;
+        let (columns, keys) = (&j.table.columns, j.keys());
         // The latest judged row of each group: rows come ordered by window.
-        let mut latest: Vec<(&[Cell], Status)> = Vec::new();
-        for (row, status) in j.table.rows.iter().zip(&j.statuses) {
-            let group = &row[keys.clone()];
-            match latest.iter_mut().find(|(r, _)| &r[keys.clone()] == group) {
-                Some(slot) if *status != Status::Pending || slot.1 == Status::Pending => *slot = (row, *status),
+        let mut latest: Vec<(usize, Status)> = Vec::new();
+        for (i, status) in j.statuses.iter().enumerate() {
+            let group = &j.table.rows[i][keys.clone()];
+            match latest.iter_mut().find(|(r, _)| &j.table.rows[*r][keys.clone()] == group) {
+                Some(slot) if *status != Status::Pending || slot.1 == Status::Pending => *slot = (i, *status),
                 Some(_) => {}
-                None => latest.push((row, *status)),
+                None => latest.push((i, *status)),
             }
         }
-        for (row, status) in latest {
+        for (i, status) in latest {
+            let row = &j.table.rows[i];
             let mut labels = format!("slo=\"{}\"", escape(&j.name));
             for k in keys.clone() {
                 let _ = write!(labels, ",{}=\"{}\"", label_name(&columns[k]), escape(&row[k].text()));
             }
-            for (name, cell) in columns.iter().zip(row).skip(keys.end).take(items) {
+            for (name, cell) in columns.iter().zip(row).skip(keys.end).take(j.items) {
                 let value = match cell {
                     Cell::Int(i) => *i as f64,
                     Cell::Float(f) => *f,
@@ -243,12 +241,7 @@ fn slo_series(judged: &[Judged]) -> String {
             for s in Status::ALL {
                 let _ = writeln!(statuses, "seamdb_slo_status{{{labels},status=\"{}\"}} {}", s.as_str(), u8::from(s == status));
             }
-            let start = match &row[0] {
-                Cell::Time(us) => Some(*us),
-                Cell::Text(t) => seamdb::query::parse_time(t),
-                _ => None,
-            };
-            if let Some(us) = start {
+            if let Some(us) = j.window_start(i) {
                 let _ = writeln!(starts, "seamdb_slo_window_start_seconds{{{labels}}} {}", us / 1_000_000);
             }
         }

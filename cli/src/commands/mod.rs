@@ -8,6 +8,7 @@ pub mod ingest;
 pub mod query;
 pub mod recover;
 pub mod remote;
+pub mod report;
 pub mod retain;
 pub mod serve;
 pub mod slo;

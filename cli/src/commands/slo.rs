@@ -83,28 +83,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// latest window).
 fn violations(judged: &Judged, since: Option<i64>) -> Table {
     let latest = judged.latest().map(|(w, _)| w.clone());
-    let rows = judged
-        .table
-        .rows
-        .iter()
-        .zip(&judged.statuses)
-        .filter(|(row, status)| {
-            **status == Status::Violated
+    let rows = (0..judged.table.rows.len())
+        .filter(|&i| {
+            judged.statuses[i] == Status::Violated
                 && match since {
-                    Some(t) => window_start(&row[0]).is_some_and(|w| w >= t),
-                    None => Some(&row[0]) == latest.as_ref(),
+                    Some(t) => judged.window_start(i).is_some_and(|w| w >= t),
+                    None => Some(&judged.table.rows[i][0]) == latest.as_ref(),
                 }
         })
-        .map(|(row, _)| row.clone())
+        .map(|i| judged.table.rows[i].clone())
         .collect();
     Table { columns: judged.table.columns.clone(), rows }
-}
-
-/// A window cell's start: a time, or (in a time zone) its text with the offset.
-fn window_start(cell: &Cell) -> Option<i64> {
-    match cell {
-        Cell::Time(t) => Some(*t),
-        Cell::Text(t) => seamdb::query::parse_time(t),
-        _ => None,
-    }
 }
