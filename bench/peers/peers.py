@@ -144,19 +144,23 @@ DUCK_FEATURES = {
 }
 
 
-def p_values():
+def p_values(wanted):
     """DuckDB has no p-value functions: F7's and F8's p-values come from SciPy (the functions
     SPEC section 4 defines them by) over the statistic DuckDB computed. Returns the row
-    post-processing per query, and which columns go unchecked without SciPy."""
+    post-processing per query, and which columns go unchecked without SciPy. SciPy is imported
+    only when F7 or F8 runs, and only scipy.special (scipy.stats alone takes a second to
+    import, which quick mode would pay in every DuckDB process): chdtrc(k, x) is what
+    scipy.stats.chi2.sf(x, k) calls."""
+    if not {"F7", "F8"} & set(wanted):
+        return {}, {}
     try:
-        from scipy.special import kolmogorov
-        from scipy.stats import chi2
+        from scipy.special import chdtrc, kolmogorov
     except ImportError:
         unchecked = "p-value columns not compared: SciPy is not installed (pip install -r bench/peers/requirements.txt)"
         return {"F7": lambda r: [*r[:3], None], "F8": lambda r: [r[0], r[1], r[2], None, r[5], None]}, {"F7": ({3}, unchecked), "F8": ({3, 5}, unchecked)}
 
     def chi2_p(stat, k):
-        return None if stat is None or k < 2 else float(chi2.sf(stat, k - 1))
+        return None if stat is None or k < 2 else float(chdtrc(k - 1, stat))
 
     def ks_p(d, n, m):
         return None if d is None or not n or not m else float(kolmogorov((n * m / (n + m)) ** 0.5 * d))
@@ -351,7 +355,7 @@ def main():
              rows_per_s=spread([rows / s for s in loads]), peak_memory_mb=peak_mb())
         run = lambda sql, post=None: (lambda: [post(r) for r in con.execute(sql).fetchall()] if post else con.execute(sql).fetchall())
         queries = {n: run(q.format(ids=",".join(ids)) if n == "Q6" else q) for n, q in DUCK.items()}
-        post, unchecked = p_values()
+        post, unchecked = p_values(wanted)
         queries.update({n: run(q, post.get(n)) for n, q in DUCK_FEATURES.items()})
         texts = DUCK_FEATURES
     else:
