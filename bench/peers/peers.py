@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
 """One peer engine (DuckDB or Polars) at one thread count on the standard workload: load the
-CSV files SeamDB's harness wrote, run Q1-Q6 (SPEC section 7), and check every answer against
-SeamDB's. `seamdb-bench` runs this once per (engine, threads), each in a fresh process, so
+CSV files SeamDB's harness wrote, run Q1-Q6 (SPEC section 7) and, for DuckDB, the feature
+queries F1-F8 (bench/src/queries.rs), and check every answer against SeamDB's. `seamdb-bench` runs this once per (engine, threads), each in a fresh process, so
 every peer's peak memory is its own; run by hand it does the same:
 
     python3 -m pip install -r bench/peers/requirements.txt
     python3 bench/peers/peers.py duckdb --threads 2 --data DATA --answers ANSWERS --work WORK
 
-DATA holds inference.csv and feedback.csv; ANSWERS holds SeamDB's q1.csv ... q6.csv and
-q6_ids.txt. Prints one JSON line for the load and one per query, in the shape of the
-harness's results (bench/src/results.rs). A different answer exits non-zero and says where.
+DATA holds inference.csv and feedback.csv; ANSWERS holds SeamDB's q1.csv ... q6.csv,
+f1.csv ... f8.csv and q6_ids.txt. Prints one JSON line for the load and one per query, in the
+shape of the harness's results (bench/src/results.rs). A different answer to Q1-Q6 exits
+non-zero and says where; one to a feature query is printed as that query's "mismatch" (and on
+stderr), without a time, and the harness fails its run once the results are written.
 """
 import argparse, csv, json, os, statistics, sys, time
+from decimal import Decimal
 from datetime import datetime, timezone
 
 HOUR, DAY = 3_600_000_000, 86_400_000_000
@@ -53,6 +56,117 @@ DUCK = {
     "Q6": """SELECT trace_id, 'feedback' AS component, time FROM feedback WHERE trace_id IN ({ids})
              UNION ALL SELECT trace_id, 'inference', time FROM inference WHERE trace_id IN ({ids})""",
 }
+
+# The feature queries F1-F8 (bench/src/queries.rs, FEATURES) as DuckDB SQL. SeamQL's JOIN keeps
+# driving rows without a label (count() sees them, label metrics skip them): a LEFT JOIN, with
+# accuracy over the labelled rows. Windows come back as the text SeamDB prints: calendar
+# windows truncated in UTC, the zoned one in Europe/Berlin with its offset. Ties under ORDER BY
+# are broken by the default order (window, then keys), as SeamDB keeps them.
+ACC = "sum(((i.score >= 0.5)::INT = f.label)::INT) / nullif(count(f.label), 0)"
+
+
+def utc_window(unit, t="i.time"):
+    return f"strftime(date_trunc('{unit}', {t} AT TIME ZONE 'UTC'), '%Y-%m-%dT%H:%M:%SZ')"
+
+
+def zoned_text(local, zone):
+    """A local window start (TIMESTAMP in `zone`) as RFC 3339 with the zone's offset then."""
+    off = f"(epoch({local}) - epoch(timezone('{zone}', {local})))::BIGINT"
+    return (f"strftime({local}, '%Y-%m-%dT%H:%M:%S') || CASE WHEN {off} < 0 THEN '-' ELSE '+' END"
+            f" || lpad((abs({off}) // 3600)::VARCHAR, 2, '0') || ':' || lpad((abs({off}) % 3600 // 60)::VARCHAR, 2, '0')")
+
+
+def ks_ctes(field):
+    """CTEs ending in ks_{field}(d, n, m, dist): per UTC day d, the two-sample KS statistic
+    `dist` of the day's non-null, non-NaN values (n of them) against day one's (m): the largest
+    gap between the two empirical CDFs at any value of either sample. Both samples go into one
+    window per day ordered by value (day one's copied into every day), with running counts of
+    each side at or below each value (the default RANGE frame counts ties). DuckDB has no KS
+    function; this is its plain SQL form."""
+    ok = f"{field} IS NOT NULL AND NOT isnan({field})"
+    return f"""ks_{field}_r AS (SELECT {field} AS x FROM inference WHERE time >= {REF[0]} AND time < {REF[1]} AND {ok}),
+             ks_{field}_w AS (SELECT date_trunc('day', time AT TIME ZONE 'UTC') AS d, {field} AS x FROM inference WHERE {ok}),
+             ks_{field}_u AS (SELECT d, x, 1 AS a, 0 AS b FROM ks_{field}_w
+                              UNION ALL SELECT d, x, 0, 1 FROM (SELECT DISTINCT d FROM ks_{field}_w) CROSS JOIN ks_{field}_r),
+             ks_{field}_c AS (SELECT d, sum(a) OVER (PARTITION BY d ORDER BY x) AS ca, sum(b) OVER (PARTITION BY d ORDER BY x) AS cb,
+                                     sum(a) OVER (PARTITION BY d) AS n FROM ks_{field}_u),
+             ks_{field} AS (SELECT d, any_value(n) AS n, any_value(m) AS m, max(abs(ca / n - cb / m)) AS dist
+                            FROM ks_{field}_c, (SELECT count(*) AS m FROM ks_{field}_r) GROUP BY d)"""
+
+
+DUCK_FEATURES = {
+    "F1": f"""SELECT {utc_window('week')} AS w, floor(i.feature_age / 10) * 10 AS b, count(f.label) AS n, {ACC} AS acc
+             FROM inference i LEFT JOIN feedback f USING (trace_id) GROUP BY ALL
+             HAVING count(f.label) >= 100 ORDER BY acc NULLS LAST, w, b NULLS LAST LIMIT 10""",
+    "F2": f"""SELECT {utc_window('month')} AS w,
+                CASE WHEN i.score >= 0.9 THEN 'high' WHEN i.score >= 0.5 THEN 'mid' ELSE 'low' END AS band,
+                count(*) AS n, avg(i.score) AS mean_score, {ACC} AS acc
+             FROM inference i LEFT JOIN feedback f USING (trace_id) GROUP BY ALL ORDER BY w, band NULLS LAST""",
+    "F3": f"""WITH d AS (SELECT date_trunc('day', i.time AT TIME ZONE 'Europe/Berlin') AS day, i.model_version,
+                                count(f.label) AS n, {ACC} AS acc
+                         FROM inference i LEFT JOIN feedback f USING (trace_id) GROUP BY ALL)
+             SELECT {zoned_text('day', 'Europe/Berlin')} AS w, model_version, n, acc FROM d
+             ORDER BY timezone('Europe/Berlin', day), model_version NULLS LAST""",
+    "F4": f"""WITH r AS (SELECT date_trunc('hour', time AT TIME ZONE 'UTC') AS h, device, count(*) AS n, avg(score) AS mean_score
+                         FROM inference WHERE country = 'ZA' AND score >= 0.999
+                           AND time >= {REF[0]} AND time < TIMESTAMPTZ '2026-01-12 00:00:00+00' GROUP BY ALL),
+                  hours AS (SELECT unnest(range(TIMESTAMP '2026-01-05 00:00:00', TIMESTAMP '2026-01-12 00:00:00', INTERVAL 1 HOUR)) AS h),
+                  devices AS (SELECT DISTINCT device FROM r)
+             SELECT strftime(hours.h, '%Y-%m-%dT%H:%M:%SZ') AS w, devices.device, coalesce(r.n, 0) AS n, r.mean_score
+             FROM hours CROSS JOIN devices LEFT JOIN r ON r.h = hours.h AND r.device IS NOT DISTINCT FROM devices.device
+             ORDER BY hours.h, devices.device NULLS LAST""",
+    "F5": f"""SELECT {utc_window('day')} AS w, i.country, count(f.label) AS n, {ACC} AS acc
+             FROM inference i LEFT JOIN feedback f USING (trace_id) GROUP BY ALL
+             HAVING count(f.label) >= 100 ORDER BY acc DESC NULLS LAST, w, i.country NULLS LAST LIMIT 10""",
+    "F6": f"""SELECT {utc_window('day')} AS w, i.feature_income > 40000 AS rich, i.country IN ('US', 'DE') AS us_de,
+                count(*) AS n, count(f.label) AS n_labelled, {ACC} AS acc
+             FROM inference i LEFT JOIN feedback f USING (trace_id) GROUP BY ALL ORDER BY w, rich NULLS LAST, us_de NULLS LAST""",
+    # chi2 of each day's countries against day one's shares (goodness of fit; null if the day
+    # has a country day one lacks); k = day one's countries, for the p-value in Python.
+    "F7": f"""WITH ref AS (SELECT country AS c, count(*) AS k FROM inference
+                           WHERE time >= {REF[0]} AND time < {REF[1]} AND country IS NOT NULL GROUP BY c),
+                  p AS (SELECT c, k / sum(k) OVER () AS p FROM ref),
+                  days AS (SELECT date_trunc('day', time AT TIME ZONE 'UTC') AS d, count(*) AS n, count(country) AS total
+                           FROM inference GROUP BY d),
+                  obs AS (SELECT date_trunc('day', time AT TIME ZONE 'UTC') AS d, country AS c, count(*) AS o
+                          FROM inference WHERE country IS NOT NULL GROUP BY ALL),
+                  unseen AS (SELECT d, count(*) AS u FROM obs ANTI JOIN ref USING (c) GROUP BY d)
+             SELECT strftime(days.d, '%Y-%m-%dT%H:%M:%SZ') AS w, days.n,
+                    CASE WHEN any_value(unseen.u) > 0 THEN NULL
+                         ELSE sum((coalesce(obs.o, 0) - days.total * p.p) ** 2 / (days.total * p.p)) END AS chi2,
+                    (SELECT count(*) FROM ref) AS k
+             FROM days CROSS JOIN p LEFT JOIN obs ON obs.d = days.d AND obs.c = p.c LEFT JOIN unseen ON unseen.d = days.d
+             GROUP BY days.d, days.n ORDER BY days.d""",
+    "F8": f"""WITH {ks_ctes('score')}, {ks_ctes('feature_age')},
+                  days AS (SELECT date_trunc('day', time AT TIME ZONE 'UTC') AS d, count(*) AS n FROM inference GROUP BY d)
+             SELECT strftime(days.d, '%Y-%m-%dT%H:%M:%SZ') AS w, days.n, s.dist, s.n, s.m, a.dist, a.n, a.m
+             FROM days LEFT JOIN ks_score s ON s.d = days.d LEFT JOIN ks_feature_age a ON a.d = days.d ORDER BY days.d""",
+}
+
+
+def p_values(wanted):
+    """DuckDB has no p-value functions: F7's and F8's p-values come from SciPy (the functions
+    SPEC section 4 defines them by) over the statistic DuckDB computed. Returns the row
+    post-processing per query, and which columns go unchecked without SciPy. SciPy is imported
+    only when F7 or F8 runs, and only scipy.special (scipy.stats alone takes a second to
+    import, which quick mode would pay in every DuckDB process): chdtrc(k, x) is what
+    scipy.stats.chi2.sf(x, k) calls."""
+    if not {"F7", "F8"} & set(wanted):
+        return {}, {}
+    try:
+        from scipy.special import chdtrc, kolmogorov
+    except ImportError:
+        unchecked = "p-value columns not compared: SciPy is not installed (pip install -r bench/peers/requirements.txt)"
+        return {"F7": lambda r: [*r[:3], None], "F8": lambda r: [r[0], r[1], r[2], None, r[5], None]}, {"F7": ({3}, unchecked), "F8": ({3, 5}, unchecked)}
+
+    def chi2_p(stat, k):
+        return None if stat is None or k < 2 else float(chdtrc(k - 1, stat))
+
+    def ks_p(d, n, m):
+        return None if d is None or not n or not m else float(kolmogorov((n * m / (n + m)) ** 0.5 * d))
+
+    return {"F7": lambda r: [r[0], r[1], r[2], chi2_p(r[2], r[3])],
+            "F8": lambda r: [r[0], r[1], r[2], ks_p(*r[2:5]), r[5], ks_p(*r[5:8])]}, {}
 
 
 def polars_queries(pl, inf, fb, ids):
@@ -103,6 +217,43 @@ def windows(name, rows):
     return [[datetime.fromtimestamp(r[0] * width / 1e6, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")] + list(r[1:]) for r in rows]
 
 
+def cells_differ(x, y):
+    """How SeamDB's CSV cell `x` differs from the peer's value `y` (None if it does not): null
+    is an empty cell, a bool prints true/false, numbers agree within 1e-9 relative (at least
+    1e-9 absolute), anything else as text. Returns (difference or None, absolute difference)."""
+    if y is None:
+        return (None if x == "" else "null vs a value"), 0.0
+    if isinstance(y, bool):
+        return (None if x == ("true" if y else "false") else "bools differ"), 0.0
+    if isinstance(y, (int, float, Decimal)):
+        if x == "":
+            return "a value vs null", 0.0
+        d = abs(float(x) - float(y))
+        return (None if d <= 1e-9 * max(1.0, abs(float(x))) else "numbers differ"), d
+    return (None if x == str(y) else "texts differ"), 0.0
+
+
+def compare_feature(name, rows, answers, unchecked=()):
+    """Largest absolute difference from SeamDB's answer to a feature query, and None; or
+    (None, where it differs). Columns in `unchecked` are not compared."""
+    with open(os.path.join(answers, name.lower() + ".csv")) as f:
+        header, *theirs = list(csv.reader(f))
+    if len(theirs) != len(rows):
+        return None, f"SeamDB has {len(theirs)} rows, the peer {len(rows)}"
+    worst = 0.0
+    for k, (a, b) in enumerate(zip(theirs, rows)):
+        if len(a) != len(b):
+            return None, f"row {k}: SeamDB {a} has {len(a)} columns ({header}), the peer {len(b)}: {list(b)}"
+        for c, (x, y) in enumerate(zip(a, b)):
+            if c in unchecked:
+                continue
+            what, d = cells_differ(x, y)
+            if what:
+                return None, f"row {k}, {header[c]}: {what}: SeamDB {a} vs peer {list(b)}"
+            worst = max(worst, d)
+    return worst, None
+
+
 def compare(name, rows, answers):
     """Largest absolute difference from SeamDB's answer; exits on a different shape or value."""
     with open(os.path.join(answers, name.lower() + ".csv")) as f:
@@ -133,6 +284,8 @@ def compare(name, rows, answers):
 
 
 def spread(xs):
+    if not xs:
+        return {"median": 0.0, "min": 0.0, "max": 0.0, "runs": 0}
     return {"median": statistics.median_high(xs), "min": min(xs), "max": max(xs), "runs": len(xs)}
 
 
@@ -165,7 +318,8 @@ def main():
     ap.add_argument("--work", required=True, help="where the DuckDB file goes")
     ap.add_argument("--runs", type=int, default=5, help="warm runs per query")
     ap.add_argument("--load-runs", type=int, default=3, help="loads of the CSV files, each from scratch")
-    ap.add_argument("--queries", default="Q1,Q2,Q3,Q4,Q5,Q6")
+    ap.add_argument("--queries", default=",".join(["Q1", "Q2", "Q3", "Q4", "Q5", "Q6", *DUCK_FEATURES]),
+                    help="which to run (Polars has no feature queries F1...)")
     a = ap.parse_args()
     # Polars sizes its pool once per process, from the environment, before it is imported.
     os.environ["POLARS_MAX_THREADS"] = str(a.threads)
@@ -199,8 +353,11 @@ def main():
         rows = con.execute("SELECT (SELECT count(*) FROM inference) + (SELECT count(*) FROM feedback)").fetchone()[0]
         emit("ingest", method="CSV files into a database file (read_csv, CHECKPOINT)", rows=rows, input_bytes=input_bytes,
              rows_per_s=spread([rows / s for s in loads]), peak_memory_mb=peak_mb())
-        run = lambda sql: (lambda: con.execute(sql).fetchall())
+        run = lambda sql, post=None: (lambda: [post(r) for r in con.execute(sql).fetchall()] if post else con.execute(sql).fetchall())
         queries = {n: run(q.format(ids=",".join(ids)) if n == "Q6" else q) for n, q in DUCK.items()}
+        post, unchecked = p_values(wanted)
+        queries.update({n: run(q, post.get(n)) for n, q in DUCK_FEATURES.items()})
+        texts = DUCK_FEATURES
     else:
         import polars as pl
         loads = []
@@ -214,9 +371,22 @@ def main():
              rows_per_s=spread([rows / s for s in loads]), peak_memory_mb=peak_mb())
         lazy = polars_queries(pl, frames[0].lazy(), frames[1].lazy(), ids)
         queries = {n: (lambda f=f: f().rows()) for n, f in lazy.items()}
+        unchecked, texts = {}, {}
 
     for name in (n for n in queries if n in wanted):
         answer, cold, times = timed(queries[name], a.runs)
+        if name in texts:
+            # A feature query: a different answer is reported as such, without a time, and the
+            # others still run; the harness fails the run at its end.
+            skip, why = unchecked.get(name, ((), None))
+            diff, mismatch = compare_feature(name, answer, a.answers, skip)
+            extra = {"text": " ".join(texts[name].split()), "unchecked": why, "peak_memory_mb": peak_mb()}
+            if mismatch:
+                print(f"{a.engine} {name}: {mismatch}", file=sys.stderr)
+                emit("query", query=name, mismatch=mismatch, **extra)
+            else:
+                emit("query", query=name, ms=spread(times), cold_ms=cold, max_abs_diff=diff, **extra)
+            continue
         diff = compare(name, answer, a.answers)
         emit("query", query=name, ms=spread(times), cold_ms=cold, max_abs_diff=diff, peak_memory_mb=peak_mb())
 

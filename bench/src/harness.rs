@@ -1,5 +1,5 @@
 //! The harness: for each N, the standard workload ingested embedded, over TCP and from CSV,
-//! Q1–Q6 on the result, the answers checked against the row-at-a-time executor and against
+//! Q1–Q6 and the feature queries F1–F8 on the result, the answers checked against the row-at-a-time executor and against
 //! DuckDB and Polars on the same data, the peers timed on that data, and the machine's own
 //! limits measured in the same run. Writes one JSON result file per N, a Markdown report and,
 //! for more than one N, the growth plot.
@@ -50,6 +50,10 @@ pub fn run(config: &Config) -> anyhow::Result<Vec<Run>> {
         runs.push(run);
     }
     write_report(&runs, &config.out)?;
+    // A feature query's different answer does not stop the run (its results and report are
+    // written, saying where), but the run fails: CI and whoever reads the exit status see it.
+    let wrong: Vec<String> = runs.iter().flat_map(|r| r.mismatches().into_iter().map(move |m| format!("N = {}: {m}", r.n))).collect();
+    anyhow::ensure!(wrong.is_empty(), "answers differ:\n{}", wrong.join("\n"));
     Ok(runs)
 }
 
@@ -136,12 +140,27 @@ fn one(config: &Config, n: u64) -> anyhow::Result<Run> {
         run.queries.push(measured);
         tables.push((q.name, table));
     }
-    if n <= config.reference_up_to {
-        run.checked_against.push("SeamDB's row-at-a-time reference executor (Q1-Q5)".into());
-    }
     let ids = queries::q6_ids(&snapshot, config.traces)?;
     let (q6, events) = queries::q6(&snapshot, &ids, config.runs)?;
     run.queries.push(q6);
+    say(format_args!("N = {n}: feature queries F1-F{}, {} warm runs each", queries::FEATURES.len(), config.runs));
+    for f in queries::FEATURES {
+        let (mut measured, table) = queries::measure(f.name, f.text, &db, &seamdb::query::Options::default(), config.runs)?;
+        measured.text = Some(f.text.into());
+        if n <= config.reference_up_to {
+            let rows = seamdb::query::Options { executor: seamdb::query::Executor::Rows, ..Default::default() };
+            let reference = seamdb::query::execute_with(&seamdb::query::parse(f.text)?, &snapshot, &rows)?;
+            match queries::compare(f.name, &table, &reference) {
+                Ok(diff) => measured.max_abs_diff = Some(diff),
+                Err(e) => measured.mismatch = Some(format!("the row-at-a-time executor answers otherwise: {e}")),
+            }
+        }
+        run.queries.push(measured);
+        tables.push((f.name, table));
+    }
+    if n <= config.reference_up_to {
+        run.checked_against.push(format!("SeamDB's row-at-a-time reference executor (Q1-Q5, F1-F{})", queries::FEATURES.len()));
+    }
     queries::write_answers(&answers, &tables, Some((&ids, &events)))?;
     drop((snapshot, db));
     say(format_args!("N = {n}: Q1-Q6 each from a new process, {} times", config.runs));
@@ -158,13 +177,21 @@ fn one(config: &Config, n: u64) -> anyhow::Result<Run> {
             peers::check_rejects_wrong_answer(&setup)?;
         }
         for engine in peers::ENGINES {
+            let mut features = Vec::new();
             for &threads in &config.threads {
-                say(format_args!("N = {n}: {engine} with {threads} thread(s): load, Q1-Q6, answers checked"));
+                say(format_args!("N = {n}: {engine} with {threads} thread(s): load, its queries, answers checked"));
                 let (load, answered) = peers::run(engine, threads, &setup)?;
                 run.ingest.push(load);
+                features.extend(answered.iter().filter(|q| crate::results::is_feature(&q.query)).map(|q| q.query.clone()));
                 run.queries.extend(answered);
             }
-            run.checked_against.push(format!("{engine} (Q1-Q6, every thread count)"));
+            features.sort();
+            features.dedup();
+            let features = match (features.first(), features.last()) {
+                (Some(first), Some(last)) => format!(" and {first}-{last}"),
+                _ => String::new(),
+            };
+            run.checked_against.push(format!("{} (Q1-Q6{features}, every thread count)", crate::results::engine_name(engine)));
         }
     }
     Ok(run)

@@ -106,9 +106,9 @@ enum Command {
         #[arg(long, default_value_t = 1 << 20)]
         n: u64,
     },
-    /// The standard queries Q1–Q6 against an existing database: cold and warm times, and each
-    /// query's peak heap. For profiling, SEAM_BENCH_QUERY adds one statement of your own
-    /// (`--only custom` runs just it).
+    /// The standard queries Q1–Q6 and the feature queries F1–F8 against an existing database:
+    /// cold and warm times, and each query's peak heap. For profiling, SEAM_BENCH_QUERY adds one
+    /// statement of your own (`--only custom` runs just it).
     Queries {
         #[arg(long)]
         db: PathBuf,
@@ -124,20 +124,20 @@ enum Command {
         /// Traces looked up by Q6 (0 skips it).
         #[arg(long, default_value_t = 1000)]
         traces: usize,
-        /// Run only this query (Q1 … Q6, or custom).
+        /// Run only this query (Q1 … Q6, F1 … F8, or custom).
         #[arg(long)]
         only: Option<String>,
-        /// Directory to write each answer to as CSV (q1.csv …, q6.csv, q6_ids.txt).
+        /// Directory to write each answer to as CSV (q1.csv …, f1.csv …, q6.csv, q6_ids.txt).
         #[arg(long)]
         answers: Option<PathBuf>,
     },
-    /// Opens a database and answers one of Q1–Q6 once (the harness times this in a new
-    /// process, as a `seam query` pays it).
+    /// Opens a database and answers one of Q1–Q6 or F1–F8 once (the harness times this in a
+    /// new process, as a `seam query` pays it).
     #[command(hide = true)]
     Once {
         #[arg(long)]
         db: PathBuf,
-        /// Q1 … Q6.
+        /// Q1 … Q6, F1 … F8.
         #[arg(long)]
         query: String,
         /// Q6's trace IDs, one a line.
@@ -271,8 +271,10 @@ fn main() -> anyhow::Result<()> {
             let wanted = |name: &str| only.as_deref().is_none_or(|o| o.eq_ignore_ascii_case(name));
             let custom = std::env::var("SEAM_BENCH_QUERY").ok();
             let standard = queries::QUERIES.iter().map(|q| (q.name, q.text, q.columns));
+            let features = queries::FEATURES.iter().map(|f| (f.name, f.text, &[][..]));
+            let own = custom.as_deref().map(|t| ("custom", t, &[][..]));
             let mut tables = Vec::new();
-            for (name, text, columns) in standard.chain(custom.as_deref().map(|t| ("custom", t, &[][..]))).filter(|q| wanted(q.0)) {
+            for (name, text, columns) in standard.chain(features).chain(own).filter(|q| wanted(q.0)) {
                 let (mut q, table) = queries::measure(name, text, &db, &options, runs)?;
                 q.column_bytes = Some(queries::column_bytes(&snapshot, columns));
                 println!("{}", serde_json::to_string(&q)?);

@@ -1,7 +1,8 @@
 //! DuckDB and Polars on the same data: the workload written as CSV files, and
 //! `bench/peers/peers.py` run once per (engine, threads), each in a process of its own so that
 //! its peak memory is its own. The script checks each answer against SeamDB's before it
-//! prints a time, and exits non-zero on the first difference.
+//! prints a time, and exits non-zero on the first difference in Q1–Q6; a feature query's
+//! difference is reported as that query's `mismatch`, without a time.
 
 use crate::results::{Ingest, Query};
 use seamdb::workload::Workload;
@@ -26,7 +27,11 @@ pub fn versions() -> anyhow::Result<Vec<String>> {
     let requirements = script().with_file_name("requirements.txt");
     let install = format!("{} -m pip install -r {}", python(), requirements.display());
     let out = Command::new(python())
-        .args(["-c", "import duckdb, polars; print('duckdb', duckdb.__version__); print('polars', polars.__version__)"])
+        .args([
+            "-c",
+            "import duckdb, polars; print('duckdb', duckdb.__version__); print('polars', polars.__version__)\n\
+             try:\n    import scipy; print('scipy', scipy.__version__)\nexcept ImportError:\n    print('scipy missing: p-values not compared')",
+        ])
         .output()
         .map_err(|e| anyhow::anyhow!("cannot run {} for the peer comparison: {e} (or pass --no-peers)", python()))?;
     anyhow::ensure!(
@@ -77,7 +82,7 @@ pub struct Setup<'a> {
     pub work: &'a Path,
     pub runs: usize,
     pub load_runs: usize,
-    /// Comma-separated subset of Q1..Q6 [default: all].
+    /// Comma-separated subset of Q1..Q6 and F1..F8 [default: all the engine has].
     pub queries: Option<&'a str>,
 }
 
@@ -88,7 +93,9 @@ enum Line {
     Query(Query),
 }
 
-/// Runs one engine at one thread count: its load, and Q1–Q6 checked against SeamDB's answers.
+/// Runs one engine at one thread count: its load, and Q1–Q6 (and, for DuckDB, the feature
+/// queries) checked against SeamDB's answers. A different answer to Q1–Q6 fails the run; one
+/// to a feature query comes back as that query's `mismatch`.
 pub fn run(engine: &str, threads: usize, setup: &Setup<'_>) -> anyhow::Result<(Ingest, Vec<Query>)> {
     let out = Command::new(python())
         .arg(script())
@@ -115,7 +122,8 @@ pub fn run(engine: &str, threads: usize, setup: &Setup<'_>) -> anyhow::Result<(I
 }
 
 /// Proves the answer check can fail: a copy of SeamDB's answers with one Q1 accuracy moved by
-/// 1e-6 must make DuckDB's run exit non-zero.
+/// 1e-6 must make DuckDB's run exit non-zero, and one with an F3 accuracy (a row keyed by a
+/// zoned window, printed with its offset) moved by 1e-6 must come back as F3's mismatch.
 pub fn check_rejects_wrong_answer(setup: &Setup<'_>) -> anyhow::Result<()> {
     let wrong = setup.work.join("answers-wrong");
     std::fs::create_dir_all(&wrong)?;
@@ -123,14 +131,20 @@ pub fn check_rejects_wrong_answer(setup: &Setup<'_>) -> anyhow::Result<()> {
         let path = entry?.path();
         std::fs::copy(&path, wrong.join(path.file_name().unwrap_or_default()))?;
     }
-    let q1 = std::fs::read_to_string(wrong.join("q1.csv"))?;
-    let mut lines: Vec<String> = q1.lines().map(str::to_owned).collect();
-    let row = lines.get_mut(1).ok_or_else(|| anyhow::anyhow!("Q1 has no rows"))?;
-    let (head, accuracy) = row.rsplit_once(',').ok_or_else(|| anyhow::anyhow!("Q1 row {row:?}"))?;
-    *row = format!("{head},{}", accuracy.parse::<f64>()? + 1e-6);
-    std::fs::write(wrong.join("q1.csv"), lines.join("\n") + "\n")?;
+    for query in ["Q1", "F3"] {
+        let file = wrong.join(format!("{}.csv", query.to_lowercase()));
+        let answer = std::fs::read_to_string(&file)?;
+        let mut lines: Vec<String> = answer.lines().map(str::to_owned).collect();
+        let row = lines.get_mut(1).ok_or_else(|| anyhow::anyhow!("{query} has no rows"))?;
+        let (head, accuracy) = row.rsplit_once(',').ok_or_else(|| anyhow::anyhow!("{query} row {row:?}"))?;
+        *row = format!("{head},{}", accuracy.parse::<f64>()? + 1e-6);
+        std::fs::write(&file, lines.join("\n") + "\n")?;
+    }
     eprintln!("seamdb-bench: self-test: DuckDB must reject a Q1 answer moved by 1e-6 (its error below is expected)");
     let outcome = run("duckdb", 1, &Setup { answers: &wrong, runs: 0, load_runs: 1, queries: Some("Q1"), ..setup.clone() });
     anyhow::ensure!(outcome.is_err(), "the peers' answer check accepted a wrong Q1 answer");
+    eprintln!("seamdb-bench: self-test: DuckDB must report an F3 answer moved by 1e-6 as different");
+    let (_, answered) = run("duckdb", 1, &Setup { answers: &wrong, runs: 0, load_runs: 1, queries: Some("F3"), ..setup.clone() })?;
+    anyhow::ensure!(answered.iter().any(|q| q.query == "F3" && q.mismatch.is_some()), "the peers' answer check accepted a wrong F3 answer");
     Ok(())
 }

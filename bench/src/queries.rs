@@ -52,6 +52,73 @@ pub const QUERIES: [Standard; 5] = [
     },
 ];
 
+/// One feature query (issue 14): a query per SeamQL feature beyond Q1–Q6, on the standard
+/// workload's data, with its DuckDB equivalent in `bench/peers/peers.py` (same name) whose
+/// answer is compared with SeamDB's.
+#[derive(Clone, Copy, Debug)]
+pub struct Feature {
+    pub name: &'static str,
+    /// The feature it exercises, as the report names it.
+    pub feature: &'static str,
+    pub text: &'static str,
+}
+
+pub const FEATURES: [Feature; 8] = [
+    Feature {
+        name: "F1",
+        feature: "`window(1w)`, `bucket(x, w)` key, `HAVING` + `ORDER BY` + `LIMIT`: weekly accuracy per feature_age bucket, worst ten",
+        text: "SELECT count(feedback.label) AS n, accuracy(inference.score >= 0.5, feedback.label) AS acc FROM inference JOIN feedback \
+               GROUP BY window(1w), bucket(inference.feature_age, 10) HAVING n >= 100 ORDER BY acc LIMIT 10",
+    },
+    Feature {
+        name: "F2",
+        feature: "`window(1mo)`, `CASE WHEN … THEN 'a' … ELSE 'c' END` key: monthly accuracy per score band",
+        text: "SELECT count() AS n, mean(inference.score) AS mean_score, accuracy(inference.score >= 0.5, feedback.label) AS acc \
+               FROM inference JOIN feedback \
+               GROUP BY window(1mo), CASE WHEN inference.score >= 0.9 THEN 'high' WHEN inference.score >= 0.5 THEN 'mid' ELSE 'low' END",
+    },
+    Feature {
+        name: "F3",
+        feature: "zoned `window(1d, 'Europe/Berlin')`: accuracy per Berlin day and model version",
+        text: "SELECT count(feedback.label) AS n, accuracy(inference.score >= 0.5, feedback.label) AS acc FROM inference JOIN feedback \
+               GROUP BY window(1d, 'Europe/Berlin'), inference.model_version",
+    },
+    Feature {
+        name: "F4",
+        feature: "`FILL`: hourly rows of a sparse slice per device, empty hours filled",
+        text: "SELECT count() AS n, mean(inference.score) AS mean_score FROM inference \
+               WHERE inference.country = 'ZA' AND inference.score >= 0.999 \
+               AND time >= '2026-01-05T00:00:00Z' AND time < '2026-01-12T00:00:00Z' \
+               GROUP BY window(1h), inference.device FILL",
+    },
+    Feature {
+        name: "F5",
+        feature: "`HAVING` + `ORDER BY … DESC` + `LIMIT`: the ten best (day, country) slices by accuracy",
+        text: "SELECT count(feedback.label) AS n, accuracy(inference.score >= 0.5, feedback.label) AS acc FROM inference JOIN feedback \
+               GROUP BY window(1d), inference.country HAVING n >= 100 ORDER BY acc DESC LIMIT 10",
+    },
+    Feature {
+        name: "F6",
+        feature: "boolean condition keys (`x > c` with nulls, `IN`): daily accuracy per income band and market",
+        text: "SELECT count() AS n, count(feedback.label) AS n_labelled, accuracy(inference.score >= 0.5, feedback.label) AS acc \
+               FROM inference JOIN feedback \
+               GROUP BY window(1d), inference.feature_income > 40000, inference.country IN ('US', 'DE')",
+    },
+    Feature {
+        name: "F7",
+        feature: "`chi2_p` with `REFERENCE`: daily χ² and p-value of country against day one",
+        text: "SELECT count() AS n, chi2(inference.country) AS chi2, chi2_p(inference.country) AS p FROM inference \
+               REFERENCE (inference WHERE time >= '2026-01-05T00:00:00Z' AND time < '2026-01-06T00:00:00Z') GROUP BY window(1d)",
+    },
+    Feature {
+        name: "F8",
+        feature: "`ks_p` with `REFERENCE`: daily KS statistic and p-value of score and feature_age against day one",
+        text: "SELECT count() AS n, ks(inference.score) AS ks_score, ks_p(inference.score) AS p_score, \
+               ks(inference.feature_age) AS ks_age, ks_p(inference.feature_age) AS p_age FROM inference \
+               REFERENCE (inference WHERE time >= '2026-01-05T00:00:00Z' AND time < '2026-01-06T00:00:00Z') GROUP BY window(1d)",
+    },
+];
+
 /// Runs one statement cold, then `runs` times warm; returns the measurement and the answer.
 pub fn measure(name: &str, text: &str, db: &seamdb::Db, options: &Options, runs: usize) -> anyhow::Result<(Query, Table)> {
     let statement = seamdb::query::parse(text)?;
@@ -152,8 +219,8 @@ pub fn q6(snapshot: &Snapshot, ids: &[u128], runs: usize) -> anyhow::Result<(Que
     Ok((query, out))
 }
 
-/// Writes each answer where the peers script reads it: `q1.csv` … `q5.csv`, `q6.csv` and
-/// `q6_ids.txt`.
+/// Writes each answer where the peers script reads it: `q1.csv` … `q5.csv`, `f1.csv` …,
+/// `q6.csv` and `q6_ids.txt`.
 pub fn write_answers(dir: &Path, tables: &[(&str, Table)], q6: Option<(&[u128], &str)>) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
     for (name, table) in tables {
@@ -226,8 +293,16 @@ pub fn standard(name: &str) -> anyhow::Result<&'static Standard> {
     QUERIES.iter().find(|q| q.name.eq_ignore_ascii_case(name)).ok_or_else(|| anyhow::anyhow!("no query {name}"))
 }
 
-/// The `once` subcommand: opens `db`, answers query `name` (Q1–Q5, or Q6 over the IDs in
-/// `ids_file`) once, and returns its result rows.
+/// The SeamQL of the standard or feature query called `name` (Q1 … Q5, F1 …, any case).
+pub fn text(name: &str) -> anyhow::Result<&'static str> {
+    match FEATURES.iter().find(|f| f.name.eq_ignore_ascii_case(name)) {
+        Some(f) => Ok(f.text),
+        None => Ok(standard(name)?.text),
+    }
+}
+
+/// The `once` subcommand: opens `db`, answers query `name` (Q1–Q5, a feature query, or Q6
+/// over the IDs in `ids_file`) once, and returns its result rows.
 pub fn once(db: &Path, name: &str, ids_file: &Path) -> anyhow::Result<usize> {
     let db = seamdb::Db::open(db)?;
     let snapshot = db.snapshot();
@@ -239,7 +314,7 @@ pub fn once(db: &Path, name: &str, ids_file: &Path) -> anyhow::Result<usize> {
         }
         return Ok(rows);
     }
-    Ok(seamdb::query::run(&seamdb::query::parse(standard(name)?.text)?, &db)?.rows.len())
+    Ok(seamdb::query::run(&seamdb::query::parse(text(name)?)?, &db)?.rows.len())
 }
 
 #[cfg(test)]

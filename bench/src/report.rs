@@ -2,7 +2,7 @@
 //! tables with ratios against each peer and against the machine's limits, then (for several
 //! N) how the rates grow.
 
-use crate::results::{engine_name as engine, Ingest, Run, Spread};
+use crate::results::{engine_name as engine, is_feature, Ingest, Query, Run, Spread};
 use std::fmt::Write;
 
 pub fn markdown(runs: &[Run]) -> String {
@@ -103,7 +103,7 @@ fn section(out: &mut String, run: &Run) {
         rule.push_str("---|---|");
     }
     let _ = writeln!(out, "{header}\n{rule}");
-    for q in run.queries.iter().filter(|q| q.engine == "seamdb") {
+    for q in run.queries.iter().filter(|q| q.engine == "seamdb" && !is_feature(&q.query)) {
         let read = match q.column_bytes {
             Some(b) if q.ms.median > 0.0 => {
                 let gb_s = b as f64 / q.ms.median / 1e6;
@@ -143,6 +143,85 @@ fn section(out: &mut String, run: &Run) {
         "\nAnswers checked, before any time was reported, against: {}. Largest absolute difference of any number: {worst:.1e}.",
         list(&run.checked_against)
     );
+    features(out, run);
+}
+
+/// The feature queries: SeamDB against DuckDB's equivalent SQL, and whether the answers agree.
+fn features(out: &mut String, run: &Run) {
+    let ours: Vec<&Query> = run.queries.iter().filter(|q| q.engine == "seamdb" && is_feature(&q.query)).collect();
+    if ours.is_empty() {
+        return;
+    }
+    let mut threads: Vec<usize> = run.queries.iter().filter(|q| q.engine == "duckdb" && is_feature(&q.query)).map(|q| q.threads).collect();
+    threads.sort_unstable();
+    threads.dedup();
+    let _ = writeln!(
+        out,
+        "\n### Feature queries\n\nOne query per SeamQL feature beyond Q1–Q6 (`bench/src/queries.rs`, `FEATURES`), on the same \
+         data, beside an equivalent DuckDB SQL query (`bench/peers/peers.py`, `DUCK_FEATURES`; Polars has none) whose \
+         answer is compared with SeamDB's as for Q1–Q6: row count, every text cell (windows as printed, a zoned one with \
+         its offset), every number within 1e-9 relative. DuckDB has no p-value functions: F7's and F8's p-values are \
+         SciPy's (`chi2.sf`, `kolmogorov`) of the statistic DuckDB computed, inside its timed run. Milliseconds, median \
+         of the warm runs (min–max); SeamDB's cold run is the query's first in the process, after Q1–Q6.\n"
+    );
+    let mut header = String::from("| query | feature | SeamDB | SeamDB cold |");
+    let mut rule = String::from("|---|---|---|---|");
+    for t in &threads {
+        let _ = write!(header, " DuckDB {t} thr |");
+        rule.push_str("---|");
+    }
+    let _ = writeln!(out, "{header} SeamDB faster than DuckDB (best) | answers agree |\n{rule}---|---|");
+    for q in &ours {
+        let duck: Vec<&Query> = threads.iter().filter_map(|&t| run.query("duckdb", t, &q.query)).collect();
+        let timed = |p: &Query| p.mismatch.is_none().then_some(p.ms.median);
+        let best = duck.iter().filter_map(|p| timed(p)).reduce(f64::min);
+        let ratio = match best {
+            Some(b) if q.ms.median > 0.0 && q.mismatch.is_none() => format!("{:.1}×", b / q.ms.median),
+            _ => "–".into(),
+        };
+        let differs: Vec<String> = std::iter::once(*q)
+            .chain(duck.iter().copied())
+            .filter_map(|p| p.mismatch.as_ref().map(|m| format!("{} {} thr: {m}", engine(&p.engine), p.threads)))
+            .collect();
+        let agree = if !differs.is_empty() {
+            format!("**no**: {}", differs.join("; ").replace('|', "\\|"))
+        } else if !duck.is_empty() || q.max_abs_diff.is_some() {
+            let worst = duck.iter().filter_map(|p| p.max_abs_diff).chain(q.max_abs_diff).fold(0.0, f64::max);
+            let mut with: Vec<&str> = Vec::new();
+            if q.max_abs_diff.is_some() {
+                with.push("row executor");
+            }
+            if !duck.is_empty() {
+                with.push("DuckDB");
+            }
+            let unchecked: Vec<&str> = duck.iter().filter_map(|p| p.unchecked.as_deref()).collect();
+            let unchecked = unchecked.first().map_or(String::new(), |u| format!("; {u}"));
+            let worst = if worst == 0.0 { "0".into() } else { format!("{worst:.1e}") };
+            format!("yes ({}; max diff {worst}{unchecked})", with.join(", "))
+        } else {
+            "not checked".into()
+        };
+        let feature = crate::queries::FEATURES.iter().find(|f| f.name == q.query).map_or("", |f| f.feature);
+        let _ = write!(out, "| {} | {feature} | {} | {} |", q.query, spread(&q.ms), q.cold_ms.map_or("–".into(), ms));
+        for &t in &threads {
+            let cell = match run.query("duckdb", t, &q.query) {
+                Some(p) if p.mismatch.is_none() => spread(&p.ms),
+                Some(_) => "different answer".into(),
+                None => "–".into(),
+            };
+            let _ = write!(out, " {cell} |");
+        }
+        let _ = writeln!(out, " {ratio} | {agree} |");
+    }
+    let _ = writeln!(out);
+    for q in &ours {
+        let _ = writeln!(
+            out,
+            "- {}: `{}`",
+            q.query,
+            q.text.as_deref().map_or(String::new(), |t| t.split_whitespace().collect::<Vec<_>>().join(" "))
+        );
+    }
 }
 
 /// Rates against N, one row per run.
@@ -265,5 +344,35 @@ mod tests {
         assert!(text.contains("## Growth"));
         let svg = crate::plot::growth(&[Run { n: 1_000_000, ..Run::default() }, Run { n: 30_000_000, ..Run::default() }]);
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    }
+
+    #[test]
+    fn feature_queries_say_whether_answers_agree() {
+        let q = |engine: &str, query: &str, threads, median| Query {
+            engine: engine.into(),
+            query: query.into(),
+            threads,
+            ms: Spread { median, min: median, max: median, runs: 1 },
+            max_abs_diff: Some(1e-15),
+            ..Query::default()
+        };
+        let wrong = Query { mismatch: Some("row 0, acc: numbers differ".into()), max_abs_diff: None, ..q("duckdb", "F2", 2, 0.0) };
+        let run = Run {
+            n: 10,
+            queries: vec![
+                q("seamdb", "Q1", 2, 1.0),
+                q("seamdb", "F1", 2, 10.0),
+                q("duckdb", "F1", 2, 30.0),
+                q("seamdb", "F2", 2, 5.0),
+                wrong,
+            ],
+            ..Run::default()
+        };
+        let text = markdown(std::slice::from_ref(&run));
+        // Feature queries have their own table, not the standard one.
+        assert!(!text.contains("| F1 | **10.0**"), "{text}");
+        assert!(text.contains("| 3.0× | yes (row executor, DuckDB; max diff 1.0e-15) |"), "{text}");
+        assert!(text.contains("| different answer | – | **no**: DuckDB 2 thr: row 0, acc: numbers differ |"), "{text}");
+        assert_eq!(run.mismatches(), vec!["F2 DuckDB 2 thr: row 0, acc: numbers differ".to_string()]);
     }
 }

@@ -116,6 +116,14 @@ pub struct Query {
     pub column_bytes: Option<u64>,
     /// Largest absolute difference from SeamDB's answer (peers; 0 for SeamDB itself).
     pub max_abs_diff: Option<f64>,
+    /// The statement run, for the feature queries: SeamQL for SeamDB, SQL for DuckDB.
+    pub text: Option<String>,
+    /// Feature queries: where this answer differs from SeamDB's (a peer) or from the
+    /// row-at-a-time executor's (SeamDB). The run still fails at its end, after the results
+    /// are written; no time is reported for a peer's different answer.
+    pub mismatch: Option<String>,
+    /// Columns of the answer a peer did not compare, and why (p-values without SciPy).
+    pub unchecked: Option<String>,
 }
 
 /// Everything one `--n` measured.
@@ -141,7 +149,20 @@ pub struct Run {
     pub checked_against: Vec<String>,
 }
 
+/// Whether `query` names a feature query (F1, F2, …) rather than a standard one (Q1 … Q6).
+pub fn is_feature(query: &str) -> bool {
+    query.starts_with('F')
+}
+
 impl Run {
+    /// Every answer found different, as "query engine threads: where", in run order.
+    pub fn mismatches(&self) -> Vec<String> {
+        self.queries
+            .iter()
+            .filter_map(|q| q.mismatch.as_ref().map(|m| format!("{} {} {} thr: {m}", q.query, engine_name(&q.engine), q.threads)))
+            .collect()
+    }
+
     /// `query` as run by `engine` (SeamDB at whatever thread count, a peer at `threads`).
     pub fn query(&self, engine: &str, threads: usize, query: &str) -> Option<&Query> {
         self.queries.iter().find(|q| q.engine == engine && q.query == query && (engine == "seamdb" || q.threads == threads))
