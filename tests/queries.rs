@@ -8,21 +8,21 @@ use seamdb::query::{execute_with, Executor, JoinStrategy, Options};
 use std::path::Path;
 
 /// The columnar executor with each join strategy, and the row-at-a-time reference.
-const EVERY_WAY: [Options; 3] = [
+pub(crate) const EVERY_WAY: [Options; 3] = [
     Options { executor: Executor::Columnar, join: JoinStrategy::Stored },
     Options { executor: Executor::Columnar, join: JoinStrategy::Hash },
     Options { executor: Executor::Rows, join: JoinStrategy::Hash },
 ];
 
-struct Case {
-    file: String,
-    line: usize,
-    statement: String,
-    expect_error: bool,
-    expected: String,
+pub(crate) struct Case {
+    pub file: String,
+    pub line: usize,
+    pub statement: String,
+    pub expect_error: bool,
+    pub expected: String,
 }
 
-fn cases(path: &Path) -> Vec<Case> {
+pub(crate) fn cases(path: &Path) -> Vec<Case> {
     let text = std::fs::read_to_string(path).unwrap();
     let file = path.file_name().unwrap().to_string_lossy().to_string();
     let mut cases = Vec::new();
@@ -50,7 +50,7 @@ fn query_data() -> (tempfile::TempDir, seamdb::Db) {
 
 /// A database holding every `*.csv` file of `data` as the component of its name (one bulk
 /// load each).
-fn load_csvs(data: &Path) -> (tempfile::TempDir, seamdb::Db) {
+pub(crate) fn load_csvs(data: &Path) -> (tempfile::TempDir, seamdb::Db) {
     let dir = temp();
     let db = open(dir.path(), small_options());
     for entry in std::fs::read_dir(data).unwrap() {

@@ -6,6 +6,7 @@ mod support;
 mod abuse;
 mod cli;
 mod crash;
+mod diagnose;
 mod faults;
 mod format;
 mod ingest;

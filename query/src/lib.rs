@@ -7,6 +7,7 @@
 
 pub mod ast;
 mod catalog;
+mod diagnose;
 mod error;
 mod exec;
 mod lexer;
@@ -89,7 +90,7 @@ pub fn execute_with(statement: &Statement, snapshot: &Snapshot, options: &Option
         Statement::Explain(select) => exec::explain(select, snapshot),
         Statement::ShowSlos => Ok(slo::show(snapshot)),
         Statement::CheckSlo { name, as_of } => slo::check(snapshot, name.as_deref(), *as_of, options),
-        Statement::Diagnose(_) => Err(Error::Unsupported("DIAGNOSE is not implemented yet".into())),
+        Statement::Diagnose(d) => diagnose::diagnose(d, snapshot, options),
         Statement::CreateSlo(_) | Statement::DropSlo(_) => {
             Err(Error::Invalid("CREATE SLO and DROP SLO change the database: run them with a database handle (query::run)".into()))
         }

@@ -23,7 +23,10 @@ mod window;
 
 pub(crate) use explain::explain;
 pub use join::JoinStrategy;
+pub(crate) use plan::{columns as expr_columns, expr_type};
 pub(crate) use post::Condition;
+pub(crate) use types::Type;
+pub(crate) use window::Windowing;
 
 use crate::ast::Select;
 use crate::error::Result;

@@ -151,6 +151,19 @@ impl<'a> Plan<'a> {
     }
 }
 
+/// The type of `e` over `s`'s driving and joined components, as the planner checks it
+/// (DIAGNOSE asks it of a prediction before comparing it with the positive class).
+pub(crate) fn expr_type(s: &Select, snapshot: &Snapshot, e: &Expr) -> Result<Type> {
+    let owner = |c: &ColumnRef| -> Result<ComponentView<'_>> {
+        let name = c.component.as_deref().unwrap_or(&s.from);
+        if name != s.from && !s.joins.iter().any(|j| j == name) {
+            return Err(Error::Name(format!("{name}.{}: {name} is neither the FROM nor a JOINed component", c.field)));
+        }
+        snapshot.component(name).ok_or_else(|| Error::Name(format!("there is no component {name:?}")))
+    };
+    type_of(e, &|c: &ColumnRef| field_type(&owner(c)?, &c.field))
+}
+
 /// Whether a part's time range meets the inclusive bounds `[lo, hi]`.
 pub(super) fn overlaps(part: &Part<'_>, (lo, hi): (i64, i64)) -> bool {
     part.time_range().is_some_and(|(min, max)| max >= lo && min <= hi)
@@ -249,7 +262,7 @@ pub(super) fn time_bounds(e: &Expr, driving: &str) -> (i64, i64) {
 }
 
 /// Every column an expression reads.
-pub(super) fn columns(e: &Expr) -> Vec<&ColumnRef> {
+pub(crate) fn columns(e: &Expr) -> Vec<&ColumnRef> {
     match e {
         Expr::Column(c) => vec![c],
         Expr::Neg(x) | Expr::Not(x) | Expr::IsNull { expr: x, .. } | Expr::IsNan { expr: x, .. } => columns(x),

@@ -12,7 +12,7 @@ const DAY_US: i64 = 86_400_000_000;
 
 /// One query's windows.
 #[derive(Clone, Debug)]
-pub(super) struct Windowing {
+pub(crate) struct Windowing {
     width: WindowWidth,
     /// `None`: UTC.
     zone: Option<TimeZone>,
