@@ -52,7 +52,12 @@ pub fn run_with(statement: &Statement, db: &Db, options: &Options) -> Result<Tab
         }
         _ => {}
     }
-    if let (Statement::Select(select), false) = (statement, db.is_read_only()) {
+    let select = match statement {
+        Statement::Select(select) => Some(&**select),
+        Statement::Diagnose(d) => Some(&d.query),
+        _ => None,
+    };
+    if let (Some(select), false) = (select, db.is_read_only()) {
         let snapshot = db.snapshot();
         for joined in &select.joins {
             // A component that does not exist is left to the query's own error.

@@ -85,6 +85,24 @@ impl Judged {
         }
     }
 
+    /// The newest violated row (the last in window order), if any.
+    pub fn latest_violation(&self) -> Option<usize> {
+        self.statuses.iter().rposition(|s| *s == Status::Violated)
+    }
+
+    /// The start of the newest window before row `row`'s in which its group met the SLO:
+    /// the baseline that diagnosing that row's violation compares with.
+    pub fn last_ok_before(&self, row: usize) -> Option<i64> {
+        let keys = self.keys();
+        let group = &self.table.rows[row][keys.clone()];
+        let start = self.window_start(row)?;
+        (0..row)
+            .rev()
+            .filter(|&r| self.statuses[r] == Status::Ok && self.table.rows[r][keys.clone()] == *group)
+            .filter_map(|r| self.window_start(r))
+            .find(|&w| w < start)
+    }
+
     /// The columns of the group keys besides the window (between it and the items).
     pub fn keys(&self) -> std::ops::Range<usize> {
         1..self.table.columns.len() - 1 - self.items

@@ -1,5 +1,6 @@
 //! `seam demo`: a week of a deployed model, ingested durably, then the questions SeamDB is
-//! for: which slice's accuracy fell and when, which feature drifted, how labels mature.
+//! for: which slice's accuracy fell and when, which feature drifted, how labels mature; then
+//! an SLO that holds it all: judged, diagnosed, and drawn as a report.
 
 use seamdb::query::{format_time, Cell, Table};
 use seamdb::workload::{Incident, Workload, START_US};
@@ -24,6 +25,10 @@ pub struct Args {
     /// Random seed.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Where to write the HTML report [default: seamdb-demo-report.html in the system's
+    /// temporary directory].
+    #[arg(long)]
+    report: Option<PathBuf>,
 }
 
 const DAY_US: i64 = 86_400_000_000;
@@ -55,10 +60,12 @@ fn demo(dir: &std::path::Path, args: &Args) -> anyhow::Result<()> {
     which_slice_fell(&db)?;
     which_feature_drifted(&db)?;
     how_labels_mature(&db)?;
+    hold_it_to_an_slo(&db, args)?;
     if let Some(path) = &args.db {
         outln!("\nThe data stays in {}; ask it more, for example:", path.display())?;
         outln!("  seam query {} \"DESCRIBE inference\"", path.display())?;
         outln!("  seam query {} \"SELECT roc_auc(inference.score, feedback.label) AS auc FROM inference JOIN feedback GROUP BY window(1d), inference.model_version\"", path.display())?;
+        outln!("  seam slo check {}          # exit status 1 while an SLO is violated: for cron", path.display())?;
     }
     Ok(())
 }
@@ -164,5 +171,62 @@ fn how_labels_mature(db: &Db) -> anyhow::Result<()> {
     }
     let delay = ask(db, "SELECT quantile(feedback.time - inference.time, 0.5) AS delay_p50_s, quantile(feedback.time - inference.time, 0.9) AS delay_p90_s FROM inference JOIN feedback")?;
     out!("{}", delay.to_text())?;
+    Ok(())
+}
+
+/// The SLO someone on call would state for this model, judged, its newest violation
+/// diagnosed, and the report written.
+fn hold_it_to_an_slo(db: &Db, args: &Args) -> anyhow::Result<()> {
+    outln!("\n4. Hold it to an SLO, and let the database say when and where it breaks.")?;
+    ask(
+        db,
+        "CREATE SLO country_accuracy AS SELECT accuracy(inference.score >= 0.5, feedback.label) AS acc, coverage(feedback) AS cov \
+         FROM inference JOIN feedback GROUP BY window(1d), inference.country EXPECT acc >= 0.7 WHEN cov >= 0.7",
+    )?;
+    outln!("  Accuracy at least 0.7 per day in every country, judged once 70% of a day's labels are in.")?;
+    let summary = ask(db, "CHECK SLOS")?;
+    out!("{}", summary.to_text())?;
+    let judged = seamdb::query::slo::judge(&db.snapshot(), "country_accuracy", None, &Default::default())?;
+    let violated: Vec<usize> = (0..judged.statuses.len()).filter(|&r| judged.statuses[r] == seamdb::query::slo::Status::Violated).collect();
+    let groups: std::collections::BTreeSet<String> = violated.iter().map(|&r| judged.table.rows[r][1].text()).collect();
+    outln!(
+        "\n  {} of {} (day, country) windows are violated, in {}.",
+        violated.len(),
+        judged.statuses.len(),
+        groups.into_iter().collect::<Vec<_>>().join(", ")
+    )?;
+    // The country violated most often, and its newest violation.
+    let times = |country: &String| violated.iter().filter(|&&r| judged.table.rows[r][1].text() == *country).count();
+    let worst = violated.iter().map(|&r| judged.table.rows[r][1].text()).max_by_key(times);
+    if let Some(last) = violated.iter().rev().copied().find(|&r| Some(judged.table.rows[r][1].text()) == worst) {
+        // Against the last day that country met the SLO, and the inputs against the first day.
+        let at = judged.table.rows[last][0].text();
+        let baseline = judged.last_ok_before(last).map_or(String::new(), |t| format!(" BASELINE '{}'", format_time(t)));
+        let country = judged.table.rows[last][1].text();
+        outln!("\n  {country} is violated most often. Where does its newest violation ({at}) come from?")?;
+        let diagnosis = ask(
+            db,
+            &format!(
+                "DIAGNOSE SELECT accuracy(inference.score >= 0.5, feedback.label) AS acc FROM inference JOIN feedback \
+                 REFERENCE (inference WHERE time < '2026-01-06T00:00:00Z') GROUP BY window(1d) AT '{at}'{baseline}"
+            ),
+        )?;
+        let top = Table { columns: diagnosis.columns.clone(), rows: diagnosis.rows.iter().take(5).cloned().collect() };
+        out!("{}", top.to_text())?;
+        let kind = diagnosis.columns.iter().position(|c| c == "kind");
+        let first = |k: &str| diagnosis.rows.iter().find(|r| kind.is_some_and(|i| r[i].text() == k));
+        let (field, value) = (diagnosis.columns.iter().position(|c| c == "field"), diagnosis.columns.iter().position(|c| c == "value"));
+        if let (Some(slice), Some(f), Some(v)) = (first("slice"), field, value) {
+            outln!("\n  The slice that moved accuracy most: {} = {}.", slice[f].text(), slice[v].text())?;
+        }
+        if let (Some(feature), Some(f)) = (first("feature"), field) {
+            outln!("  The input that drifted most from the first day: {}.", feature[f].text())?;
+        }
+    }
+    let report = args.report.clone().unwrap_or_else(|| std::env::temp_dir().join("seamdb-demo-report.html"));
+    let title = args.db.as_ref().map_or("seam demo".to_string(), |p| p.display().to_string());
+    std::fs::write(&report, crate::report::page(&db.snapshot(), &title)?)
+        .map_err(|e| anyhow::anyhow!("writing {}: {e}", report.display()))?;
+    outln!("\n  The SLO over the week, the diagnosis and feature drift, as one page: {}", report.display())?;
     Ok(())
 }

@@ -34,11 +34,11 @@ pub fn page(snapshot: &Snapshot, title: &str) -> anyhow::Result<String> {
     Ok(html)
 }
 
-const STYLE: &str = "body{font-family:sans-serif;font-size:14px;color:#222;max-width:1000px;margin:24px auto;padding:0 16px}\
+const STYLE: &str = "body{font-family:sans-serif;font-size:14px;color:#222;max-width:1060px;margin:24px auto;padding:0 16px}\
 h1{font-size:22px}h2{font-size:18px;margin-top:36px;border-bottom:1px solid #ddd;padding-bottom:4px}\
 .meta{color:#555}code{background:#f4f4f4;padding:1px 4px;border-radius:3px;font-size:12px}\
-table{border-collapse:collapse;margin:8px 0 16px}td,th{padding:3px 10px;border-bottom:1px solid #eee;text-align:left;font-size:13px}\
-td.n{text-align:right;font-variant-numeric:tabular-nums}\
+table{border-collapse:collapse;margin:8px 0 16px}td,th{padding:3px 6px;border-bottom:1px solid #eee;text-align:left;font-size:12px}\
+td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\
 .s{display:inline-block;padding:1px 8px;border-radius:9px;font-size:12px;color:white}\
 .ok{background:#31a354}.violated{background:#c0392b}.pending{background:#999}.no_data{background:#bbb}\
 .bar{display:inline-block;height:10px;vertical-align:middle}";
@@ -213,10 +213,7 @@ fn short(f: f64) -> String {
 /// window, against the window before.
 fn diagnosis(html: &mut String, snapshot: &Snapshot, judged: &[Judged], options: &Options) {
     html.push_str("<h2>Diagnosis of the latest violation</h2>\n");
-    let latest = judged
-        .iter()
-        .flat_map(|j| (0..j.statuses.len()).filter(|&r| j.statuses[r] == Status::Violated).map(move |r| (j, r)))
-        .max_by_key(|(j, r)| j.window_start(*r));
+    let latest = judged.iter().filter_map(|j| Some((j, j.latest_violation()?))).max_by_key(|(j, r)| j.window_start(*r));
     let Some((j, r)) = latest else {
         html.push_str("<p>No window is violated.</p>\n");
         return;
@@ -234,18 +231,20 @@ fn diagnosis(html: &mut String, snapshot: &Snapshot, judged: &[Judged], options:
             query.fill = false;
             query.having = None;
             let item_text = query.items[0].text.clone();
-            let statement = Statement::Diagnose(Box::new(Diagnose { query, at, baseline: None }));
+            // Against the last window the violated group met the SLO (else the window before).
+            let statement = Statement::Diagnose(Box::new(Diagnose { query, at, baseline: j.last_ok_before(r) }));
             Ok((item_text, execute_with(&statement, snapshot, options)?))
         });
     match result {
         Ok((item, t)) => {
             let _ = writeln!(
                 html,
-                "<p>SLO <b>{}</b> was violated in the window of {} ({}). <code>DIAGNOSE</code> of <code>{}</code> there, against the window before: slices ranked by impact (share × change), then features by drift.</p>",
+                "<p>SLO <b>{}</b> was violated in the window of {} ({}). <code>DIAGNOSE</code> of <code>{}</code> there, against {}: slices ranked by impact (share × change), then features by drift.</p>",
                 esc(&j.name),
                 day(at),
                 esc(&j.table.rows[r][j.keys()].iter().map(Cell::text).collect::<Vec<_>>().join(" · ")),
-                esc(&item)
+                esc(&item),
+                j.last_ok_before(r).map_or("the window before".to_string(), |t| format!("{}, the last window that group met the SLO", day(t)))
             );
             let mut shown = t.clone();
             let kind = t.columns.iter().position(|c| c == "kind");
