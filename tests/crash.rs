@@ -1,10 +1,11 @@
 //! Kill -9 loop: a child process appends predictions and their labels (a stored join of the
-//! two maintained throughout), seals, compacts and applies retention as fast as it can and
-//! records each acknowledged batch; the parent SIGKILLs it at random moments, checks the
+//! two maintained throughout), seals, compacts, applies retention and creates and drops SLO
+//! definitions as fast as it can, and records each acknowledged batch and SLO; the parent SIGKILLs it at random moments, checks the
 //! directory (`seam check`: no damage, every join file as a rebuild gives it), reads it
 //! read-only as another process would, then reopens it for writing, and each time checks
 //! that every acknowledged batch not yet due for retention is there whole, that no batch is
-//! there in part, and that the stored join answers as a hash join. SEAM_CRASH_ITERATIONS
+//! there in part, that the stored join answers as a hash join, and that every acknowledged
+//! SLO definition not being dropped is there whole. SEAM_CRASH_ITERATIONS
 //! sets the count (50 in CI; docs/RELIABILITY.md records a long run).
 
 use crate::support::{assert_join_matches_hash, assert_numbered, label_batch, numbered_batch, open, temp};
@@ -77,6 +78,12 @@ fn verify(work: &Path, db_dir: &Path, iteration: usize, seed: u64) -> usize {
     }
     let db = open(db_dir, Options { background_seal: false, ..options() });
     assert_join_matches_hash(&db, &what);
+    // SLO definitions: every acknowledged one is there, whole, unless a drop of it was begun.
+    let dropping = numbers("slo-dropping");
+    for k in numbers("slo-created").into_iter().filter(|k| !dropping.contains(k)) {
+        let stored = db.snapshot().slo(&format!("slo_{k}")).map(|s| s.text.clone());
+        assert_eq!(stored.as_deref(), Some(slo_text(k).as_str()), "{what}: SLO {k}");
+    }
     assert_numbered(&db.snapshot(), "inference", &numbers("acked"), floor, &what)
 }
 
@@ -92,6 +99,7 @@ fn writer(dir: &Path) {
         .map_or(0, |k| k + 1);
     let append = |name: &str| std::fs::OpenOptions::new().create(true).append(true).open(work.join(name)).unwrap();
     let (mut acked, mut retained) = (append("acked"), append("retained"));
+    let (mut slo_created, mut slo_dropping) = (append("slo-created"), append("slo-dropping"));
     // Batches stored but never recorded (killed between ack and record) must not repeat.
     let mut k = start.max(next_free(&db));
     let mut stored = false;
@@ -108,7 +116,16 @@ fn writer(dir: &Path) {
         }
         match k % 40 {
             13 => db.flush().unwrap(),
+            21 => {
+                db.create_slo(&format!("slo_{k}"), &slo_text(k), false).unwrap();
+                slo_created.write_all(format!("{k}\n").as_bytes()).unwrap();
+            }
             29 => drop(db.compact().unwrap()),
+            33 if k >= 40 => {
+                // Recorded before it starts: a drop cut short may or may not have happened.
+                slo_dropping.write_all(format!("{}\n", k - 52).as_bytes()).unwrap();
+                db.drop_slo(&format!("slo_{}", k - 52)).unwrap();
+            }
             37 if k > 100 => {
                 retained.write_all(format!("{}\n", k - 100).as_bytes()).unwrap();
                 db.retain("inference", ((k - 100) * 1000) as i64).unwrap();
@@ -118,6 +135,11 @@ fn writer(dir: &Path) {
         }
         k += 1;
     }
+}
+
+/// The definition the child stores as SLO `slo_k` (storage keeps it opaque).
+fn slo_text(k: u64) -> String {
+    format!("SELECT count() AS n FROM inference WHERE k >= {k} GROUP BY window(1h) EXPECT n > {}", k % 7)
 }
 
 /// One past the highest batch number stored.
