@@ -2,35 +2,11 @@
 //! ranking against pandas on data with a planted cause (`tests/data/diagnose/`), a small
 //! example worked by hand, and the statements it refuses.
 
-use crate::queries::{cases, load_csvs, EVERY_WAY};
+use crate::queries::{golden_agrees, EVERY_WAY};
 use crate::support::{open, small_options, temp};
-use seamdb::query::{execute_with, parse, Cell, Table};
+use seamdb::query::{execute_with, parse, Cell};
 use seamdb::{BatchBuilder, Value};
 use std::path::Path;
-
-/// `table` against the expected CSV (header first): the first difference, if any. Text and
-/// ints must match exactly, floats to 1e-9 relative, and the rows come in the same order.
-fn differs(table: &Table, expected: &[Vec<String>]) -> Option<String> {
-    if table.columns != expected[0] {
-        return Some(format!("columns {:?}, pandas has {:?}", table.columns, expected[0]));
-    }
-    if table.rows.len() != expected.len() - 1 {
-        return Some(format!("{} rows, pandas has {}:\n{}", table.rows.len(), expected.len() - 1, table.to_csv()));
-    }
-    for (r, (row, want)) in table.rows.iter().zip(&expected[1..]).enumerate() {
-        for ((cell, want), column) in row.iter().zip(want).zip(&table.columns) {
-            let same = match cell {
-                Cell::Null => want.is_empty(),
-                Cell::Float(x) => want.parse::<f64>().is_ok_and(|y| *x == y || (x - y).abs() <= 1e-9 * x.abs().max(y.abs())),
-                other => other.text() == *want,
-            };
-            if !same {
-                return Some(format!("row {}, {column}: {cell:?}, pandas has {want:?}; the row is {row:?}", r + 1));
-            }
-        }
-    }
-    None
-}
 
 /// Issue 15, item 3: four days of predictions whose last day breaks one region's accuracy
 /// and shifts one feature (`make_golden.py` plants both and computes every DIAGNOSE table
@@ -39,30 +15,7 @@ fn differs(table: &Table, expected: &[Vec<String>]) -> Option<String> {
 #[test]
 fn pandas_agrees_on_every_figure_and_the_ranking() {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/diagnose");
-    let (_plain_dir, plain) = load_csvs(&data);
-    let (_stored_dir, stored) = load_csvs(&data);
-    assert!(stored.store_join("inference", "feedback").unwrap());
-    let cases = cases(&data.join("golden.test"));
-    assert!(cases.len() >= 7, "only {} cases found", cases.len());
-    let mut failures = Vec::new();
-    for case in &cases {
-        let at = format!("golden.test:{} ({})", case.line, case.statement);
-        let statement = parse(&case.statement).unwrap_or_else(|e| panic!("{at}: {e}"));
-        let expected: Vec<Vec<String>> = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .from_reader(case.expected.as_bytes())
-            .records()
-            .map(|r| r.unwrap().iter().map(str::to_owned).collect())
-            .collect();
-        let ways = EVERY_WAY.iter().map(|o| (&plain, *o, "")).chain([(&stored, EVERY_WAY[0], ", joins stored")]);
-        for (db, options, stored) in ways {
-            match execute_with(&statement, &db.snapshot(), &options) {
-                Ok(table) => failures.extend(differs(&table, &expected).map(|d| format!("{at} with {options:?}{stored}: {d}"))),
-                Err(e) => failures.push(format!("{at} with {options:?}{stored}: {e}")),
-            }
-        }
-    }
-    assert!(failures.is_empty(), "{} answers differ from pandas:\n{}", failures.len(), failures.join("\n\n"));
+    let (cases, _plain_dir, plain) = golden_agrees(&data, ("inference", "feedback"), 7);
 
     let planted = seamdb::query::query(&cases[0].statement, &plain.snapshot()).unwrap();
     let text = |row: &[Cell]| row[..3].iter().map(Cell::text).collect::<Vec<_>>().join(" ");

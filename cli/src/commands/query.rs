@@ -5,9 +5,13 @@ use std::path::PathBuf;
 /// Run a SeamQL statement against a database and print the result.
 ///
 /// Runs `SELECT` (aggregates, JOIN on trace ID with the latest event per trace, WHERE,
-/// GROUP BY window(...) and fields, AS OF, LIMIT), `SHOW COMPONENTS`, `DESCRIBE component` and
-/// `TRACE 'id'`, drift against a REFERENCE, and `EXPLAIN SELECT ...` (what a query reads).
-/// Parse errors point at line and column. docs/QUERY.md has the whole language.
+/// GROUP BY window(...) and fields, HAVING, AS OF, ORDER BY, LIMIT), drift against a
+/// REFERENCE, `EXPLAIN SELECT ...` (what a query reads), `SHOW COMPONENTS`, `DESCRIBE
+/// component`, `TRACE 'id'`, the SLO statements (`CREATE SLO name AS SELECT ... EXPECT ...
+/// [WHEN ...]`, `SHOW SLOS`, `CHECK SLO name`, `CHECK SLOS`, `DROP SLO name`) and `DIAGNOSE
+/// SELECT ... AT time [BASELINE time]`. Everything but CREATE/DROP SLO only reads, beside a
+/// running server too. Parse errors point at line and column. docs/QUERY.md has the whole
+/// language.
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Database directory (with --remote: ignored, write "-").
