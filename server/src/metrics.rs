@@ -151,15 +151,17 @@ impl Metrics {
         if self.lock().at_change == Some(change) {
             return false;
         }
-        let text = match seamdb::query::slo::judge_all(&db.snapshot(), None, &Options::default()) {
-            Ok(judged) => slo_series(&judged),
-            Err(_) => {
-                // A definition that no longer runs (a component dropped, say): counted, and
-                // its series go until it runs again; `CHECK SLOS` says why.
-                self.judge_errors.fetch_add(1, Ordering::Relaxed);
-                String::new()
+        let snapshot = db.snapshot();
+        let mut judged = Vec::new();
+        for slo in snapshot.slos() {
+            match seamdb::query::slo::judge(&snapshot, &slo.name, None, &Options::default()) {
+                Ok(j) => judged.push(j),
+                // A definition that no longer runs (its component dropped, say): counted, and
+                // its series go until it runs again; `CHECK SLO` says why.
+                Err(_) => drop(self.judge_errors.fetch_add(1, Ordering::Relaxed)),
             }
-        };
+        }
+        let text = slo_series(&judged);
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
         *self.lock() = Judgement { text, at_change: Some(change), judged_at: now };
         true
@@ -195,7 +197,9 @@ impl Metrics {
                 cumulative += bucket.load(Ordering::Relaxed);
                 let _ = writeln!(out, "{name}_bucket{{request=\"{}\",le=\"{bound}\"}} {cumulative}", kind.name());
             }
-            let count = h.count.load(Ordering::Relaxed);
+            // Read after the buckets, but an observation may land in between: +Inf is never
+            // below a finite bucket.
+            let count = h.count.load(Ordering::Relaxed).max(cumulative);
             let _ = writeln!(out, "{name}_bucket{{request=\"{}\",le=\"+Inf\"}} {count}", kind.name());
             let _ = writeln!(out, "{name}_sum{{request=\"{}\"}} {}", kind.name(), h.sum_ns.load(Ordering::Relaxed) as f64 / 1e9);
             let _ = writeln!(out, "{name}_count{{request=\"{}\"}} {count}", kind.name());

@@ -310,10 +310,13 @@ impl Connection<'_> {
             Request::Ping => Reply::Pong,
             Request::Query(text) => {
                 let statement = seamdb::query::parse(&text)?;
+                let table = seamdb::query::run(&statement, self.db);
+                // Once the change is in (a judging that read the database before it would
+                // otherwise count as having seen it).
                 if statement.writes() {
                     self.metrics.changed();
                 }
-                Reply::Table(seamdb::query::run(&statement, self.db)?)
+                Reply::Table(table?)
             }
             Request::Trace(id) => Reply::Table(seamdb::query::execute(&Statement::Trace(id), &self.db.snapshot())?),
             Request::AppendJson { component, rows } => {
@@ -323,8 +326,9 @@ impl Connection<'_> {
             Request::AppendColumns { component, batch } => self.append(&component, batch)?,
             Request::Ingest { content_hash, again, create, component, batch } => {
                 let options = IngestOptions { again, create, ..IngestOptions::default() };
+                let stored = seamdb::ingest::store(self.db, &component, batch, content_hash, &options);
                 self.metrics.changed();
-                Reply::Appended(seamdb::ingest::store(self.db, &component, batch, content_hash, &options)?)
+                Reply::Appended(stored?)
             }
             Request::Flush => {
                 self.db.flush()?;
@@ -337,8 +341,9 @@ impl Connection<'_> {
     /// Appends and answers once the batch is durable.
     fn append(&self, component: &str, batch: seamdb::Batch) -> Result<Reply> {
         let n = batch.rows() as u64;
+        let appended = self.db.append(component, batch);
         self.metrics.changed();
-        self.db.append(component, batch)?;
+        appended?;
         Ok(Reply::Appended(n))
     }
 }
