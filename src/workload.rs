@@ -1,6 +1,7 @@
 //! The standard workload of SPEC §7, generated deterministically from a seed: `inference`
-//! events (N predictions over 7 days from 2026-01-05) and `feedback` labels for 80% of them,
-//! arriving an exponentially distributed delay (mean 1 hour) later.
+//! events (N predictions over 7 days from 2026-01-05, or over [`Workload::days`] days) and
+//! `feedback` labels for 80% of them, arriving an exponentially distributed delay (mean 1
+//! hour) later.
 //!
 //! Rows are produced in chunks; chunk `k` depends only on (seed, k), so any chunk can be
 //! generated alone and in parallel, and the same (seed, N) always gives the same data.
@@ -12,7 +13,10 @@ use rand_distr::{Distribution, Exp, Normal};
 
 /// 2026-01-05T00:00:00Z in microseconds.
 pub const START_US: i64 = 1_767_571_200_000_000;
-pub const SPAN_US: i64 = 7 * 24 * 3600 * 1_000_000;
+/// The standard workload's span: 7 days ([`Workload::days`] = 7).
+pub const SPAN_US: i64 = 7 * DAY_US;
+/// One day in microseconds.
+pub const DAY_US: i64 = 24 * 3600 * 1_000_000;
 pub const MODEL_VERSIONS: [&str; 3] = ["v1", "v2", "v3"];
 pub const DEVICES: [&str; 3] = ["android", "ios", "web"];
 pub const COUNTRIES: [&str; 20] =
@@ -26,6 +30,10 @@ pub struct Workload {
     pub n: u64,
     pub seed: u64,
     pub chunk_rows: u64,
+    /// Days the predictions are spread over, from [`START_US`]: 7 in the standard workload.
+    /// More days spread the same N thinner (e.g. 365 for a year of daily windows); the
+    /// per-day drift of `feature_age` goes on at the same rate.
+    pub days: u64,
     /// For the demo: from a time on, one slice's labels stop following the score. `None` in
     /// the standard workload.
     pub incident: Option<Incident>,
@@ -56,7 +64,12 @@ pub struct Row {
 
 impl Workload {
     pub fn new(n: u64, seed: u64) -> Workload {
-        Workload { n, seed, chunk_rows: 1 << 16, incident: None }
+        Workload { n, seed, chunk_rows: 1 << 16, days: 7, incident: None }
+    }
+
+    /// The span of the predictions' times in microseconds: `days` days.
+    pub fn span_us(&self) -> i64 {
+        self.days as i64 * DAY_US
     }
 
     pub fn chunks(&self) -> u64 {
@@ -72,10 +85,11 @@ impl Workload {
         let noise = Normal::new(0.0, 1.0).expect("positive deviation");
         let country_weights: Vec<f64> = (0..COUNTRIES.len()).map(|i| 1.0 / (i as f64 + 1.0).powf(1.1)).collect();
         let country_total: f64 = country_weights.iter().sum();
+        let span_us = self.span_us() as f64;
         (first..last)
             .map(|i| {
-                // Stratified: uniform over the week, yet already in time order.
-                let time_us = START_US + ((i as f64 + rng.random::<f64>()) * SPAN_US as f64 / self.n as f64) as i64;
+                // Stratified: uniform over the span, yet already in time order.
+                let time_us = START_US + ((i as f64 + rng.random::<f64>()) * span_us / self.n as f64) as i64;
                 let day = (time_us - START_US) as f64 / 86_400e6;
                 let score: f64 = rng.random();
                 let mut pick = rng.random::<f64>() * country_total;

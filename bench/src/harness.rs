@@ -257,7 +257,7 @@ fn csv_ingest(data: &Path, dir: &Path, runs: usize) -> anyhow::Result<Ingest> {
 }
 
 /// Now, as RFC 3339 UTC.
-fn now_rfc3339() -> String {
+pub fn now_rfc3339() -> String {
     let us = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros() as i64);
     seamdb::query::format_time(us)
 }

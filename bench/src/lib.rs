@@ -12,4 +12,5 @@ pub mod plot;
 pub mod queries;
 pub mod report;
 pub mod results;
+pub mod slo;
 pub mod tcp;

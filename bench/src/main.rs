@@ -3,7 +3,7 @@
 //! answers checked) and writes JSON, Markdown and a plot; the subcommands are single
 //! experiments for profiling. docs/BENCHMARKS.md says which command produced each number.
 
-use seamdb_bench::{harness, heap, ingest, live, machine, queries, results};
+use seamdb_bench::{harness, heap, ingest, live, machine, queries, results, slo};
 
 #[global_allocator]
 static HEAP: heap::Counting = heap::Counting;
@@ -96,6 +96,9 @@ enum Command {
         /// Append each chunk's labels to `feedback` after its predictions.
         #[arg(long)]
         feedback: bool,
+        /// Days the predictions are spread over (the standard workload: 7).
+        #[arg(long, default_value_t = 7)]
+        days: u64,
         /// Database directory [default: a fresh temporary one].
         #[arg(long)]
         dir: Option<PathBuf>,
@@ -194,8 +197,53 @@ enum Command {
     Csv {
         #[arg(long, default_value_t = 10_000_000)]
         n: u64,
+        /// Days the predictions are spread over (the standard workload: 7).
+        #[arg(long, default_value_t = 7)]
+        days: u64,
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Issue 15: what judging SLOs and DIAGNOSE cost. On the workload spread over --days (a
+    /// year of daily windows by default), three SLOs stored (acc: daily accuracy per country,
+    /// delay: daily median label delay, drift: daily psi of feature_age against day one):
+    /// each SLO's SELECT against CHECK SLO of it and CHECK SLOS, warm, in rounds; then `seam
+    /// query DB "<SELECT>"` against `seam slo check DB` from new processes. On the standard
+    /// week (--diagnose-days): Q1 against DIAGNOSE of one day and of one hour, warm after the
+    /// join is stored, and through `seam query`. Writes slo-nN.json into --out and prints the
+    /// tables. Databases go under --work and are removed unless --keep.
+    Slo {
+        #[arg(long, default_value_t = 10_000_000)]
+        n: u64,
+        /// Days the SLO part's workload spans.
+        #[arg(long, default_value_t = 365)]
+        days: u64,
+        /// Days the DIAGNOSE part's workload spans (the standard workload: 7).
+        #[arg(long, default_value_t = 7)]
+        diagnose_days: u64,
+        /// Warm rounds (each statement once per round) after the cold runs.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Rounds of new `seam` processes (0 skips them).
+        #[arg(long, default_value_t = 5)]
+        process_runs: usize,
+        /// Which parts: slo, diagnose.
+        #[arg(long, value_delimiter = ',', default_value = "slo,diagnose", value_parser = ["slo", "diagnose"])]
+        only: Vec<String>,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Scratch space for the databases (reused by a later run with --keep).
+        #[arg(long, default_value = "/tmp/seamdb-bench-slo")]
+        work: PathBuf,
+        /// Keep the databases for the next run.
+        #[arg(long)]
+        keep: bool,
+        /// Where slo-nN.json goes.
+        #[arg(long, default_value = "target/seamdb-bench/slo")]
+        out: PathBuf,
+        /// The `seam` binary [default: `seam` beside this one, from `cargo build --release -p
+        /// seamdb-cli`].
+        #[arg(long)]
+        seam: Option<PathBuf>,
     },
     /// Rewrites report.md and growth.svg in DIR from the nN.json files there, without
     /// measuring anything.
@@ -207,12 +255,12 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         None => run_harness(cli.harness)?,
         Some(Command::Machine { dir }) => println!("{}", serde_json::to_string(&machine::describe(&dir, 5)?)?),
-        Some(Command::Ingest { n, batch_rows, durability, writers, feedback, dir }) => {
+        Some(Command::Ingest { n, batch_rows, durability, writers, feedback, days, dir }) => {
             let durability = match durability.as_str() {
                 "relaxed" => Durability::Relaxed { interval: Duration::from_millis(100) },
                 _ => Durability::Sync,
             };
-            let workload = Workload { chunk_rows: batch_rows, ..Workload::new(n, 42) };
+            let workload = Workload { chunk_rows: batch_rows, days, ..Workload::new(n, 42) };
             let batches = ingest::batches(&workload, feedback);
             let (dir, temp) = scratch(dir, "ingest");
             let o = ingest::run(&dir, batches, durability, writers.max(1))?;
@@ -228,7 +276,16 @@ fn main() -> anyhow::Result<()> {
                 std::fs::remove_dir_all(&dir)?;
             }
         }
-        Some(Command::Csv { n, out }) => seamdb_bench::peers::write_csv(&Workload::new(n, 42), &out)?,
+        Some(Command::Csv { n, days, out }) => seamdb_bench::peers::write_csv(&Workload { days, ..Workload::new(n, 42) }, &out)?,
+        Some(Command::Slo { n, days, diagnose_days, runs, process_runs, only, seed, work, keep, out, seam }) => {
+            let seam = match seam {
+                Some(bin) => bin,
+                None => std::env::current_exe()?.with_file_name("seam"),
+            };
+            let command = std::env::args().collect::<Vec<_>>().join(" ");
+            let config = slo::Config { n, days, diagnose_days, seed, runs, process_runs, parts: only, work, keep, out, seam, command };
+            print!("{}", slo::markdown(&slo::run(&config)?));
+        }
         Some(Command::Zstd { n }) => zstd_probe(n)?,
         Some(Command::Tcp { n, batch_rows, format, dir }) => {
             let workload = Workload { chunk_rows: batch_rows, ..Workload::new(n, 42) };

@@ -43,10 +43,12 @@ pub fn versions() -> anyhow::Result<Vec<String>> {
 }
 
 /// Writes the workload as `inference.csv` and `feedback.csv` in `dir`, unless a stamp there
-/// says the same (N, seed) was written before.
+/// says the same (N, seed, days) was written before.
 pub fn write_csv(workload: &Workload, dir: &Path) -> anyhow::Result<()> {
     let stamp = dir.join("workload.txt");
-    let want = format!("n={} seed={}\n", workload.n, workload.seed);
+    // The span only when it is not the standard week, so earlier stamps still match.
+    let days = if workload.days == 7 { String::new() } else { format!(" days={}", workload.days) };
+    let want = format!("n={} seed={}{days}\n", workload.n, workload.seed);
     if std::fs::read_to_string(&stamp).is_ok_and(|s| s == want) {
         return Ok(());
     }
