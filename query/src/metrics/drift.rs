@@ -2,7 +2,7 @@
 //! reference-quantile bins, two-sample Kolmogorov–Smirnov, 1-Wasserstein, χ² goodness of fit
 //! for categories, and the count of unseen categories.
 
-use super::distribution::{quantile, quantile_sorted};
+use super::distribution::{quantile_sorted, quantiles};
 use std::collections::HashMap;
 use std::hash::Hash;
 
@@ -29,10 +29,7 @@ impl Bins {
     /// From the reference's values in any order (reordered in place): the same edges as
     /// [`Bins::from_sorted_reference`], found by selection instead of a sort.
     pub fn from_reference(values: &mut [f64]) -> Option<Bins> {
-        let mut edges = [0.0; 9];
-        for (j, e) in edges.iter_mut().enumerate() {
-            *e = quantile(values, (j + 1) as f64 / 10.0)?;
-        }
+        let edges = quantiles(values, std::array::from_fn::<f64, 9, _>(|j| (j + 1) as f64 / 10.0))?;
         Some(Bins { edges })
     }
 
