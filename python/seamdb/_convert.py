@@ -7,6 +7,8 @@ also in pandas float columns (pyarrow's own pandas conversion would make it null
 
 import pyarrow as pa
 
+from ._errors import InputError
+
 
 def to_arrow(data):
     """`data` as an object with `__arrow_c_stream__` (a pyarrow Table, usually)."""
@@ -15,15 +17,25 @@ def to_arrow(data):
     if isinstance(data, pa.RecordBatch):
         return pa.Table.from_batches([data])
     if isinstance(data, dict):
-        return pa.table({str(name): _array(values) for name, values in data.items()})
+        return pa.table({str(name): _column(name, values, _array) for name, values in data.items()})
     if _is_pandas(data):
-        return pa.table({str(name): _pandas_column(data[name]) for name in data.columns})
+        return pa.table({str(name): _column(name, data[name], _pandas_column) for name in data.columns})
     if hasattr(data, "__arrow_c_stream__"):  # polars, and other Arrow producers
         return data
     raise TypeError(
         f"cannot append a {type(data).__name__}: give a dict of columns (lists or numpy arrays), "
         "a pyarrow Table or RecordBatch, or a pandas or polars DataFrame"
     )
+
+
+def _column(name, values, convert):
+    try:
+        return convert(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as e:
+        if name == "trace_id" and isinstance(values, (list, tuple)):
+            # Python ints past 64 bits (128-bit trace IDs) travel as their decimal text.
+            return pa.array([None if v is None else str(v) for v in values])
+        raise InputError(f"column {name!r}: {e}") from None
 
 
 def _array(values):

@@ -111,12 +111,13 @@ def test_trace_ids_of_every_form(db):
     uuid = "00000000-0000-0000-0000-00000000002a"
     db.append("ids", {"trace_id": ["7", uuid, "0000000000000000000000000000002b", str(2**70)], "time": [0, 0, 0, 0]})
     db.append("ids", {"trace_id": pa.array([8], type=pa.uint32()), "time": [0]})
-    assert db.query("SELECT count() AS n FROM ids").fetchall() == [(5,)]
+    db.append("ids", {"trace_id": [9, 2**100], "time": [0, 0]})  # past 64 bits: as text
+    assert db.query("SELECT count() AS n FROM ids").fetchall() == [(7,)]
     assert len(db.trace(42)) == 1
     with pytest.raises(seamdb.QueryError, match="not a trace ID"):
         db.trace("2b")
     assert len(db.trace("0000000000000000000000000000002b")) == 1
-    assert len(db.trace(2**70)) == 1 and len(db.trace("8")) == 1
+    assert len(db.trace(2**70)) == 1 and len(db.trace("8")) == 1 and len(db.trace(2**100)) == 1
 
 
 def test_pyarrow_table_record_batch_and_dictionary_columns(db):
@@ -190,6 +191,8 @@ def test_errors_carry_the_engines_messages(db):
     with pytest.raises(seamdb.InputError, match="field \"score\" is float"):
         db.append("x", {"trace_id": [2], "time": [0], "score": ["high"]})
     assert db.query("SELECT count() AS n FROM x").fetchall() == [(1,)], "a refused append stores nothing"
+    with pytest.raises(seamdb.InputError, match="column 'score'"):
+        db.append("x", {"trace_id": [3], "time": [0], "score": [1.5, "a"][::-1]})
     with pytest.raises(TypeError, match="cannot append"):
         db.append("x", 42)
     assert issubclass(seamdb.QueryError, seamdb.Error) and issubclass(seamdb.SeamDBError, seamdb.Error)
