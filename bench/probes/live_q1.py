@@ -1,6 +1,6 @@
 """Live shape, by hand: 8 clients append 100-row batches of predictions and their labels through
 a running `seam serve` (Python client, durable acknowledgements) while one client asks Q1 once a
-second. Usage: PYTHONPATH=clients/python python3 bench/probes/live_q1.py PORT SECONDS
+second. Usage: PYTHONPATH=python python3 bench/probes/live_q1.py PORT SECONDS
 (the database preloaded with `seamdb-bench ingest --n 1000000 --feedback --dir DB`, then `seam serve
 DB --listen 127.0.0.1:PORT`). Prints acknowledged rows/s and Q1 latency p50 / p90 / max."""
 import sys, time, threading, random, statistics

@@ -4,9 +4,10 @@ import socket
 import struct
 
 from . import protocol as p
+from ._errors import Error
 
 
-class SeamDBError(Exception):
+class SeamDBError(Error):
     """An error frame from the server (`code` names it, as in docs/PROTOCOL.md), or a broken
     connection (`code` is None)."""
 

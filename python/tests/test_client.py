@@ -5,13 +5,12 @@ import datetime
 import os
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-import seamdb  # noqa: E402
+import seamdb
+from support import seam_bin
 
 try:
     import numpy
@@ -33,7 +32,7 @@ class Served:
     def __init__(self, token=None):
         self.dir = tempfile.TemporaryDirectory()
         self.port = free_port()
-        args = [os.environ["SEAM_BIN"], "serve", os.path.join(self.dir.name, "db"), "--listen", f"127.0.0.1:{self.port}"]
+        args = [seam_bin(), "serve", os.path.join(self.dir.name, "db"), "--listen", f"127.0.0.1:{self.port}"]
         if token:
             path = os.path.join(self.dir.name, "token")
             with open(path, "w") as f:
@@ -160,7 +159,7 @@ class DocExampleTest(unittest.TestCase):
     """The encoder and decoder give the bytes docs/PROTOCOL.md shows (as the Rust code does)."""
 
     def test_doc_examples(self):
-        doc_path = os.path.join(os.path.dirname(__file__), "..", "..", "..", "docs", "PROTOCOL.md")
+        doc_path = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "PROTOCOL.md")
         with open(doc_path) as f:
             doc = f.read()
         frame = seamdb.protocol.append_columns("fb", {"trace_id": [1], "time": [0], "label": [1]})

@@ -1,0 +1,18 @@
+//! `seamdb._seamdb`, the native half of the `seamdb` Python package (python/seamdb): SeamDB
+//! embedded in the Python process, with Arrow in and out (SPEC §6b). The Python half adds
+//! input conversion (`_convert.py`), the exception classes (`_errors.py`) and the TCP client.
+
+mod append;
+mod database;
+mod error;
+mod result;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _seamdb(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(database::open, m)?)?;
+    m.add_class::<database::Database>()?;
+    m.add_class::<result::QueryResult>()?;
+    Ok(())
+}

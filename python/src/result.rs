@@ -1,0 +1,177 @@
+//! A query's answer for Python: the engine's `Table` turned into one Arrow record batch
+//! (typed columns; times as UTC timestamps; text as dictionaries, except trace IDs), handed
+//! to pyarrow through the C data interface, and from there to pandas or polars.
+
+use arrow_array::builder::StringDictionaryBuilder;
+use arrow_array::types::Int32Type;
+use arrow_array::{
+    ArrayRef, BooleanArray, Float64Array, Int64Array, NullArray, RecordBatch, RecordBatchOptions, StringArray, TimestampMicrosecondArray,
+};
+use arrow_pyarrow::IntoPyArrow;
+use arrow_schema::{Field, Schema};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyList, PyTuple};
+use seamdb::query::{Cell, Table};
+use std::sync::{Arc, OnceLock};
+
+/// The answer to a query (or a trace): `columns`, and the rows as Arrow (`arrow()`), pandas
+/// (`df()`), polars (`pl()`) or Python tuples (`fetchall()`).
+///
+///     r = db.query("SELECT count() AS n FROM inference GROUP BY window(1h)")
+///     r.columns        # ['window', 'n']
+///     r.df()           # window as datetime64[us, UTC]
+#[pyclass(frozen, module = "seamdb", name = "Result")]
+#[derive(Debug)]
+pub struct QueryResult {
+    table: Table,
+    arrow: OnceLock<RecordBatch>,
+}
+
+impl QueryResult {
+    pub fn new(table: Table) -> QueryResult {
+        QueryResult { table, arrow: OnceLock::new() }
+    }
+
+    fn batch(&self, py: Python<'_>) -> PyResult<&RecordBatch> {
+        if let Some(b) = self.arrow.get() {
+            return Ok(b);
+        }
+        let batch = py.detach(|| to_arrow(&self.table)).map_err(|e| crate::error::input(e.to_string()))?;
+        Ok(self.arrow.get_or_init(|| batch))
+    }
+}
+
+#[pymethods]
+impl QueryResult {
+    /// Column names, in order.
+    #[getter]
+    fn columns(&self) -> Vec<String> {
+        self.table.columns.clone()
+    }
+
+    /// The answer as a `pyarrow.Table`.
+    fn arrow<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let batch = self.batch(py)?.clone();
+        let table = arrow_pyarrow::Table::try_new(vec![batch.clone()], batch.schema()).map_err(|e| crate::error::input(e.to_string()))?;
+        table.into_pyarrow(py)
+    }
+
+    /// The answer as a pandas DataFrame (windows and times tz-aware UTC, tags categorical).
+    fn df<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.arrow(py)?.call_method0("to_pandas")
+    }
+
+    /// The answer as a polars DataFrame.
+    fn pl<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let table = self.arrow(py)?;
+        py.import("polars")?.call_method1("from_arrow", (table,))
+    }
+
+    /// Every row as a tuple of Python values (times as UTC `datetime`s, null as `None`).
+    fn fetchall<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let rows = self.table.rows.iter().map(|row| {
+            let cells = row.iter().map(|c| cell(py, c)).collect::<PyResult<Vec<_>>>()?;
+            PyTuple::new(py, cells)
+        });
+        PyList::new(py, rows.collect::<PyResult<Vec<_>>>()?)
+    }
+
+    fn __len__(&self) -> usize {
+        self.table.rows.len()
+    }
+
+    /// The aligned text table `seam query` prints.
+    fn __repr__(&self) -> String {
+        self.table.to_text()
+    }
+}
+
+/// One cell as a Python value.
+fn cell<'py>(py: Python<'py>, c: &Cell) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match c {
+        Cell::Null => py.None().into_bound(py),
+        Cell::Int(i) => i.into_pyobject(py)?.into_any(),
+        Cell::Float(x) => x.into_pyobject(py)?.into_any(),
+        Cell::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
+        Cell::Text(s) => s.into_pyobject(py)?.into_any(),
+        Cell::Time(us) => time(py, *us)?,
+    })
+}
+
+/// Microseconds since the epoch as a tz-aware UTC `datetime` (exact: epoch + timedelta).
+fn time<'py>(py: Python<'py>, us: i64) -> PyResult<Bound<'py, PyAny>> {
+    static PARTS: PyOnceLock<(Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
+    let (epoch, delta) = PARTS.get_or_try_init(py, || -> PyResult<_> {
+        let dt = py.import("datetime")?;
+        let utc = dt.getattr("timezone")?.getattr("utc")?;
+        let epoch = dt.getattr("datetime")?.call1((1970, 1, 1, 0, 0, 0, 0, utc))?;
+        Ok((epoch.unbind(), dt.getattr("timedelta")?.unbind()))
+    })?;
+    let delta = delta.bind(py).call1((0, 0, us))?;
+    epoch.bind(py).add(delta)
+}
+
+/// The table as one record batch, each column typed by its cells.
+fn to_arrow(table: &Table) -> Result<RecordBatch, arrow_schema::ArrowError> {
+    let (fields, arrays): (Vec<Field>, Vec<ArrayRef>) = table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let array = column(name, table.rows.iter().map(|r| r.get(i).unwrap_or(&Cell::Null)));
+            (Field::new(name, array.data_type().clone(), true), array)
+        })
+        .unzip();
+    let options = RecordBatchOptions::new().with_row_count(Some(table.rows.len()));
+    RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), arrays, &options)
+}
+
+/// One column, typed by its cells: int, float (ints widened), bool, time, or text (tags and
+/// names as dictionaries, trace IDs plain); cells of several other kinds (DESCRIBE's `min`)
+/// as their text; a column of nulls only has Arrow's null type.
+fn column<'a>(name: &str, cells: impl Iterator<Item = &'a Cell> + Clone) -> ArrayRef {
+    let n = cells.clone().count();
+    let kinds = cells.clone().fold(0u8, |k, c| k | kind(c));
+    match kinds {
+        0 => Arc::new(NullArray::new(n)),
+        INT => Arc::new(cells.map(|c| if let Cell::Int(i) = c { Some(*i) } else { None }).collect::<Int64Array>()),
+        FLOAT | FLOAT_INT => Arc::new(
+            cells
+                .map(|c| match c {
+                    Cell::Float(x) => Some(*x),
+                    Cell::Int(i) => Some(*i as f64),
+                    _ => None,
+                })
+                .collect::<Float64Array>(),
+        ),
+        BOOL => Arc::new(cells.map(|c| if let Cell::Bool(b) = c { Some(*b) } else { None }).collect::<BooleanArray>()),
+        TIME => Arc::new(
+            cells.map(|c| if let Cell::Time(t) = c { Some(*t) } else { None }).collect::<TimestampMicrosecondArray>().with_timezone("UTC"),
+        ),
+        TEXT if name != "trace_id" && !name.ends_with(".trace_id") => {
+            let mut b = StringDictionaryBuilder::<Int32Type>::new();
+            cells.for_each(|c| b.append_option(if let Cell::Text(s) = c { Some(s.as_str()) } else { None }));
+            Arc::new(b.finish())
+        }
+        _ => Arc::new(cells.map(|c| (*c != Cell::Null).then(|| c.text())).collect::<StringArray>()),
+    }
+}
+
+const INT: u8 = 1;
+const FLOAT: u8 = 2;
+const FLOAT_INT: u8 = INT | FLOAT;
+const BOOL: u8 = 4;
+const TIME: u8 = 8;
+const TEXT: u8 = 16;
+
+fn kind(c: &Cell) -> u8 {
+    match c {
+        Cell::Null => 0,
+        Cell::Int(_) => INT,
+        Cell::Float(_) => FLOAT,
+        Cell::Bool(_) => BOOL,
+        Cell::Time(_) => TIME,
+        Cell::Text(_) => TEXT,
+    }
+}
