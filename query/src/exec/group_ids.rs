@@ -179,14 +179,11 @@ impl<'k> GroupTable<'k> {
 /// Appends a key's digit to every row's slot (`slot × radix + code`, null the last code).
 fn digits(slots: &mut [u32], k: &Column<'_>, path: KeyPath, radix: u32) -> Option<()> {
     let null = radix - 1;
-    let push = |slots: &mut [u32], codes: &mut dyn Iterator<Item = u32>| match &k.valid {
-        None => slots.iter_mut().zip(codes).for_each(|(s, c)| *s = *s * radix + c),
-        Some(valid) => slots.iter_mut().zip(codes).zip(valid).for_each(|((s, c), &v)| *s = *s * radix + if v { c } else { null }),
-    };
+    let valid = k.valid.as_deref();
     match (path, &k.data) {
-        (KeyPath::Tag, Data::Tag { codes, .. }) => push(slots, &mut codes.iter().copied()),
-        (KeyPath::Truth, Data::Bool(v)) => push(slots, &mut v.iter().map(|&b| b as u32)),
-        (KeyPath::Labels(n), Data::Labels { codes, labels }) if labels.len() == n => push(slots, &mut codes.iter().copied()),
+        (KeyPath::Tag, Data::Tag { codes, .. }) => push(slots, codes.iter().copied(), valid, radix),
+        (KeyPath::Truth, Data::Bool(v)) => push(slots, v.iter().map(|&b| b as u32), valid, radix),
+        (KeyPath::Labels(n), Data::Labels { codes, labels }) if labels.len() == n => push(slots, codes.iter().copied(), valid, radix),
         (_, Data::Const(Val::Null)) => slots.iter_mut().for_each(|s| *s = *s * radix + null),
         (KeyPath::Truth, Data::Const(Val::Bool(b))) => slots.iter_mut().for_each(|s| *s = *s * radix + *b as u32),
         (KeyPath::Truth, Data::Vals(v)) => {
@@ -202,6 +199,15 @@ fn digits(slots: &mut [u32], k: &Column<'_>, path: KeyPath, radix: u32) -> Optio
         _ => return None,
     }
     Some(())
+}
+
+/// `slot × radix + code` for every row; an invalid (null) row's code is the last.
+#[inline]
+fn push(slots: &mut [u32], codes: impl Iterator<Item = u32>, valid: Option<&[bool]>, radix: u32) {
+    match valid {
+        None => slots.iter_mut().zip(codes).for_each(|(s, c)| *s = *s * radix + c),
+        Some(valid) => slots.iter_mut().zip(codes).zip(valid).for_each(|((s, c), &v)| *s = *s * radix + if v { c } else { radix - 1 }),
+    }
 }
 
 /// Numbers for the distinct values of a `bucket()` key in a part, in the order met: kept
