@@ -273,7 +273,7 @@ mod columnar_against_rows {
     const HOUR_US: i64 = 3_600_000_000;
     const COUNTRIES: [&str; 3] = ["US", "DE", "IN"];
 
-    const QUERIES: [&str; 16] = [
+    const QUERIES: [&str; 19] = [
         "SELECT count(f.label) AS n, accuracy(i.score >= 0.5, f.label) AS acc FROM i JOIN f WHERE i.country = 'US' GROUP BY window(1h)",
         "SELECT count() AS n, accuracy(i.score >= 0.5, f.label) AS acc, precision(i.score >= 0.5, f.label) AS p FROM i JOIN f GROUP BY window(1h), i.country",
         "SELECT coverage(f) AS c, quantile(f.time - i.time, 0.5) AS d, max(f.time - i.time) AS m FROM i JOIN f GROUP BY window(2h)",
@@ -290,6 +290,9 @@ mod columnar_against_rows {
         "SELECT count() AS n, sum(i.score) AS s FROM i WHERE time < '1970-01-01T05:00:00Z' GROUP BY window(30m), i.country FILL",
         "SELECT count() AS n, max(i.score) AS m FROM i GROUP BY window(1d, 'America/St_Johns'), i.country",
         "SELECT count() AS n, sum(f.label) AS s FROM i JOIN f GROUP BY bucket(i.score, 0.25), f.label = 1, CASE WHEN i.country = 'US' THEN 'us' WHEN f.label IS NULL THEN 'unlabelled' END",
+        "SELECT count() AS n, mean(i.score) AS m FROM i GROUP BY window(2h), i.country IN ('US', 'DE'), CASE WHEN i.score >= 0.7 THEN 'high' WHEN i.score >= 0.3 THEN 'mid' ELSE 'low' END, i.country",
+        "SELECT count() AS n, sum(f.label) AS s FROM i JOIN f GROUP BY bucket(f.label, 2), i.country NOT IN ('US'), bucket(i.score, 0.1)",
+        "SELECT count() AS n, chi2(i.country) AS c, chi2_p(i.country) AS p, unseen(i.country) AS u FROM i REFERENCE (i WHERE time < '1970-01-01T02:00:00Z') GROUP BY window(1h), i.score >= 0.5",
     ];
 
     type Row = (u8, i64, Option<u16>, usize);

@@ -10,6 +10,7 @@ use crate::metrics::distribution::{quantile, stddev};
 use crate::metrics::drift::{chi2, chi2_sf, js, ks, ks_p, psi, shares, unseen, wasserstein, Bins};
 use crate::metrics::regression::{mae, mape, r2, rmse};
 use crate::output::Cell;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::collections::HashSet;
 
@@ -525,7 +526,46 @@ pub(crate) fn feed(states: &mut [State], func: &Func, groups: &[u32], args: &[&C
                 }
             }
         }
+        (Some(State::Categories(_)), [x]) if matches!(x.data, Data::Tag { .. } | Data::Bool(_)) => categories(states, groups, x),
         _ => by_row(states),
+    }
+}
+
+/// Feeds `chi2`, `chi2_p` and `unseen` with a tag or bool column: each run of rows of one group
+/// is counted by dictionary code (0/1 for a bool), and each code met turns into its category
+/// key once per run, not once per row.
+fn categories(states: &mut [State], groups: &[u32], x: &Column<'_>) {
+    let codes: Cow<'_, [u32]> = match &x.data {
+        Data::Tag { codes, .. } => Cow::Borrowed(codes),
+        Data::Bool(v) => Cow::Owned(v.iter().map(|&b| b as u32).collect()),
+        _ => return,
+    };
+    let key = |c: u32| match &x.data {
+        Data::Tag { dict, .. } => Key::Str(dict.get(c).to_string()),
+        _ => Val::Bool(c != 0).key(),
+    };
+    // Per code, the run's count; the codes met in the run, in the order met.
+    let (mut counts, mut met): (Vec<u64>, Vec<u32>) = (Vec::new(), Vec::new());
+    let mut start = 0;
+    while start < groups.len() {
+        let g = groups[start];
+        let end = start + groups[start..].iter().position(|&h| h != g).unwrap_or(groups.len() - start);
+        for i in (start..end).filter(|&i| x.is_valid(i)) {
+            let c = codes[i] as usize;
+            if c >= counts.len() {
+                counts.resize(c + 1, 0);
+            }
+            if counts[c] == 0 {
+                met.push(c as u32);
+            }
+            counts[c] += 1;
+        }
+        if let State::Categories(found) = &mut states[g as usize] {
+            for c in met.drain(..) {
+                *found.entry(key(c)).or_default() += std::mem::take(&mut counts[c as usize]);
+            }
+        }
+        start = end;
     }
 }
 

@@ -7,11 +7,10 @@
 //! states, whatever the size of the database.
 
 use super::agg::feed;
+use super::group_ids::{key_paths, GroupTable};
 use super::join::{Join, JoinStrategy};
 use super::plan::{overlaps, Plan};
-use super::value::Key;
-use super::vector::{eval, truths, Chunk, Column, Data, Joined, Loc, Sel, NO_MATCH};
-use super::window::Windowing;
+use super::vector::{eval, truths, Chunk, Column, Joined, Loc, Sel, NO_MATCH};
 use super::Groups;
 use crate::ast::{BinaryOp, Expr};
 use crate::error::Result;
@@ -20,9 +19,6 @@ use seamdb_storage::{ComponentView, Part, Values};
 
 /// Rows per chunk: a chunk's columns stay in the core's cache.
 const CHUNK_ROWS: usize = 8 * 1024;
-
-/// Group-ID tables larger than this fall back to hashing group keys row by row.
-const MAX_TABLE: usize = 1 << 20;
 
 pub(super) fn accumulate(plan: &Plan<'_>, strategy: JoinStrategy) -> Result<Groups> {
     let scan = Scan {
@@ -66,15 +62,16 @@ pub(super) fn accumulate(plan: &Plan<'_>, strategy: JoinStrategy) -> Result<Grou
             })
         });
     };
+    let paths = key_paths(plan);
     let one = |range: std::ops::Range<usize>| -> Result<Groups> {
         let mut groups = Groups::default();
-        let mut table: Option<(usize, GroupTable)> = None;
+        let mut table: Option<(usize, GroupTable<'_>)> = None;
         scan.run(range.clone(), |d, at| {
             if table.as_ref().is_none_or(|(t, _)| *t != d) {
                 if let Some((previous, _)) = table {
                     close(&mut groups, &range, previous);
                 }
-                table = Some((d, GroupTable::new(plan, &at.part)));
+                table = Some((d, GroupTable::new(plan, &paths, &at.part)));
             }
             let ids = table.as_mut().expect("set above").1.assign(plan, &mut groups, at)?;
             // Each distinct argument is evaluated once per chunk.
@@ -281,119 +278,4 @@ fn slice_rows(part: &Part<'_>, term: &Expr, driving: &str) -> Result<Option<Roar
         rows |= part.tag_rows(field, v)?;
     }
     Ok(Some(rows))
-}
-
-/// Maps a chunk's rows to group indexes. Where the groups are a window and tag fields, a
-/// row's group comes from arithmetic on its time and dictionary codes through a per-part
-/// table; otherwise its key values are hashed.
-struct GroupTable {
-    /// First window of the part, in window widths since the epoch.
-    first_window: i64,
-    /// Per key column: dictionary size + 1 (the last code stands for null).
-    radix: Vec<usize>,
-    table: Vec<u32>,
-}
-
-impl GroupTable {
-    fn new(plan: &Plan<'_>, part: &Part<'_>) -> GroupTable {
-        let (first_window, windows) = match (&plan.window, part.time_range()) {
-            (Some(w), Some((lo, hi))) => (w.index(lo), (w.index(hi) - w.index(lo)) as usize + 1),
-            _ => (0, 1),
-        };
-        let radix: Vec<usize> = plan
-            .keys
-            .iter()
-            .map(|k| match k {
-                Expr::Column(c) if c.component.as_deref().is_none_or(|n| n == plan.select.from) => match part.field(&c.field) {
-                    Some(f) => match f.values {
-                        Values::Tag { dict, .. } => dict.len() + 1,
-                        _ => 0,
-                    },
-                    None => 1,
-                },
-                _ => 0,
-            })
-            .collect();
-        let size = radix.iter().try_fold(windows, |acc, &r| if r == 0 { None } else { acc.checked_mul(r) });
-        let table = match size {
-            Some(n) if n <= MAX_TABLE => vec![u32::MAX; n],
-            _ => Vec::new(),
-        };
-        GroupTable { first_window, radix, table }
-    }
-
-    fn assign(&mut self, plan: &Plan<'_>, groups: &mut Groups, at: &Chunk<'_, '_>) -> Result<Vec<u32>> {
-        let n = at.rows.len();
-        let keys = plan.keys.iter().map(|e| eval(e, at)).collect::<Result<Vec<Column<'_>>>>()?;
-        let mut windows = Windows::new(plan.window.as_ref());
-        let times = at.part.times();
-        let find = |groups: &mut Groups, i: usize, w: Option<i64>| -> u32 {
-            let key: Vec<Key> = keys.iter().map(|k| k.get(i).exact_key()).collect();
-            groups.find(plan, (w.zip(plan.window.as_ref()).map(|(i, window)| window.start(i)), key)) as u32
-        };
-        if self.table.is_empty() {
-            let mut ids = Vec::with_capacity(n);
-            at.rows.for_each_indexed(|i, r| {
-                let g = find(groups, i, windows.of(times[r]));
-                groups.rows[g as usize] += 1;
-                ids.push(g);
-            });
-            return Ok(ids);
-        }
-        // Slots in the table, a pass per key column: window offset, then × radix + code.
-        let row_times = at.rows.slice(times);
-        let mut slots: Vec<u32> = match plan.window {
-            Some(_) => row_times.iter().map(|&t| (windows.of(t).unwrap_or(0) - self.first_window) as u32).collect(),
-            None => vec![0; n],
-        };
-        for (k, &radix) in keys.iter().zip(&self.radix) {
-            let radix = radix as u32;
-            match (&k.data, &k.valid) {
-                (Data::Tag { codes, .. }, None) => slots.iter_mut().zip(codes).for_each(|(s, &c)| *s = *s * radix + c),
-                (Data::Tag { codes, .. }, Some(valid)) => {
-                    for ((s, &c), &v) in slots.iter_mut().zip(codes).zip(valid) {
-                        *s = *s * radix + if v { c } else { radix - 1 };
-                    }
-                }
-                _ => slots.iter_mut().for_each(|s| *s = *s * radix + radix - 1),
-            }
-        }
-        for (i, slot) in slots.iter_mut().enumerate() {
-            let mut g = self.table[*slot as usize];
-            if g == u32::MAX {
-                g = find(groups, i, windows.of(row_times[i]));
-                self.table[*slot as usize] = g;
-            }
-            *slot = g;
-        }
-        for &g in &slots {
-            groups.rows[g as usize] += 1;
-        }
-        Ok(slots)
-    }
-}
-
-/// A time's window number, remembering the last window's span: rows of a segment come in
-/// time order, so most rows need no division (nor calendar arithmetic).
-struct Windows<'p> {
-    window: Option<&'p Windowing>,
-    current: (i64, i64, i64),
-}
-
-impl<'p> Windows<'p> {
-    fn new(window: Option<&'p Windowing>) -> Windows<'p> {
-        Windows { window, current: (0, 0, 0) }
-    }
-
-    #[inline]
-    fn of(&mut self, t: i64) -> Option<i64> {
-        let w = self.window?;
-        let (lo, hi, index) = self.current;
-        if t >= lo && t < hi {
-            return Some(index);
-        }
-        let index = w.index(t);
-        self.current = (w.start(index), w.start(index + 1), index);
-        Some(index)
-    }
 }

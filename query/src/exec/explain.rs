@@ -1,6 +1,7 @@
 //! `EXPLAIN`: what a `SELECT` would read and how, without running it.
 
 use super::columnar::{and_terms, slice_term, trace_term};
+use super::group_ids::{key_paths, KeyPath};
 use super::join;
 use super::plan::{plan, time_bounds, Plan};
 use crate::ast::{Expr, Select};
@@ -57,17 +58,25 @@ pub(crate) fn explain(s: &Select, snapshot: &Snapshot) -> Result<Table> {
         let loaded: usize = plan.references.iter().map(|d| d.values.len() + d.counts.values().sum::<u64>() as usize).sum();
         step("reference", format!("{}: {} field(s) loaded, {loaded} values", r.component, plan.references.len()));
     }
-    let mut keys: Vec<String> = plan.window.as_ref().map(|w| w.describe()).into_iter().collect();
-    keys.extend(plan.keys.iter().filter_map(|k| {
-        if let Expr::Column(c) = k {
-            Some(format!("{}.{}", c.component.as_deref().unwrap_or(&s.from), c.field))
-        } else {
-            None
-        }
-    }));
-    step("group", if keys.is_empty() { "one group".into() } else { keys.join(", ") });
+    step("group", group(&plan));
     step("aggregate", s.items.iter().map(|i| i.name().to_string()).collect::<Vec<_>>().join(", "));
     Ok(table)
+}
+
+/// Every group key and the digit it gives the dense group table; or, when a key has no
+/// such digit, that the keys are hashed row by row.
+fn group(plan: &Plan<'_>) -> String {
+    let paths = key_paths(plan);
+    let mut keys: Vec<String> = plan.window.as_ref().map(|w| w.describe()).into_iter().collect();
+    keys.extend(plan.key_names.iter().zip(&paths).map(|(name, path)| format!("{name} ({})", path.describe())));
+    if keys.is_empty() {
+        return "one group".into();
+    }
+    let path = match paths.contains(&KeyPath::General) {
+        true => "general path: each row's key values hashed",
+        false => "dense group table per part",
+    };
+    format!("{}; {path}", keys.join(", "))
 }
 
 /// How many top-level `AND` terms bound the driving time (a binary search of sorted

@@ -10,6 +10,7 @@ mod columnar;
 mod eval;
 mod explain;
 mod fill;
+mod group_ids;
 mod join;
 mod plan;
 mod post;

@@ -107,6 +107,11 @@ pub(crate) enum Data<'a> {
         codes: Vec<u32>,
         dict: Dict<'a>,
     },
+    /// `labels[code]` in each row: a `CASE` of constant labels.
+    Labels {
+        codes: Vec<u32>,
+        labels: Vec<Val<'a>>,
+    },
     /// The same value in every row.
     Const(Val<'a>),
     /// Anything else, value by value.
@@ -135,6 +140,7 @@ impl<'a> Column<'a> {
             Data::Time(v) => Val::Time(v[i]),
             Data::TraceId(v) => Val::TraceId(Trace::new(v[i])),
             Data::Tag { codes, dict } => Val::Str(dict.get(codes[i])),
+            Data::Labels { codes, labels } => labels[codes[i] as usize],
             Data::Const(v) => *v,
             Data::Vals(v) => v[i],
         }
@@ -230,14 +236,7 @@ pub(crate) fn eval<'a>(expr: &'a Expr, at: &Chunk<'_, 'a>) -> Result<Column<'a>>
         Expr::In { expr, list, negated } => {
             let x = eval(expr, at)?;
             let options = list.iter().map(|e| eval(e, at)).collect::<Result<Vec<_>>>()?;
-            per_row(n, |i| {
-                let v = x.get(i);
-                if v == Val::Null {
-                    return Val::Null;
-                }
-                let hit = options.iter().any(|o| compare(v, o.get(i)) == Some(Ordering::Equal));
-                Val::Bool(hit != *negated)
-            })
+            in_list(&x, &options, *negated, n)
         }
         Expr::Binary { op, lhs, rhs } => {
             let (a, b) = (eval(lhs, at)?, eval(rhs, at)?);
@@ -245,20 +244,88 @@ pub(crate) fn eval<'a>(expr: &'a Expr, at: &Chunk<'_, 'a>) -> Result<Column<'a>>
         }
         Expr::Call { name, args } if name == "bucket" => {
             let (x, w) = (eval(&args[0], at)?, eval(&args[1], at)?);
-            per_row(n, |i| super::eval::bucket(x.get(i), w.get(i)))
+            bucket(x, &w, n)
         }
         Expr::Case { branches, otherwise } => {
             let conditions = branches.iter().map(|(c, _)| eval(c, at).map(|c| truths(&c, n))).collect::<Result<Vec<_>>>()?;
             let values = branches.iter().map(|(_, v)| eval(v, at)).collect::<Result<Vec<_>>>()?;
             let otherwise = otherwise.as_deref().map(|e| eval(e, at)).transpose()?;
-            per_row(n, |i| match conditions.iter().position(|c| c[i] == Some(true)) {
-                Some(b) => values[b].get(i),
-                None => otherwise.as_ref().map_or(Val::Null, |o| o.get(i)),
-            })
+            let branch = |i: usize| conditions.iter().position(|c| c[i] == Some(true));
+            match case_labels(&values, otherwise.as_ref()) {
+                Some(labels) => labelled(n, labels, |i| branch(i).unwrap_or(values.len())),
+                None => per_row(n, |i| match branch(i) {
+                    Some(b) => values[b].get(i),
+                    None => otherwise.as_ref().map_or(Val::Null, |o| o.get(i)),
+                }),
+            }
         }
         // The planner's type check refuses an aggregate inside an expression.
         Expr::Call { name, .. } => return Err(Error::Invalid(format!("{name}() cannot be used inside another expression"))),
     })
+}
+
+/// `x IN (…)`: true, false, or null for a null `x` (a null option matches nothing). A tag
+/// against constants is decided once per dictionary code.
+fn in_list<'a>(x: &Column<'a>, options: &[Column<'a>], negated: bool, n: usize) -> Column<'a> {
+    let constants: Option<Vec<Val<'_>>> = options.iter().map(|o| if let Data::Const(v) = o.data { Some(v) } else { None }).collect();
+    let hit = |v: Val<'_>, i: usize| match &constants {
+        Some(c) => c.iter().any(|&o| compare(v, o) == Some(Ordering::Equal)),
+        None => options.iter().any(|o| compare(v, o.get(i)) == Some(Ordering::Equal)),
+    };
+    match (&x.data, &constants) {
+        // Building the table costs a comparison per dictionary entry: worth it unless the
+        // dictionary is much larger than the chunk.
+        (Data::Tag { codes, dict }, Some(_)) if dict.len() <= 4 * n.max(1024) => {
+            let table: Vec<u8> = (0..dict.len() as u32).map(|c| (hit(Val::Str(dict.get(c)), 0) != negated) as u8).collect();
+            let data = codes.iter().map(|&c| table.get(c as usize).copied().unwrap_or(0)).collect();
+            Column { data: Data::Bool(Cow::Owned(data)), valid: x.valid.clone() }
+        }
+        _ => logic(n, |i| {
+            let v = x.get(i);
+            (v != Val::Null).then(|| hit(v, i) != negated)
+        }),
+    }
+}
+
+/// `bucket(x, width)` with a constant width over a float or int column, in one loop (the
+/// row rule, [`super::eval::bucket`], for anything else, and for int buckets whose edge
+/// overflows and so becomes a float).
+fn bucket<'a>(x: Column<'a>, w: &Column<'a>, n: usize) -> Column<'a> {
+    let floats = |v: &[f64], w: f64| Data::Float(Cow::Owned(v.iter().map(|x| (x / w).floor() * w).collect()));
+    let data = match (&x.data, &w.data) {
+        (Data::Float(v), Data::Const(Val::Float(w))) => Some(floats(v, *w)),
+        (Data::Float(v), Data::Const(Val::Int(w))) => Some(floats(v, *w as f64)),
+        (Data::Int(v), Data::Const(Val::Float(w))) => {
+            Some(Data::Float(Cow::Owned(v.iter().map(|&x| (x as f64 / w).floor() * w).collect())))
+        }
+        (Data::Int(v), Data::Const(Val::Int(w))) if *w > 0 => {
+            v.iter().map(|x| x.div_euclid(*w).checked_mul(*w)).collect::<Option<Vec<i64>>>().map(|v| Data::Int(Cow::Owned(v)))
+        }
+        _ => None,
+    };
+    match data {
+        Some(data) => Column { data, valid: x.valid },
+        None => per_row(n, |i| super::eval::bucket(x.get(i), w.get(i))),
+    }
+}
+
+/// A `CASE`'s labels, when every branch (and `ELSE`, if any) is a constant: the branches'
+/// in order, then `ELSE`'s (null without one).
+fn case_labels<'a>(values: &[Column<'a>], otherwise: Option<&Column<'a>>) -> Option<Vec<Val<'a>>> {
+    let constant = |c: &Column<'a>| if let Data::Const(v) = c.data { Some(v) } else { None };
+    let mut labels = values.iter().map(constant).collect::<Option<Vec<_>>>()?;
+    labels.push(match otherwise {
+        Some(o) => constant(o)?,
+        None => Val::Null,
+    });
+    Some(labels)
+}
+
+/// A column of `labels[code(i)]`: a code per row, nulls marked invalid.
+fn labelled<'a>(n: usize, labels: Vec<Val<'a>>, code: impl Fn(usize) -> usize) -> Column<'a> {
+    let codes: Vec<u32> = (0..n).map(|i| code(i) as u32).collect();
+    let valid = labels.contains(&Val::Null).then(|| codes.iter().map(|&c| labels[c as usize] != Val::Null).collect());
+    Column { data: Data::Labels { codes, labels }, valid }
 }
 
 fn per_row<'a>(n: usize, f: impl Fn(usize) -> Val<'a>) -> Column<'a> {
