@@ -4,16 +4,41 @@ import socket
 import struct
 
 from . import protocol as p
-from ._errors import Error
+from ._errors import Error, InputError, QueryError, StorageError
 
 
 class SeamDBError(Error):
     """An error frame from the server (`code` names it, as in docs/PROTOCOL.md), or a broken
-    connection (`code` is None)."""
+    connection (`code` is None). Errors of a query, of appended data and of the database's
+    storage are also `QueryError`, `InputError` and `StorageError`, as the embedded database
+    raises them, so one `except` clause serves both."""
 
     def __init__(self, message, code=None):
         super().__init__(message)
         self.code = code
+
+
+class ServerQueryError(SeamDBError, QueryError):
+    pass
+
+
+class ServerInputError(SeamDBError, InputError):
+    pass
+
+
+class ServerStorageError(SeamDBError, StorageError):
+    pass
+
+
+# The error codes of docs/PROTOCOL.md whose cause is the statement, the data or the database.
+_BY_CODE = {
+    "Query": ServerQueryError,
+    "Append": ServerInputError,
+    "AlreadyIngested": ServerInputError,
+    "UnknownComponent": ServerInputError,
+    "TooLarge": ServerInputError,
+    "Storage": ServerStorageError,
+}
 
 
 def connect(host="127.0.0.1", port=7878, token=None, timeout=60.0):
@@ -49,7 +74,8 @@ class Connection:
         kind, payload = body[0], body[1:]
         if kind == p.ERROR:
             (code,) = struct.unpack("<H", payload[:2])
-            raise SeamDBError(payload[2:].decode("utf-8", "replace"), p.ERROR_NAMES.get(code, str(code)))
+            name = p.ERROR_NAMES.get(code, str(code))
+            raise _BY_CODE.get(name, SeamDBError)(payload[2:].decode("utf-8", "replace"), name)
         return kind, payload
 
     @staticmethod

@@ -87,9 +87,13 @@ class ClientTest(unittest.TestCase):
                 db.query("SELEC 1")
             self.assertEqual(e.exception.code, "Query")
             self.assertIn("line 1", str(e.exception))
+            # The same classes as the embedded database's.
+            self.assertIsInstance(e.exception, seamdb.QueryError)
             with self.assertRaises(seamdb.SeamDBError) as e:
                 db.append("bad", [{"trace_id": 1, "time": "not a time"}])
             self.assertEqual(e.exception.code, "Append")
+            self.assertIsInstance(e.exception, seamdb.InputError)
+            self.assertNotIsInstance(e.exception, seamdb.QueryError)
             db.ping()
 
     def test_columns_without_numpy(self):
