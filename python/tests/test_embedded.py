@@ -224,6 +224,40 @@ def test_read_only_reads_beside_a_writer_and_refuses_changes(tmp_path):
                 reader.append("inference", every_type())
 
 
+WRITER = """
+import sys, numpy as np, seamdb
+db = seamdb.open(sys.argv[1])
+k = 0
+while True:
+    ids = np.arange(k * 100, (k + 1) * 100, dtype="u8")
+    db.append("inference", {"trace_id": ids, "time": ids.astype("i8") * 1000, "k": np.full(100, k)})
+    print(k, flush=True)   # batch k is durable
+    k += 1
+"""
+
+
+def test_read_only_in_this_process_sees_what_a_writer_in_another_acknowledged(tmp_path):
+    """A writer process appends 100-row batches and says each one's number once it is durable;
+    each read-only open here must see every batch acknowledged before it, and whole ones only."""
+    import subprocess
+    import sys
+
+    path = str(tmp_path / "db")
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, path], stdout=subprocess.PIPE, text=True)
+    try:
+        acked = -1
+        for _ in range(20):
+            acked = int(writer.stdout.readline())          # the newest batch acknowledged so far
+            with seamdb.open(path, read_only=True) as reader:
+                rows, top = reader.query("SELECT count() AS n, max(k) AS top FROM inference").fetchall()[0]
+            assert top >= acked, f"batch {acked} was acknowledged before the open; the reader saw up to {top}"
+            assert rows == (top + 1) * 100, "every batch up to the newest it saw, each whole"
+    finally:
+        writer.kill()
+        writer.wait()
+    assert acked >= 19
+
+
 def test_two_threads_query_at_once_with_the_gil_released(db):
     n = 3_000_000
     rng = np.random.default_rng(1)
