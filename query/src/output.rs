@@ -28,6 +28,16 @@ impl Cell {
         }
     }
 
+    /// The instant a cell names: a time, or the text of one (a window start in a time zone
+    /// prints as text with its offset).
+    pub fn instant(&self) -> Option<i64> {
+        match self {
+            Cell::Time(t) => Some(*t),
+            Cell::Text(t) => crate::parse_time(t),
+            _ => None,
+        }
+    }
+
     fn json(&self) -> Json {
         match self {
             Cell::Null => Json::Null,

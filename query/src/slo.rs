@@ -78,11 +78,7 @@ impl Judged {
     /// The start of row `row`'s window: its `window` cell, a time (or, in a time zone, the
     /// text of one with its offset).
     pub fn window_start(&self, row: usize) -> Option<i64> {
-        match self.table.rows.get(row)?.first()? {
-            Cell::Time(t) => Some(*t),
-            Cell::Text(t) => crate::parse_time(t),
-            _ => None,
-        }
+        self.table.rows.get(row)?.first()?.instant()
     }
 
     /// The newest violated row (the last in window order), if any.

@@ -162,7 +162,7 @@ impl Metrics {
             }
         }
         let text = slo_series(&judged);
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+        let now = seamdb::storage::model::now_us() as f64 / 1e6;
         *self.lock() = Judgement { text, at_change: Some(change), judged_at: now };
         true
     }

@@ -298,11 +298,7 @@ fn drift(html: &mut String, snapshot: &Snapshot, judged: &[Judged], options: &Op
         let table = seamdb::query::parse(&text).and_then(|s| execute_with(&s, snapshot, options));
         match table {
             Ok(t) => {
-                let windows: Vec<i64> = t
-                    .rows
-                    .iter()
-                    .filter_map(|r| if let Cell::Time(w) = r[0] { Some(w) } else { seamdb::query::parse_time(&r[0].text()) })
-                    .collect();
+                let windows: Vec<i64> = t.rows.iter().filter_map(|r| r[0].instant()).collect();
                 let cells: Vec<Vec<Option<f64>>> =
                     (0..features.len()).map(|f| t.rows.iter().map(|r| number(&r[1 + f])).collect()).collect();
                 let _ = writeln!(
