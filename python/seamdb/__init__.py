@@ -7,7 +7,7 @@
         db.query("SELECT count() AS n, mean(score) AS s FROM inference").df()
 
     with seamdb.connect("127.0.0.1", 7878) as remote:
-        remote.query("SELECT count() AS n FROM inference")
+        remote.query("SELECT count() AS n FROM inference").df()
 """
 
 from ._errors import Error, InputError, QueryError, StorageError
@@ -15,14 +15,14 @@ from .client import Connection, SeamDBError, connect
 
 try:
     from ._seamdb import Database, Result, open
-except ImportError as _e:  # the source tree without a build: only the TCP client works
+except ImportError as _e:  # the source tree without a build: nothing that answers works
     _missing = _e
     Database = Result = None
 
     def open(path, read_only=False):  # noqa: A001 - the name DuckDB's users expect
         raise ImportError(
             "seamdb's native module is not built in this copy of the package "
-            "(pip install ./python builds it; seamdb.connect works without it)"
+            "(pip install ./python builds it)"
         ) from _missing
 
 

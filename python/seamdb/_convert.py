@@ -1,6 +1,9 @@
 """What `Database.append` accepts, turned into Arrow for the Rust side, without a loop over
 rows: numeric numpy arrays and pandas columns pass their buffers to pyarrow (no copy), and
 anything that speaks Arrow's PyCapsule stream protocol (polars, pyarrow) is passed as it is.
+numpy's fixed-width text (dtype `U` or `S`) passes its buffer too, as fixed-size binary
+marked with `seamdb.numpy_text` (python/src/append.rs decodes it); a numpy masked array's
+mask is its nulls.
 
 Null and NaN stay apart (SPEC §2): None, pandas.NA and NaT are null; a float NaN is a value,
 also in pandas float columns (pyarrow's own pandas conversion would make it null)."""
@@ -17,7 +20,9 @@ def to_arrow(data):
     if isinstance(data, pa.RecordBatch):
         return pa.Table.from_batches([data])
     if isinstance(data, dict):
-        return pa.table({str(name): _column(name, values, _array) for name, values in data.items()})
+        columns = [(str(name), values, _column(name, values, _array)) for name, values in data.items()]
+        fields = [pa.field(name, array.type, metadata=_text_mark(values, array)) for name, values, array in columns]
+        return pa.Table.from_arrays([array for _, _, array in columns], schema=pa.schema(fields))
     if _is_pandas(data):
         return pa.table({str(name): _column(name, data[name], _pandas_column) for name in data.columns})
     if hasattr(data, "__arrow_c_stream__"):  # polars, and other Arrow producers
@@ -43,7 +48,27 @@ def _array(values):
         return values
     if _is_pandas_series(values):
         return _pandas_column(values)
+    if type(values).__module__ == "numpy" and getattr(values, "dtype", None) is not None and values.dtype.kind in "US":
+        return _numpy_text(values)
     return pa.array(values)
+
+
+def _numpy_text(values):
+    """A 1-D numpy `U`/`S` array as fixed-size binary over its buffer (UTF-32 little-endian,
+    or bytes): no string per row. Other shapes and byte orders go through pyarrow."""
+    import numpy as np
+
+    if values.ndim != 1 or values.dtype.itemsize == 0 or values.dtype.byteorder == ">":
+        return pa.array(values)
+    values = np.ascontiguousarray(values)
+    return pa.FixedSizeBinaryArray.from_buffers(pa.binary(values.dtype.itemsize), len(values), [None, pa.py_buffer(values)])
+
+
+def _text_mark(values, array):
+    """The field metadata that tells the engine a fixed-size binary column is numpy text."""
+    if pa.types.is_fixed_size_binary(array.type) and type(values).__module__ == "numpy" and values.dtype.kind in "US":
+        return {"seamdb.numpy_text": values.dtype.kind}
+    return None
 
 
 def _pandas_column(series):

@@ -61,11 +61,26 @@ class Result:
     @property
     def columns(self) -> List[str]: ...
     def arrow(self) -> pyarrow.Table:
-        """The answer as a pyarrow Table (times timestamp[us, UTC], tags dictionaries)."""
+        """The answer as a pyarrow Table (times timestamp[us, UTC], the windows of
+        `window(…, 'Zone')` timestamp[us, Zone], tags dictionaries).
+
+        >>> db.query("SELECT count() AS n FROM inference GROUP BY window(1h)").arrow()
+        """
     def df(self) -> Any:
-        """The answer as a pandas DataFrame."""
+        """The answer as a pandas DataFrame (times tz-aware, tags categorical).
+
+        >>> db.query("SELECT mean(score) AS s FROM inference GROUP BY window(1d)").df()
+        """
     def pl(self) -> Any:
-        """The answer as a polars DataFrame."""
+        """The answer as a polars DataFrame.
+
+        >>> db.query("SELECT count() AS n FROM inference GROUP BY country").pl()
+        """
     def fetchall(self) -> List[Tuple[Union[int, float, bool, str, datetime.datetime, None], ...]]:
-        """Every row as a tuple (times as UTC datetimes, null as None)."""
+        """Every row as a tuple (times as UTC datetimes, zoned windows in their zone, null
+        as None).
+
+        >>> db.query("SELECT count() AS n FROM inference").fetchall()
+        [(4,)]
+        """
     def __len__(self) -> int: ...

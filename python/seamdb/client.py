@@ -1,4 +1,6 @@
-"""A connection to `seam serve`: one request at a time, each answered in order."""
+"""A connection to `seam serve`: one request at a time, each answered in order. Queries and
+traces return the embedded database's `seamdb.Result`: the TABLE reply is decoded by the
+native module, with the server's own protocol code."""
 
 import socket
 import struct
@@ -46,6 +48,12 @@ def connect(host="127.0.0.1", port=7878, token=None, timeout=60.0):
     return Connection(host, port, token, timeout)
 
 
+def _result(payload, seamql=None):
+    from ._seamdb import Result
+
+    return Result._from_table_frame(payload, seamql)
+
+
 class Connection:
     def __init__(self, host, port, token=None, timeout=60.0):
         self._sock = socket.create_connection((host, port), timeout=timeout)
@@ -88,19 +96,18 @@ class Connection:
         self._expect(p.PONG, self._call(p.frame(p.PING)))
 
     def query(self, seamql):
-        """Runs a SeamQL statement; the result as a list of dicts (times as UTC datetimes)."""
-        return p.decode_table(self._expect(p.TABLE, self._call(p.frame(p.QUERY, p.text(seamql)))))[1]
+        """Runs one SeamQL statement; a `seamdb.Result`, as `Database.query` returns.
 
-    def query_df(self, seamql):
-        """The same as a pandas DataFrame (needs pandas)."""
-        import pandas
-
-        names, rows = p.decode_table(self._expect(p.TABLE, self._call(p.frame(p.QUERY, p.text(seamql)))))
-        return pandas.DataFrame(rows, columns=names)
+            remote.query("SELECT count() AS n FROM inference GROUP BY window(1h)").df()
+        """
+        return _result(self._expect(p.TABLE, self._call(p.frame(p.QUERY, p.text(seamql)))), seamql)
 
     def trace(self, trace_id):
-        """Every event of one trace, ordered by time, as a list of dicts."""
-        return p.decode_table(self._expect(p.TABLE, self._call(p.frame(p.TRACE, p.text(str(trace_id))))))[1]
+        """Every event of one trace in every component, ordered by time: a `seamdb.Result`.
+
+            remote.trace(42).fetchall()
+        """
+        return _result(self._expect(p.TABLE, self._call(p.frame(p.TRACE, p.text(str(trace_id))))))
 
     def append(self, component, rows):
         """Appends events to `component` and returns how many, once they are durable.

@@ -7,7 +7,8 @@ import sys
 
 VERSION = 2
 
-# Field types of APPEND_COLUMNS and column types of TABLE: one numbering (docs/FORMAT.md §Types).
+# Field types of APPEND_COLUMNS (and column types of TABLE, which the native module decodes):
+# one numbering (docs/FORMAT.md §Types).
 FLOAT, INT, BOOL, TAG, TIME = 1, 2, 3, 4, 5
 
 HELLO, AUTH, PING, QUERY, TRACE, APPEND_JSON, FLUSH, APPEND_COLUMNS = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08
@@ -184,41 +185,3 @@ def _validity(present, rows):
         if p:
             words[r // 64] |= 1 << (r % 64)
     return b"\x01" + struct.pack(f"<{len(words)}Q", *words)
-
-
-def decode_table(payload):
-    """A TABLE payload as (column names, list of row dicts)."""
-    pos = 0
-
-    def take(n):
-        nonlocal pos
-        if pos + n > len(payload):
-            raise ValueError("TABLE payload ends early")
-        chunk = payload[pos:pos + n]
-        pos += n
-        return chunk
-
-    ncols, nrows = struct.unpack("<II", take(8))
-    if ncols == 0 and nrows > 0:
-        raise ValueError("a TABLE with rows but no columns")
-    names, columns = [], []
-    for _ in range(ncols):
-        (n,) = struct.unpack("<H", take(2))
-        names.append(take(n).decode("utf-8"))
-        ty = take(1)[0]
-        validity = take((nrows + 7) // 8)
-        present = [bool(validity[r // 8] & (1 << (r % 8))) for r in range(nrows)]
-        if ty == TAG:  # text
-            offsets = struct.unpack(f"<{nrows + 1}I", take(4 * (nrows + 1)))
-            blob = take(offsets[-1])
-            values = [blob[offsets[r]:offsets[r + 1]].decode("utf-8") for r in range(nrows)]
-        elif ty == BOOL:
-            values = [b != 0 for b in take(nrows)]
-        elif ty in (FLOAT, INT, TIME):
-            values = list(struct.unpack(f"<{nrows}{'d' if ty == FLOAT else 'q'}", take(8 * nrows)))
-            if ty == TIME:
-                values = [_EPOCH + datetime.timedelta(microseconds=v) for v in values]
-        else:
-            raise ValueError(f"unknown column type {ty}")
-        columns.append([v if p else None for v, p in zip(values, present)])
-    return names, [dict(zip(names, row)) for row in zip(*columns)]

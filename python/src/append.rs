@@ -2,6 +2,11 @@
 //! non-negative integers, or text in the forms SPEC §2 accepts), `time` (timestamps of any
 //! unit, integers in microseconds, or RFC 3339 text) and fields (float, int, bool; text and
 //! dictionaries as tags). Nulls come from Arrow's validity bitmaps, so NaN stays a value.
+//!
+//! numpy's fixed-width text (dtype `U`, UTF-32, and `S`, bytes) arrives as Arrow fixed-size
+//! binary over numpy's own buffer, its field marked with [`NUMPY_TEXT`]
+//! (`python/seamdb/_convert.py`): a tag column is then coded by hashing each row's raw bytes,
+//! and only its distinct values are decoded, where pyarrow would build a string per row.
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
@@ -9,13 +14,19 @@ use arrow_array::types::{
     TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
 };
 use arrow_array::{Array, ArrayRef, RecordBatch};
-use arrow_schema::{DataType, Schema, TimeUnit};
+use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use hashbrown::HashMap;
 use seamdb::ingest::{parse_time, parse_trace_id, TraceIdMode};
 use seamdb::storage::{Column, ColumnData, Validity};
 use seamdb::Batch;
+use std::borrow::Cow;
 
 type Result<T> = std::result::Result<T, String>;
+
+/// The field metadata key that marks a fixed-size binary column as numpy text; its value is
+/// `U` (UTF-32, little-endian, 4 bytes a character) or `S` (bytes, read as UTF-8). Trailing
+/// NULs are padding, as in numpy.
+pub const NUMPY_TEXT: &str = "seamdb.numpy_text";
 
 /// The rows of `batches` (all of `schema`) as one batch, stored whole or not at all.
 pub fn to_batch(schema: &Schema, batches: &[RecordBatch]) -> Result<Batch> {
@@ -26,32 +37,45 @@ pub fn to_batch(schema: &Schema, batches: &[RecordBatch]) -> Result<Batch> {
             format!("no {name:?} column (columns: {})", names.join(", "))
         })
     };
-    let trace_ids = trace_ids(&chunks(position("trace_id")?))?;
-    let times = times(&chunks(position("time")?))?;
+    let (id, time) = (position("trace_id")?, position("time")?);
+    let trace_ids = trace_ids(schema.field(id), &chunks(id))?;
+    let times = times(schema.field(time), &chunks(time))?;
     let mut fields = Vec::new();
     for (i, field) in schema.fields().iter().enumerate() {
         let name = field.name();
         if name == "trace_id" || name == "time" || *field.data_type() == DataType::Null {
             continue; // A column of nulls only says nothing: absent fields read null.
         }
-        let column = column(&chunks(i)).map_err(|e| format!("field {name:?}: {e}"))?;
+        let column = column(field, &chunks(i)).map_err(|e| format!("field {name:?}: {e}"))?;
         fields.push((name.clone(), column));
     }
     Batch::new(trace_ids, times, fields).map_err(|e| e.to_string())
 }
 
 /// Trace IDs: integers as they are, text parsed (decimal, UUID or 32 hex digits).
-fn trace_ids(chunks: &[&ArrayRef]) -> Result<Vec<u128>> {
+fn trace_ids(field: &Field, chunks: &[&ArrayRef]) -> Result<Vec<u128>> {
     let mut out = Vec::with_capacity(chunks.iter().map(|c| c.len()).sum());
     for chunk in chunks {
         if chunk.logical_null_count() > 0 {
             return Err("trace_id has nulls: every event needs a trace ID".into());
         }
-        if let Some(strings) = text(chunk.as_ref()) {
+        if let Some(strings) = text(field, chunk.as_ref()) {
             for s in strings {
-                out.push(parse_trace_id(s.unwrap_or_default(), TraceIdMode::Strict).map_err(|e| format!("trace_id: {e}"))?);
+                out.push(parse_trace_id(s.as_deref().unwrap_or_default(), TraceIdMode::Strict).map_err(|e| format!("trace_id: {e}"))?);
             }
             continue;
+        }
+        match chunk.data_type() {
+            // The common cases, without widening.
+            DataType::UInt64 => {
+                out.extend(chunk.as_primitive::<UInt64Type>().values().iter().map(|&v| u128::from(v)));
+                continue;
+            }
+            DataType::Int64 if chunk.as_primitive::<Int64Type>().values().iter().all(|&v| v >= 0) => {
+                out.extend(chunk.as_primitive::<Int64Type>().values().iter().map(|&v| v as u128));
+                continue;
+            }
+            _ => {}
         }
         if let DataType::FixedSizeBinary(16) = chunk.data_type() {
             // 16 bytes, most significant first: a UUID's bytes.
@@ -70,15 +94,15 @@ fn trace_ids(chunks: &[&ArrayRef]) -> Result<Vec<u128>> {
 
 /// Times in microseconds: timestamps converted from their unit (a zone only changes how they
 /// print), integers taken as microseconds, text as RFC 3339.
-fn times(chunks: &[&ArrayRef]) -> Result<Vec<i64>> {
+fn times(field: &Field, chunks: &[&ArrayRef]) -> Result<Vec<i64>> {
     let mut out = Vec::with_capacity(chunks.iter().map(|c| c.len()).sum());
     for chunk in chunks {
         if chunk.logical_null_count() > 0 {
             return Err("time has nulls: every event needs a time".into());
         }
-        if let Some(strings) = text(chunk.as_ref()) {
+        if let Some(strings) = text(field, chunk.as_ref()) {
             for s in strings {
-                out.push(parse_time(s.unwrap_or_default(), None).map_err(|e| format!("time: {e}"))?);
+                out.push(parse_time(s.as_deref().unwrap_or_default(), None).map_err(|e| format!("time: {e}"))?);
             }
             continue;
         }
@@ -90,11 +114,16 @@ fn times(chunks: &[&ArrayRef]) -> Result<Vec<i64>> {
             t if t.is_integer() => 1,
             t => return Err(format!("time is {t}: give timestamps, integers (microseconds) or RFC 3339 text")),
         };
-        let values = match chunk.data_type() {
-            DataType::Timestamp(unit, _) => timestamps(chunk.as_ref(), *unit).to_vec(),
+        let values: Cow<'_, [i64]> = match chunk.data_type() {
+            DataType::Timestamp(unit, _) => Cow::Borrowed(timestamps(chunk.as_ref(), *unit)),
+            DataType::Int64 => Cow::Borrowed(chunk.as_primitive::<Int64Type>().values()),
             _ => integers(chunk.as_ref()).unwrap_or_default().into_iter().map(|v| i64::try_from(v).unwrap_or(i64::MAX)).collect(),
         };
-        for v in values {
+        if per_us == 1 {
+            out.extend_from_slice(&values);
+            continue;
+        }
+        for &v in values.iter() {
             // Negative: a multiplier (coarser units); positive: a divisor (nanoseconds, floored).
             let us = if per_us < 0 { v.checked_mul(-per_us) } else { Some(v.div_euclid(per_us)) };
             out.push(us.ok_or_else(|| format!("time {v} is out of range"))?);
@@ -104,17 +133,23 @@ fn times(chunks: &[&ArrayRef]) -> Result<Vec<i64>> {
 }
 
 /// One field's chunks as a column of the type their Arrow type maps to.
-fn column(chunks: &[&ArrayRef]) -> Result<Column> {
+fn column(field: &Field, chunks: &[&ArrayRef]) -> Result<Column> {
     let rows = chunks.iter().map(|c| c.len()).sum();
     let first = chunks.first().map(|c| c.data_type().clone()).unwrap_or(DataType::Null);
     let data = match &first {
         DataType::Float64 => {
-            ColumnData::Float(chunks.iter().flat_map(|c| c.as_primitive::<Float64Type>().values().iter().copied()).collect())
+            let mut values = Vec::with_capacity(rows);
+            chunks.iter().for_each(|c| values.extend_from_slice(c.as_primitive::<Float64Type>().values()));
+            ColumnData::Float(values)
         }
         DataType::Float32 => {
             ColumnData::Float(chunks.iter().flat_map(|c| c.as_primitive::<Float32Type>().values().iter().map(|&v| f64::from(v))).collect())
         }
-        DataType::Int64 => ColumnData::Int(chunks.iter().flat_map(|c| c.as_primitive::<Int64Type>().values().iter().copied()).collect()),
+        DataType::Int64 => {
+            let mut values = Vec::with_capacity(rows);
+            chunks.iter().for_each(|c| values.extend_from_slice(c.as_primitive::<Int64Type>().values()));
+            ColumnData::Int(values)
+        }
         DataType::Boolean => ColumnData::Bool(chunks.iter().flat_map(|c| c.as_boolean().values().iter().map(u8::from)).collect()),
         t if t.is_integer() => {
             let mut values = Vec::with_capacity(rows);
@@ -125,13 +160,17 @@ fn column(chunks: &[&ArrayRef]) -> Result<Column> {
             }
             ColumnData::Int(values)
         }
-        _ => tags(chunks).ok_or_else(|| format!("Arrow type {first} is not a SeamDB field type (float, int, bool, or text as a tag)"))?,
+        _ => tags(field, chunks)
+            .ok_or_else(|| format!("Arrow type {first} is not a SeamDB field type (float, int, bool, or text as a tag)"))?,
     };
     Ok(Column::new(data, validity(chunks)))
 }
 
 /// Text or dictionary-of-text chunks as one tag column, codes into one dictionary.
-fn tags(chunks: &[&ArrayRef]) -> Option<ColumnData> {
+fn tags(field: &Field, chunks: &[&ArrayRef]) -> Option<ColumnData> {
+    if let Some(encoding) = numpy_text(field) {
+        return Some(numpy_tags(encoding, chunks));
+    }
     let mut dict: Vec<String> = Vec::new();
     let mut index: HashMap<String, u32> = HashMap::new();
     let mut code = |s: &str| -> u32 {
@@ -146,13 +185,60 @@ fn tags(chunks: &[&ArrayRef]) -> Option<ColumnData> {
     for chunk in chunks {
         if let Some(d) = chunk.as_any_dictionary_opt() {
             // A dictionary's values are coded once; its keys then map through that table.
-            let values: Vec<u32> = text(d.values().as_ref())?.map(|v| v.map_or(0, &mut code)).collect();
+            let values: Vec<u32> = text(field, d.values().as_ref())?.map(|v| v.map_or(0, |v| code(&v))).collect();
             codes.extend(d.normalized_keys().into_iter().map(|k| values.get(k).copied().unwrap_or(0)));
         } else {
-            codes.extend(text(chunk.as_ref())?.map(|v| v.map_or(0, &mut code)));
+            codes.extend(text(field, chunk.as_ref())?.map(|v| v.map_or(0, |v| code(&v))));
         }
     }
     Some(ColumnData::Tag { dict, codes })
+}
+
+/// numpy text chunks as one tag column: rows coded by their raw bytes, and each distinct
+/// value decoded once (two byte strings that decode alike, such as two invalid sequences,
+/// share a code). Null rows, from a mask, get a code too; the validity mask hides it.
+fn numpy_tags(encoding: u8, chunks: &[&ArrayRef]) -> ColumnData {
+    let mut dict: Vec<String> = Vec::new();
+    let mut by_text: HashMap<String, u32> = HashMap::new();
+    let mut by_raw: HashMap<&[u8], u32> = HashMap::new();
+    let mut codes = Vec::with_capacity(chunks.iter().map(|c| c.len()).sum());
+    for chunk in chunks {
+        let values = chunk.as_fixed_size_binary();
+        let width = values.value_length() as usize;
+        let raw = &values.value_data()[values.offset() * width..(values.offset() + values.len()) * width];
+        codes.extend((0..values.len()).map(|i| {
+            let value = &raw[i * width..(i + 1) * width];
+            *by_raw.entry(value).or_insert_with(|| {
+                let text = decode_numpy(encoding, value).into_owned();
+                *by_text.entry(text).or_insert_with_key(|text| {
+                    dict.push(text.clone());
+                    dict.len() as u32 - 1
+                })
+            })
+        }));
+    }
+    ColumnData::Tag { dict, codes }
+}
+
+/// The encoding [`NUMPY_TEXT`] gives a fixed-size binary field (`b'U'` or `b'S'`), if any.
+fn numpy_text(field: &Field) -> Option<u8> {
+    match (field.data_type(), field.metadata().get(NUMPY_TEXT).map(String::as_str)) {
+        (DataType::FixedSizeBinary(_), Some("U")) => Some(b'U'),
+        (DataType::FixedSizeBinary(_), Some("S")) => Some(b'S'),
+        _ => None,
+    }
+}
+
+/// One numpy text value without its NUL padding: UTF-32 decoded (an invalid code point as
+/// U+FFFD), bytes read as UTF-8 (invalid sequences as U+FFFD).
+fn decode_numpy(encoding: u8, raw: &[u8]) -> Cow<'_, str> {
+    if encoding == b'S' {
+        let end = raw.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+        return String::from_utf8_lossy(&raw[..end]);
+    }
+    let chars = raw.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+    let end = chars.clone().rposition(|c| c != 0).map_or(0, |i| i + 1);
+    Cow::Owned(chars.take(end).map(|c| char::from_u32(c).unwrap_or(char::REPLACEMENT_CHARACTER)).collect())
 }
 
 /// The null mask of the chunks together, or `None` when every row is present.
@@ -174,12 +260,17 @@ fn validity(chunks: &[&ArrayRef]) -> Option<Validity> {
     Some(validity)
 }
 
-/// The values of a text column (UTF-8, large UTF-8 or string view), `None` for others.
-fn text(array: &dyn Array) -> Option<Box<dyn Iterator<Item = Option<&str>> + '_>> {
+/// The values of a text column (UTF-8, large UTF-8, string view, or numpy text as `field`
+/// marks it), `None` for others.
+fn text<'a>(field: &Field, array: &'a dyn Array) -> Option<Box<dyn Iterator<Item = Option<Cow<'a, str>>> + 'a>> {
+    if let Some(encoding) = numpy_text(field) {
+        let values = array.as_fixed_size_binary();
+        return Some(Box::new(values.iter().map(move |v| v.map(|raw| decode_numpy(encoding, raw)))));
+    }
     match array.data_type() {
-        DataType::Utf8 => Some(Box::new(array.as_string::<i32>().iter())),
-        DataType::LargeUtf8 => Some(Box::new(array.as_string::<i64>().iter())),
-        DataType::Utf8View => Some(Box::new(array.as_string_view().iter())),
+        DataType::Utf8 => Some(Box::new(array.as_string::<i32>().iter().map(|v| v.map(Cow::Borrowed)))),
+        DataType::LargeUtf8 => Some(Box::new(array.as_string::<i64>().iter().map(|v| v.map(Cow::Borrowed)))),
+        DataType::Utf8View => Some(Box::new(array.as_string_view().iter().map(|v| v.map(Cow::Borrowed)))),
         _ => None,
     }
 }

@@ -69,11 +69,12 @@ impl Database {
     ///     db.query("SELECT count() AS n FROM inference GROUP BY window(1h)").df()
     fn query(&self, py: Python<'_>, seamql: &str) -> PyResult<QueryResult> {
         let db = self.db()?;
-        let table = py.detach(|| {
+        let (statement, table) = py.detach(|| {
             let statement = seamdb::query::parse(seamql).map_err(error::query)?;
-            seamdb::query::run(&statement, &db).map_err(error::query)
+            let table = seamdb::query::run(&statement, &db).map_err(error::query)?;
+            Ok::<_, PyErr>((statement, table))
         })?;
-        Ok(QueryResult::new(table))
+        Ok(QueryResult::new(table, Some(&statement)))
     }
 
     /// Every event of one trace in every component, ordered by time. `trace_id`: an int, or
@@ -84,7 +85,7 @@ impl Database {
         let id = trace_id.str()?.to_string();
         let db = self.db()?;
         let table = py.detach(|| seamdb::query::execute(&Statement::Trace(id), &db.snapshot()).map_err(error::query))?;
-        Ok(QueryResult::new(table))
+        Ok(QueryResult::new(table, None))
     }
 
     /// Seals everything appended so far into segments (appends are durable without it).

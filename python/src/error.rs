@@ -4,6 +4,7 @@
 use pyo3::PyErr;
 use seamdb::storage::Error as StorageErr;
 
+pyo3::import_exception!(seamdb._errors, Error);
 pyo3::import_exception!(seamdb._errors, QueryError);
 pyo3::import_exception!(seamdb._errors, InputError);
 pyo3::import_exception!(seamdb._errors, StorageError);

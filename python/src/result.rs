@@ -1,6 +1,7 @@
 //! A query's answer for Python: the engine's `Table` turned into one Arrow record batch
-//! (typed columns; times as UTC timestamps; text as dictionaries, except trace IDs), handed
-//! to pyarrow through the C data interface, and from there to pandas or polars.
+//! (typed columns; times as UTC timestamps, the windows of a zoned `window(…, 'Zone')` as
+//! timestamps in that zone; text as dictionaries, except trace IDs), handed to pyarrow
+//! through the C data interface, and from there to pandas or polars.
 
 use arrow_array::builder::StringDictionaryBuilder;
 use arrow_array::types::Int32Type;
@@ -12,6 +13,8 @@ use arrow_schema::{Field, Schema};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyList, PyTuple};
+use seamdb::ingest::parse_time;
+use seamdb::query::ast::{GroupKey, Statement};
 use seamdb::query::{Cell, Table};
 use std::sync::{Arc, OnceLock};
 
@@ -25,19 +28,34 @@ use std::sync::{Arc, OnceLock};
 #[derive(Debug)]
 pub struct QueryResult {
     table: Table,
+    /// The zone of the statement's `window(…, 'Zone')`, whose `window` column the engine
+    /// gives as text with the offset of the day.
+    zone: Option<String>,
     arrow: OnceLock<RecordBatch>,
 }
 
 impl QueryResult {
-    pub fn new(table: Table) -> QueryResult {
-        QueryResult { table, arrow: OnceLock::new() }
+    pub fn new(table: Table, statement: Option<&Statement>) -> QueryResult {
+        let zone = match statement {
+            Some(Statement::Select(select)) => select.group_by.iter().find_map(|key| match key {
+                GroupKey::Window { zone, .. } => zone.clone(),
+                _ => None,
+            }),
+            _ => None,
+        };
+        QueryResult { table, zone, arrow: OnceLock::new() }
+    }
+
+    /// Whether column `i` holds zoned windows.
+    fn zoned(&self, i: usize) -> Option<&str> {
+        self.zone.as_deref().filter(|_| self.table.columns[i] == "window")
     }
 
     fn batch(&self, py: Python<'_>) -> PyResult<&RecordBatch> {
         if let Some(b) = self.arrow.get() {
             return Ok(b);
         }
-        let batch = py.detach(|| to_arrow(&self.table)).map_err(|e| crate::error::input(e.to_string()))?;
+        let batch = py.detach(|| to_arrow(&self.table, |i| self.zoned(i))).map_err(|e| crate::error::input(e.to_string()))?;
         Ok(self.arrow.get_or_init(|| batch))
     }
 }
@@ -68,13 +86,36 @@ impl QueryResult {
         py.import("polars")?.call_method1("from_arrow", (table,))
     }
 
-    /// Every row as a tuple of Python values (times as UTC `datetime`s, null as `None`).
+    /// Every row as a tuple of Python values (times as UTC `datetime`s, zoned windows in
+    /// their zone, null as `None`).
     fn fetchall<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let rows = self.table.rows.iter().map(|row| {
-            let cells = row.iter().map(|c| cell(py, c)).collect::<PyResult<Vec<_>>>()?;
+            let cells = row
+                .iter()
+                .enumerate()
+                .map(|(i, c)| match (self.zoned(i), c) {
+                    (Some(zone), Cell::Text(text)) => zoned_time(py, text, zone),
+                    _ => cell(py, c),
+                })
+                .collect::<PyResult<Vec<_>>>()?;
             PyTuple::new(py, cells)
         });
         PyList::new(py, rows.collect::<PyResult<Vec<_>>>()?)
+    }
+
+    /// The result of a `seam serve` reply: the payload of its TABLE frame (docs/PROTOCOL.md),
+    /// as `seamdb.connect`'s queries and traces receive it.
+    /// `seamql` is the statement it answers, if any (for the zone of its windows).
+    #[staticmethod]
+    #[pyo3(signature = (payload, seamql = None))]
+    fn _from_table_frame(py: Python<'_>, payload: &[u8], seamql: Option<&str>) -> PyResult<QueryResult> {
+        let frame = seamdb_server::frame::Frame::new(seamdb_server::protocol::kind::TABLE, payload);
+        let statement = seamql.and_then(|q| seamdb::query::parse(q).ok());
+        match py.detach(|| seamdb_server::protocol::Reply::from_frame(&frame)) {
+            Ok(seamdb_server::protocol::Reply::Table(table)) => Ok(QueryResult::new(table, statement.as_ref())),
+            Ok(other) => Err(crate::error::Error::new_err(format!("a TABLE frame decoded as {other:?}"))),
+            Err(e) => Err(crate::error::Error::new_err(format!("the server's TABLE reply: {e}"))),
+        }
     }
 
     fn __len__(&self) -> usize {
@@ -112,19 +153,44 @@ fn time<'py>(py: Python<'py>, us: i64) -> PyResult<Bound<'py, PyAny>> {
     epoch.bind(py).add(delta)
 }
 
-/// The table as one record batch, each column typed by its cells.
-fn to_arrow(table: &Table) -> Result<RecordBatch, arrow_schema::ArrowError> {
+/// A zoned window's text (RFC 3339 with the day's offset) as a `datetime` in `zone`.
+fn zoned_time<'py>(py: Python<'py>, text: &str, zone: &str) -> PyResult<Bound<'py, PyAny>> {
+    let us = parse_time(text, None).map_err(|e| crate::error::input(e.to_string()))?;
+    let zone = py.import("zoneinfo")?.getattr("ZoneInfo")?.call1((zone,))?;
+    time(py, us)?.call_method1("astimezone", (zone,))
+}
+
+/// The table as one record batch, each column typed by its cells; the columns `zoned` names
+/// a zone for (zoned windows, as text) as timestamps in that zone.
+fn to_arrow<'a>(table: &Table, zoned: impl Fn(usize) -> Option<&'a str>) -> Result<RecordBatch, arrow_schema::ArrowError> {
     let (fields, arrays): (Vec<Field>, Vec<ArrayRef>) = table
         .columns
         .iter()
         .enumerate()
         .map(|(i, name)| {
-            let array = column(name, table.rows.iter().map(|r| r.get(i).unwrap_or(&Cell::Null)));
+            let cells = table.rows.iter().map(|r| r.get(i).unwrap_or(&Cell::Null));
+            let array = match zoned(i).and_then(|zone| zoned_column(cells.clone(), zone)) {
+                Some(array) => array,
+                None => column(name, cells),
+            };
             (Field::new(name, array.data_type().clone(), true), array)
         })
         .unzip();
     let options = RecordBatchOptions::new().with_row_count(Some(table.rows.len()));
     RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), arrays, &options)
+}
+
+/// Zoned windows (text with the day's offset) as microsecond timestamps in `zone`; `None` if
+/// a cell is not such a time.
+fn zoned_column<'a>(cells: impl Iterator<Item = &'a Cell>, zone: &str) -> Option<ArrayRef> {
+    let times = cells
+        .map(|c| match c {
+            Cell::Null => Some(None),
+            Cell::Text(text) => parse_time(text, None).ok().map(Some),
+            _ => None,
+        })
+        .collect::<Option<TimestampMicrosecondArray>>()?;
+    Some(Arc::new(times.with_timezone(zone)))
 }
 
 /// One column, typed by its cells: int, float (ints widened), bool, time, or text (tags and

@@ -9,6 +9,8 @@ import tempfile
 import time
 import unittest
 
+import pyarrow
+
 import seamdb
 from support import seam_bin
 
@@ -73,12 +75,24 @@ class ClientTest(unittest.TestCase):
             self.assertEqual(db.append("rows", rows), 10)
             self.assertEqual(db.append("rows_fb", [{"trace_id": 1003, "time": "2026-01-05T01:00:00Z", "label": 1}]), 1)
             result = db.query("SELECT count() AS n, max(score) AS hi FROM rows GROUP BY rows.country")
-            self.assertEqual(result, [{"rows.country": "DE", "n": 5, "hi": 0.8}, {"rows.country": "US", "n": 5, "hi": 0.9}])
+            # The embedded database's Result, typed as it types it.
+            self.assertIsInstance(result, seamdb.Result)
+            self.assertEqual(result.columns, ["rows.country", "n", "hi"])
+            self.assertEqual(result.fetchall(), [("DE", 5, 0.8), ("US", 5, 0.9)])
+            t = result.arrow()
+            self.assertTrue(pyarrow.types.is_dictionary(t.schema.field("rows.country").type))
+            self.assertEqual((t.schema.field("n").type, t.schema.field("hi").type), (pyarrow.int64(), pyarrow.float64()))
             windows = db.query("SELECT count() AS n FROM rows GROUP BY window(1h)")
-            self.assertEqual(windows[0]["window"], datetime.datetime(2026, 1, 5, tzinfo=datetime.timezone.utc))
+            self.assertEqual(windows.fetchall()[0][0], datetime.datetime(2026, 1, 5, tzinfo=datetime.timezone.utc))
+            self.assertEqual(windows.arrow().schema.field("window").type, pyarrow.timestamp("us", tz="UTC"))
+            # The client passes the statement along, so zoned windows come out in their zone.
+            zoned = db.query("SELECT count() AS n FROM rows GROUP BY window(1d, 'Asia/Tokyo')")
+            self.assertEqual(zoned.arrow().schema.field("window").type, pyarrow.timestamp("us", tz="Asia/Tokyo"))
+            self.assertEqual(str(zoned.fetchall()[0][0]), "2026-01-05 00:00:00+09:00")
             events = db.trace(1003)
-            self.assertEqual([e["component"] for e in events], ["rows", "rows_fb"])
-            self.assertEqual(events[1]["rows_fb.label"], 1)
+            self.assertEqual(events.columns[:2], ["time", "component"])
+            self.assertEqual([e[1] for e in events.fetchall()], ["rows", "rows_fb"])
+            self.assertEqual(events.arrow().column("rows_fb.label").to_pylist(), [None, 1])
             db.flush()
 
     def test_errors_name_their_cause_and_keep_the_connection(self):
@@ -108,7 +122,7 @@ class ClientTest(unittest.TestCase):
             }
             self.assertEqual(db.append("cols", cols), 4)
             r = db.query("SELECT count() AS n, count(score) AS s, sum(n) AS t, count(ok) AS o, count(device) AS d FROM cols")
-            self.assertEqual(r, [{"n": 4, "s": 3, "t": 7, "o": 3, "d": 3}])
+            self.assertEqual(r.fetchall(), [(4, 3, 7, 3, 3)])
             self.assertEqual(len(db.trace(str(2**70))), 1)
 
     def test_wide_dictionaries_and_type_conflicts(self):
@@ -116,12 +130,12 @@ class ClientTest(unittest.TestCase):
             # 300 distinct tags: codes two bytes wide.
             cols = {"trace_id": list(range(300)), "time": [0] * 300, "user": [f"u{i}" for i in range(300)], "x": [1.5] * 300}
             self.assertEqual(db.append("wide", cols), 300)
-            self.assertEqual(db.query("SELECT count() AS n FROM wide WHERE user = 'u299'"), [{"n": 1}])
+            self.assertEqual(db.query("SELECT count() AS n FROM wide WHERE user = 'u299'").fetchall(), [(1,)])
             # A tag sent to a float field is the request's fault (Append), and stores nothing.
             with self.assertRaises(seamdb.SeamDBError) as e:
                 db.append("wide", {"trace_id": [1], "time": [0], "x": ["high"]})
             self.assertEqual(e.exception.code, "Append")
-            self.assertEqual(db.query("SELECT count() AS n FROM wide"), [{"n": 300}])
+            self.assertEqual(db.query("SELECT count() AS n FROM wide").fetchall(), [(300,)])
 
     @unittest.skipIf(numpy is None, "numpy is not installed")
     def test_numpy_columns(self):
@@ -136,11 +150,11 @@ class ClientTest(unittest.TestCase):
             self.assertEqual(db.append("np", cols), n)
             # NaN is a value (count sees it, nan_rate counts it), not a null.
             r = db.query("SELECT count() AS n, count(score) AS s, nan_rate(score) AS nan, null_rate(score) AS nul, sum(label) AS l FROM np")
-            self.assertEqual(r, [{"n": n, "s": n, "nan": 0.1, "nul": 0.0, "l": n // 2}])
+            self.assertEqual(r.fetchall(), [(n, n, 0.1, 0.0, n // 2)])
             # In lists, None is null and NaN a value.
             self.assertEqual(db.append("np", {"trace_id": [1, 2], "time": [0, 0], "score": [None, float("nan")], "label": [0, 0]}), 2)
             r = db.query("SELECT count(score) AS s, nan_rate(score) AS nan FROM np WHERE time < '1970-01-02'")
-            self.assertEqual(r, [{"s": 1, "nan": 0.5}])
+            self.assertEqual(r.fetchall(), [(1, 0.5)])
 
 
     @unittest.skipIf(pandas is None, "pandas is not installed")
@@ -153,14 +167,15 @@ class ClientTest(unittest.TestCase):
         })
         with self.connect() as db:
             self.assertEqual(db.append("pd", frame), 6)
-            out = db.query_df("SELECT count() AS n, count(pd.score) AS s FROM pd GROUP BY window(1h), pd.device")
+            out = db.query("SELECT count() AS n, count(pd.score) AS s FROM pd GROUP BY window(1h), pd.device").df()
             self.assertEqual(list(out.columns), ["window", "pd.device", "n", "s"])
             self.assertEqual(out["n"].tolist(), [2, 1, 1, 2])
             self.assertEqual(out["s"].tolist(), [2, 1, 1, 2], "a NaN score is a value, counted")
 
 
 class DocExampleTest(unittest.TestCase):
-    """The encoder and decoder give the bytes docs/PROTOCOL.md shows (as the Rust code does)."""
+    """The encoder gives the bytes docs/PROTOCOL.md shows, and the TABLE it shows decodes to
+    its one int (as the Rust code's tests check too)."""
 
     def test_doc_examples(self):
         doc_path = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "PROTOCOL.md")
@@ -169,7 +184,11 @@ class DocExampleTest(unittest.TestCase):
         frame = seamdb.protocol.append_columns("fb", {"trace_id": [1], "time": [0], "label": [1]})
         self.assertIn(" ".join(f"{b:02x}" for b in frame), doc)
         table = bytes.fromhex("01000000 01000000 0100 6e 02 01 0200000000000000".replace(" ", ""))
-        self.assertEqual(seamdb.protocol.decode_table(table), (["n"], [{"n": 2}]))
+        result = seamdb.Result._from_table_frame(table)
+        self.assertEqual((result.columns, result.fetchall()), (["n"], [(2,)]))
+        with self.assertRaises(seamdb.Error) as e:
+            seamdb.Result._from_table_frame(table[:-1])
+        self.assertIn("TABLE", str(e.exception))
 
 
 class AuthTest(unittest.TestCase):

@@ -6,6 +6,7 @@ import gc
 import math
 import threading
 import time
+import zoneinfo
 
 import numpy as np
 import pandas as pd
@@ -66,6 +67,26 @@ def test_arrow_types(db):
     assert windows.column("window").to_pylist() == [T0, T0 + datetime.timedelta(hours=1)]
 
 
+def test_zoned_windows_are_timestamps_in_their_zone(db):
+    # Berlin's days around the spring change (2026-03-29): 24, 23 and 24 hours long.
+    times = ["2026-03-28T12:00:00Z", "2026-03-29T12:00:00Z", "2026-03-29T22:30:00Z", "2026-03-30T12:00:00Z"]
+    db.append("z", {"trace_id": [1, 2, 3, 4], "time": times})
+    r = db.query("SELECT count() AS n FROM z GROUP BY window(1d, 'Europe/Berlin')")
+    berlin = zoneinfo.ZoneInfo("Europe/Berlin")
+    days = [datetime.datetime(2026, 3, d, tzinfo=berlin) for d in (28, 29, 30, 31)]
+    # 22:30 UTC on the 29th is 00:30 on the 30th in Berlin (UTC+2 by then).
+    assert r.fetchall() == [(days[0], 1), (days[1], 1), (days[2], 2)]
+    assert [str(w.utcoffset()) for w, _ in r.fetchall()] == ["1:00:00", "1:00:00", "2:00:00"]
+    t = r.arrow()
+    assert t.schema.field("window").type == pa.timestamp("us", tz="Europe/Berlin")
+    assert t.column("window").to_pylist() == days[:3]
+    df = r.df()
+    assert str(df["window"].dt.tz) == "Europe/Berlin"
+    assert df["window"].tolist() == [pd.Timestamp(d) for d in days[:3]]
+    # Without a zone the windows stay UTC.
+    assert db.query("SELECT count() AS n FROM z GROUP BY window(1d)").arrow().schema.field("window").type == pa.timestamp("us", tz="UTC")
+
+
 def test_df_is_tz_aware_categorical_and_keeps_nan_apart_from_null(db):
     db.append("inference", every_type())
     df = db.query("SELECT min(time) AS time, mean(score) AS score FROM inference GROUP BY country").df()
@@ -92,6 +113,35 @@ def test_numpy_columns(db):
     assert r.fetchall() == [(n, n, 0.1, n // 2, n - 1, n)]
     assert db.query("SELECT count() AS n FROM np WHERE device = 'ios'").fetchall() == [(n // 2,)]
     assert db.query("SELECT min(time) AS t FROM np").fetchall() == [(T0,)]
+
+
+def test_numpy_text_and_masked_arrays(db):
+    # Fixed-width text crosses as raw UTF-32 or bytes (no string per row): every value, the
+    # non-ASCII, the longest and the empty, must come back as it went in, with one dictionary
+    # entry per distinct value, and a masked array's mask as nulls.
+    words = np.array(["ios", "wéb", "", "android-tv-🙂", "ios"])
+    raw = np.array([b"a", b"bb", b"", b"a", b"ccc"])
+    db.append(
+        "txt",
+        {
+            "trace_id": np.array(["1", "2", "3", "4", "5"]),  # text IDs, parsed
+            "time": np.array(["2026-01-05T00:00:00Z"] * 5),
+            "word": words,
+            "raw": raw,
+            "sliced": np.array(["x", "y", "z", "w", "v", "u", "t", "s", "r", "q"])[::2],  # strided
+            "masked": np.ma.masked_array(["p", "q", "p", "q", "p"], mask=[0, 1, 0, 0, 1]),
+            "income": np.ma.masked_array([1.0, np.nan, 3.0, 4.0, 5.0], mask=[0, 0, 1, 0, 0]),
+        },
+    )
+    got = sorted(tuple(r[2:]) for i in range(1, 6) for r in db.trace(i).fetchall())
+    want = sorted(
+        zip(words.tolist(), [b.decode() for b in raw], ["x", "z", "v", "t", "r"], ["p", None, "p", "q", None], [1.0, math.nan, None, 4.0, 5.0])
+    )
+    assert [g[:4] for g in got] == [w[:4] for w in want]
+    assert [repr(g[4]) for g in got] == [repr(w[4]) for w in want], "masked: null; NaN stays a value"
+    r = db.query("SELECT count() AS n FROM txt GROUP BY word ORDER BY n DESC, word").fetchall()
+    assert r == [("ios", 2), ("", 1), ("android-tv-🙂", 1), ("wéb", 1)]
+    assert db.query("SELECT count() AS n FROM txt WHERE raw = 'a'").fetchall() == [(2,)]
 
 
 def test_times_of_every_form_land_on_the_same_microsecond(db):
