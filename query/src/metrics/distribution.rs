@@ -16,13 +16,35 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> Option<f64> {
 /// The q-quantile of `values` (reordered in place): the same value as [`quantile_sorted`]
 /// on the sorted values, found by selection in linear time instead of a sort.
 pub fn quantile(values: &mut [f64], q: f64) -> Option<f64> {
+    quantile_placed(values, &mut Vec::new(), q)
+}
+
+/// [`quantile`] of values that earlier selections reordered: `placed` lists (ascending) the
+/// ranks they put in place, each value before a placed rank at most its value and each after
+/// at least. Only the values between the placed ranks around the one needed are searched, and
+/// that rank joins `placed`. So p50, p90 and p99 of one collection (SeamQL's quantiles of one
+/// expression share it) cost about n + n/2 + n/10 comparisons instead of 3n.
+pub fn quantile_placed(values: &mut [f64], placed: &mut Vec<usize>, q: f64) -> Option<f64> {
     if values.is_empty() || !(0.0..=1.0).contains(&q) {
         return None;
     }
     let h = (values.len() - 1) as f64 * q;
     let lo = h.floor() as usize;
-    let (_, &mut x_lo, above) = values.select_nth_unstable_by(lo, f64::total_cmp);
-    let x_hi = above.iter().copied().min_by(f64::total_cmp).unwrap_or(x_lo);
+    // The first placed rank at or after `lo`, and the segment between placed ranks around it.
+    let i = placed.partition_point(|&r| r < lo);
+    let next = if placed.get(i) == Some(&lo) { placed.get(i + 1) } else { placed.get(i) };
+    let end = next.copied().unwrap_or(values.len());
+    if placed.get(i) != Some(&lo) {
+        let start = if i > 0 { placed[i - 1] + 1 } else { 0 };
+        values[start..end].select_nth_unstable_by(lo - start, f64::total_cmp);
+        placed.insert(i, lo);
+    }
+    let x_lo = values[lo];
+    // The next rank's value: the least after `lo` up to the next placed rank, or that rank's.
+    let x_hi = match values[lo + 1..end].iter().copied().min_by(f64::total_cmp) {
+        Some(x) => x,
+        None => values.get(end).copied().unwrap_or(x_lo),
+    };
     Some(x_lo + (h - lo as f64) * (x_hi - x_lo))
 }
 
@@ -78,7 +100,7 @@ pub fn stddev(values: &[f64]) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
-    use super::{quantile, quantile_sorted, quantiles};
+    use super::{quantile, quantile_placed, quantile_sorted, quantiles};
 
     /// Every decile (and 0 and 1) by halving equals the value of the sorted form, bit for
     /// bit, over sizes from 1 and with many ties.
@@ -98,9 +120,19 @@ mod tests {
                 let want = qs.map(|q| quantile_sorted(&sorted, q).unwrap());
                 assert_eq!(quantiles(&mut values.clone(), qs), Some(want), "n {n}, ties {ties}");
                 assert_eq!(quantile(&mut values.clone(), 0.3), Some(want[4]));
+                // One collection asked for quantile after quantile, in orders that place a
+                // rank below, above, between and on earlier ones: each equals the sorted form.
+                for order in [[5, 7, 8, 0, 9, 1, 6, 2, 3, 4], [9, 8, 0, 4, 4, 5, 3, 7, 1, 2]] {
+                    let (mut v, mut placed) = (values.clone(), Vec::new());
+                    for k in order {
+                        assert_eq!(quantile_placed(&mut v, &mut placed, qs[k]), Some(want[k]), "n {n}, ties {ties}, q {}", qs[k]);
+                    }
+                    assert!(placed.windows(2).all(|w| w[0] < w[1]));
+                }
             }
         }
         assert_eq!(quantiles(&mut [], [0.5]), None);
+        assert_eq!(quantile_placed(&mut [], &mut Vec::new(), 0.5), None);
         assert_eq!(quantiles(&mut [1.0], [1.5]), None);
     }
 }
