@@ -469,7 +469,15 @@ fn feed_numbers(states: &mut [State], groups: &[u32], x: &Column<'_>) {
                 if x.valid.is_none() && !run.iter().any(|v| v.is_nan()) {
                     numbers.extend_from_slice(run);
                 } else {
-                    numbers.extend(rows.filter(|&i| keep(i)).map(|i| values[i]));
+                    // Without branches: every value written, the kept ones advance.
+                    let from = numbers.len();
+                    numbers.resize(from + run.len(), 0.0);
+                    let mut kept = from;
+                    for i in rows {
+                        numbers[kept] = values[i];
+                        kept += keep(i) as usize;
+                    }
+                    numbers.truncate(kept);
                 }
             }
         }
