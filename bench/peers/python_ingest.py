@@ -4,14 +4,13 @@ directory, appends N rows of the standard workload's shape (u64 trace IDs, datet
 float score, three tag columns, two float features) in batches, each acknowledged durable,
 and prints rows/s.
 
-    cargo build --release -p seamdb-cli && pip install numpy
+    cargo build --release -p seamdb-cli && pip install numpy ./python
     python3 bench/peers/python_ingest.py --seam target/release/seam --n 10000000
 """
 import argparse, json, os, socket, subprocess, sys, tempfile, time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "clients", "python"))
-import numpy as np  # noqa: E402
-import seamdb  # noqa: E402
+import numpy as np
+import seamdb
 
 
 def main():

@@ -9,6 +9,7 @@ pub mod live;
 pub mod machine;
 pub mod peers;
 pub mod plot;
+pub mod python;
 pub mod queries;
 pub mod report;
 pub mod results;

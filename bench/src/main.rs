@@ -3,7 +3,7 @@
 //! answers checked) and writes JSON, Markdown and a plot; the subcommands are single
 //! experiments for profiling. docs/BENCHMARKS.md says which command produced each number.
 
-use seamdb_bench::{harness, heap, ingest, live, machine, queries, results, slo};
+use seamdb_bench::{harness, heap, ingest, live, machine, python, queries, results, slo};
 
 #[global_allocator]
 static HEAP: heap::Counting = heap::Counting;
@@ -102,6 +102,32 @@ enum Command {
         /// Database directory [default: a fresh temporary one].
         #[arg(long)]
         dir: Option<PathBuf>,
+    },
+    /// The Python package (issue 16): Q1–Q5 through the Rust API, through `seamdb.open` as
+    /// `db.query(q)`, `.arrow()` and `.df()`, and through DuckDB's Python API on the same
+    /// data in the same Python process; then appends of the workload through the Rust API and
+    /// from numpy, pandas and pyarrow. Needs `pip install ./python` and the peers'
+    /// requirements. Writes python-nN.json into --out and prints the tables.
+    Python {
+        #[arg(long, default_value_t = 10_000_000)]
+        n: u64,
+        /// Warm rounds of the queries (every query and form once per round).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Appends of the whole workload per input form, each into a fresh database.
+        #[arg(long, default_value_t = 3)]
+        append_runs: usize,
+        /// Which parts: queries, append.
+        #[arg(long, value_delimiter = ',', default_value = "queries,append", value_parser = ["queries", "append"])]
+        only: Vec<String>,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Scratch space: the stored workload and its CSV files (kept and reused), appends.
+        #[arg(long, default_value = "target/seamdb-bench/work")]
+        work: PathBuf,
+        /// Where python-nN.json goes.
+        #[arg(long, default_value = "target/seamdb-bench/python")]
+        out: PathBuf,
     },
     /// What zstd would buy on a sealed `inference` segment: per column, compression ratio
     /// and compress / decompress speed at levels 1 and 3.
@@ -285,6 +311,11 @@ fn main() -> anyhow::Result<()> {
             let command = std::env::args().collect::<Vec<_>>().join(" ");
             let config = slo::Config { n, days, diagnose_days, seed, runs, process_runs, parts: only, work, keep, out, seam, command };
             print!("{}", slo::markdown(&slo::run(&config)?));
+        }
+        Some(Command::Python { n, runs, append_runs, only, seed, work, out }) => {
+            let command = std::env::args().collect::<Vec<_>>().join(" ");
+            let config = python::Config { n, seed, runs, append_runs, parts: only, work, out, command };
+            print!("{}", python::markdown(&python::run(&config)?));
         }
         Some(Command::Zstd { n }) => zstd_probe(n)?,
         Some(Command::Tcp { n, batch_rows, format, dir }) => {

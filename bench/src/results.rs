@@ -68,6 +68,33 @@ pub struct Machine {
     pub fsync_p99_ms: f64,
 }
 
+/// What one experiment's JSON begins with (`seamdb-bench slo`, `python`): what ran, when,
+/// and on what machine.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Header {
+    pub n: u64,
+    pub seed: u64,
+    pub command: String,
+    pub started: String,
+    pub seamdb_version: String,
+    pub machine: Machine,
+}
+
+impl Header {
+    /// This run's, measuring the machine (fsync latency in `dir`).
+    pub fn new(n: u64, seed: u64, command: &str, dir: &std::path::Path) -> std::io::Result<Header> {
+        Ok(Header {
+            n,
+            seed,
+            command: command.into(),
+            started: crate::harness::now_rfc3339(),
+            seamdb_version: env!("CARGO_PKG_VERSION").into(),
+            machine: crate::machine::describe(dir, 3)?,
+        })
+    }
+}
+
 /// One way of getting the workload into a store.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(default)]

@@ -14,10 +14,10 @@
 //!
 //! Writes `slo-nN.json` ([`SloRun`]) into `--out` after each part, and prints a summary.
 
-use crate::results::{Machine, Query, Spread};
-use crate::{ingest, machine, queries};
+use crate::results::{Header, Query, Spread};
+use crate::{ingest, queries};
 use seamdb::workload::Workload;
-use seamdb::{Db, Durability};
+use seamdb::Db;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -142,12 +142,8 @@ pub struct Config {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SloRun {
-    pub n: u64,
-    pub seed: u64,
-    pub command: String,
-    pub started: String,
-    pub seamdb_version: String,
-    pub machine: Machine,
+    #[serde(flatten)]
+    pub header: Header,
     pub slo: Option<Part>,
     pub diagnose: Option<Part>,
 }
@@ -217,15 +213,7 @@ pub fn run(config: &Config) -> anyhow::Result<SloRun> {
     std::fs::create_dir_all(&config.work)?;
     std::fs::create_dir_all(&config.out)?;
     say(format_args!("measuring the machine (read bandwidth, fsync latency in {})", config.work.display()));
-    let mut run = SloRun {
-        n: config.n,
-        seed: config.seed,
-        command: config.command.clone(),
-        started: crate::harness::now_rfc3339(),
-        seamdb_version: env!("CARGO_PKG_VERSION").into(),
-        machine: machine::describe(&config.work, 3)?,
-        ..SloRun::default()
-    };
+    let mut run = SloRun { header: Header::new(config.n, config.seed, &config.command, &config.work)?, ..SloRun::default() };
     let path = config.out.join(format!("slo-n{}.json", config.n));
     let wants = |p: &str| config.parts.iter().any(|x| x == p);
     if wants("slo") {
@@ -390,34 +378,10 @@ fn diagnose_processes(config: &Config, dir: &Path, q1: &str, part: &mut Part) ->
     Ok(())
 }
 
-/// The database of the workload over `days` days in the work directory: reused when an
-/// earlier run left it (same N, days and seed), else generated and ingested embedded.
+/// The workload over `days` days, stored under --work (reused when an earlier run left it).
 fn database(config: &Config, days: u64) -> anyhow::Result<(PathBuf, Part)> {
-    let base = config.work.join(format!("n{}-d{}-s{}", config.n, days, config.seed));
-    let (dir, stamp) = (base.join("db"), base.join("done"));
-    let workload = Workload { days, ..Workload::new(config.n, config.seed) };
-    let mut part = Part { days, ..Part::default() };
-    if stamp.exists() {
-        say(format_args!("reusing {}", dir.display()));
-        let db = Db::open_read_only(&dir)?;
-        let snapshot = db.snapshot();
-        let rows = |c: &str| snapshot.component(c).map_or(0, |c| c.rows() as u64);
-        part.rows = (rows("inference"), rows("feedback"));
-        return Ok((dir, part));
-    }
-    if base.exists() {
-        std::fs::remove_dir_all(&base)?;
-    }
-    std::fs::create_dir_all(&base)?;
-    say(format_args!("N = {}: generating the workload over {days} days (seed {})", config.n, config.seed));
-    let batches = ingest::batches(&workload, true);
-    let count = |c: &str| batches.iter().filter(|(name, _)| *name == c).map(|(_, b)| b.rows() as u64).sum::<u64>();
-    part.rows = (count("inference"), count("feedback"));
-    say(format_args!("N = {}: ingesting into {}", config.n, dir.display()));
-    let outcome = ingest::run(&dir, batches, Durability::Sync, 1)?;
-    part.ingest_s = Some(outcome.seconds_sealed);
-    std::fs::write(&stamp, "")?;
-    Ok((dir, part))
+    let stored = ingest::stored(&config.work, &Workload { days, ..Workload::new(config.n, config.seed) })?;
+    Ok((stored.dir, Part { days, rows: stored.rows, ingest_s: stored.ingest_s, ..Part::default() }))
 }
 
 /// Removes the part's database unless `--keep`.
@@ -500,7 +464,8 @@ pub fn markdown(run: &SloRun) -> String {
     let mut out = String::new();
     for (title, part) in [("SLOs", &run.slo), ("DIAGNOSE", &run.diagnose)] {
         let Some(part) = part else { continue };
-        out += &format!("\n### {title}: N = {}, {} days ({} predictions, {} labels)\n\n", run.n, part.days, part.rows.0, part.rows.1);
+        out +=
+            &format!("\n### {title}: N = {}, {} days ({} predictions, {} labels)\n\n", run.header.n, part.days, part.rows.0, part.rows.1);
         out += "| statement | rows | warm ms, median (min–max) | cold ms | new process ms, median (min–max) |\n|---|---|---|---|---|\n";
         for q in &part.queries {
             let rows = part.answer_rows.iter().find(|(n, _)| *n == q.query).map_or(String::new(), |r| r.1.to_string());
