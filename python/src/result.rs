@@ -46,7 +46,7 @@ impl QueryResult {
         QueryResult { table, zone, arrow: OnceLock::new() }
     }
 
-    /// Whether column `i` holds zoned windows.
+    /// The zone of column `i`, if it holds zoned windows.
     fn zoned(&self, i: usize) -> Option<&str> {
         self.zone.as_deref().filter(|_| self.table.columns[i] == "window")
     }

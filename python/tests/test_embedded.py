@@ -14,6 +14,7 @@ import pyarrow as pa
 import pytest
 
 import seamdb
+import seamdb._convert
 
 UTC = datetime.timezone.utc
 T0 = datetime.datetime(2026, 1, 5, tzinfo=UTC)
@@ -142,6 +143,11 @@ def test_numpy_text_and_masked_arrays(db):
     r = db.query("SELECT count() AS n FROM txt GROUP BY word ORDER BY n DESC, word").fetchall()
     assert r == [("ios", 2), ("", 1), ("android-tv-🙂", 1), ("wéb", 1)]
     assert db.query("SELECT count() AS n FROM txt WHERE raw = 'a'").fetchall() == [(2,)]
+    # A slice of a marked table reaches the engine with an offset into numpy's buffer.
+    marked = seamdb._convert.to_arrow({"trace_id": np.arange(6, dtype="u8"), "time": np.zeros(6, dtype="i8"), "w": np.array(["a", "bb", "ccc", "dddd", "ee", "f"])})
+    assert marked.schema.field("w").metadata == {b"seamdb.numpy_text": b"U"}
+    db.append("sliced", marked.slice(2, 3))
+    assert db.query("SELECT count() AS n FROM sliced GROUP BY w").fetchall() == [("ccc", 1), ("dddd", 1), ("ee", 1)]
 
 
 def test_times_of_every_form_land_on_the_same_microsecond(db):
