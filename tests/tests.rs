@@ -12,7 +12,6 @@ mod format;
 mod ingest;
 mod lifecycle;
 mod metrics;
-mod python;
 mod queries;
 mod readers;
 mod recovery;
