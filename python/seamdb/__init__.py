@@ -14,10 +14,10 @@ from ._errors import Error, InputError, QueryError, StorageError
 from .client import Connection, SeamDBError, connect
 
 try:
-    from ._seamdb import Database, Result, open
+    from ._seamdb import Database, Result, open, shard_of
 except ImportError as _e:  # the source tree without a build: nothing that answers works
     _missing = _e
-    Database = Result = None
+    Database = Result = shard_of = None
 
     def open(path, read_only=False):  # noqa: A001 - the name DuckDB's users expect
         raise ImportError(
@@ -31,6 +31,7 @@ __all__ = [
     "connect",
     "Database",
     "Result",
+    "shard_of",
     "Connection",
     "Error",
     "QueryError",

@@ -17,6 +17,14 @@ def open(path: Union[str, os.PathLike[str]], read_only: bool = False) -> Databas
     >>> db = seamdb.open("traces.db")
     """
 
+def shard_of(trace_id: Union[int, str], shards: int) -> int:
+    """The shard (0 to shards - 1) of a trace when a database is split by trace ID
+    (docs/DISTRIBUTED.md §Sharding).
+
+    >>> seamdb.shard_of(4, 2)
+    1
+    """
+
 class Database:
     """An open SeamDB database; a context manager that closes it."""
 

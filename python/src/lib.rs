@@ -6,6 +6,7 @@ mod append;
 mod database;
 mod error;
 mod result;
+mod shard;
 
 use pyo3::prelude::*;
 
@@ -14,5 +15,6 @@ fn _seamdb(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(database::open, m)?)?;
     m.add_class::<database::Database>()?;
     m.add_class::<result::QueryResult>()?;
+    m.add_function(wrap_pyfunction!(shard::shard_of, m)?)?;
     Ok(())
 }
