@@ -47,9 +47,15 @@ class Database:
         >>> db.trace(42).fetchall()
         """
     def flush(self) -> None:
-        """Seals everything appended so far into segments."""
+        """Seals everything appended so far into segments (appends are durable without it).
+
+        >>> db.flush()
+        """
     def close(self) -> None:
-        """Closes the database; later calls raise StorageError."""
+        """Closes the database; later calls raise StorageError.
+
+        >>> db.close()
+        """
     def __enter__(self) -> Database: ...
     def __exit__(
         self,

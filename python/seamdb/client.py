@@ -44,7 +44,11 @@ _BY_CODE = {
 
 
 def connect(host="127.0.0.1", port=7878, token=None, timeout=60.0):
-    """Connects, says HELLO, and presents `token` (str or bytes) if given."""
+    """Connects, says HELLO, and presents `token` (str or bytes) if given.
+
+        with seamdb.connect("127.0.0.1", 7878) as remote:   # seam serve DB
+            remote.query("SELECT count() AS n FROM inference").fetchall()
+    """
     return Connection(host, port, token, timeout)
 
 
@@ -113,7 +117,10 @@ class Connection:
         """Appends events to `component` and returns how many, once they are durable.
 
         `rows` is a list of dicts (trace_id, time, fields), a mapping of column name to a
-        list or numpy array (sent as binary columns: the fast path), or a pandas DataFrame."""
+        list or numpy array (sent as binary columns: the fast path), or a pandas DataFrame.
+
+            remote.append("feedback", {"trace_id": [7], "time": ["2026-01-05T01:00:00Z"], "label": [1]})
+        """
         if hasattr(rows, "to_dict") and hasattr(rows, "columns"):  # a pandas DataFrame
             rows = {name: rows[name].to_numpy() for name in rows.columns}
         if isinstance(rows, dict):
@@ -124,7 +131,10 @@ class Connection:
         return struct.unpack("<Q", payload)[0]
 
     def flush(self):
-        """Seals everything appended so far."""
+        """Seals everything appended so far (appends are durable without it).
+
+            remote.flush()
+        """
         self._expect(p.OK, self._call(p.frame(p.FLUSH)))
 
     def close(self):

@@ -89,18 +89,24 @@ impl Database {
     }
 
     /// Seals everything appended so far into segments (appends are durable without it).
+    ///
+    ///     db.flush()   # e.g. before copying the directory elsewhere
     fn flush(&self, py: Python<'_>) -> PyResult<()> {
         let db = self.db()?;
         py.detach(|| db.flush()).map_err(error::storage)
     }
 
     /// Closes the database; later calls raise. Closing twice is harmless.
+    ///
+    ///     db.close()   # or leave a `with seamdb.open(...) as db:` block
     fn close(&self, py: Python<'_>) {
         let db = self.db.lock().unwrap_or_else(|e| e.into_inner()).take();
         py.detach(move || drop(db));
     }
 
     /// The directory this database lives in.
+    ///
+    ///     seamdb.open("traces.db").path   # PosixPath('traces.db')
     #[getter]
     fn path(&self) -> PathBuf {
         self.path.clone()
