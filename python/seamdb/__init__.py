@@ -12,6 +12,7 @@
 
 from ._errors import Error, InputError, QueryError, StorageError
 from .client import Connection, SeamDBError, connect
+from .sharded import ShardedWriter
 
 try:
     from ._seamdb import Database, Result, open, shard_of
@@ -32,6 +33,7 @@ __all__ = [
     "Database",
     "Result",
     "shard_of",
+    "ShardedWriter",
     "Connection",
     "Error",
     "QueryError",

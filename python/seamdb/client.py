@@ -116,14 +116,20 @@ class Connection:
     def append(self, component, rows):
         """Appends events to `component` and returns how many, once they are durable.
 
-        `rows` is a list of dicts (trace_id, time, fields), a mapping of column name to a
-        list or numpy array (sent as binary columns: the fast path), or a pandas DataFrame.
+        `rows` is what `Database.append` takes (a pyarrow Table or RecordBatch, a pandas or
+        polars DataFrame: encoded by the native module exactly as the embedded database reads
+        them), a mapping of column name to a list or numpy array (binary columns), or a list
+        of dicts (trace_id, time, fields; sent as JSON lines).
 
             remote.append("feedback", {"trace_id": [7], "time": ["2026-01-05T01:00:00Z"], "label": [1]})
         """
-        if hasattr(rows, "to_dict") and hasattr(rows, "columns"):  # a pandas DataFrame
-            rows = {name: rows[name].to_numpy() for name in rows.columns}
-        if isinstance(rows, dict):
+        if hasattr(rows, "__arrow_c_stream__") or hasattr(rows, "columns"):
+            # Arrow, pandas and polars data: encoded natively, as the embedded database reads it.
+            from ._convert import to_arrow
+            from ._seamdb import _append_columns_frame
+
+            data, _ = _append_columns_frame(component, to_arrow(rows))
+        elif isinstance(rows, dict):
             data = p.append_columns(component, rows)
         else:
             data = p.append_json(component, list(rows))

@@ -52,6 +52,12 @@ pub fn to_batch(schema: &Schema, batches: &[RecordBatch]) -> Result<Batch> {
     Batch::new(trace_ids, times, fields).map_err(|e| e.to_string())
 }
 
+/// The `trace_id` column of `batches` (all of `schema`), as [`to_batch`] reads it.
+pub fn trace_id_column(schema: &Schema, batches: &[RecordBatch]) -> Result<Vec<u128>> {
+    let i = schema.index_of("trace_id").map_err(|_| "no \"trace_id\" column".to_string())?;
+    trace_ids(schema.field(i), &batches.iter().map(|b| b.column(i)).collect::<Vec<_>>())
+}
+
 /// Trace IDs: integers as they are, text parsed (decimal, UUID or 32 hex digits).
 fn trace_ids(field: &Field, chunks: &[&ArrayRef]) -> Result<Vec<u128>> {
     let mut out = Vec::with_capacity(chunks.iter().map(|c| c.len()).sum());

@@ -7,6 +7,7 @@ mod database;
 mod error;
 mod result;
 mod shard;
+mod wire;
 
 use pyo3::prelude::*;
 
@@ -16,5 +17,7 @@ fn _seamdb(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<database::Database>()?;
     m.add_class::<result::QueryResult>()?;
     m.add_function(wrap_pyfunction!(shard::shard_of, m)?)?;
+    m.add_function(wrap_pyfunction!(shard::_shards, m)?)?;
+    m.add_function(wrap_pyfunction!(wire::_append_columns_frame, m)?)?;
     Ok(())
 }

@@ -1,6 +1,9 @@
 //! `seamdb.shard_of`: the shard of a trace, by the engine's own function
-//! (`seamdb::storage::model::shard_of`, docs/DISTRIBUTED.md §Sharding).
+//! (`seamdb::storage::model::shard_of`, docs/DISTRIBUTED.md §Sharding); and the shard of
+//! every row of a table at once, for `seamdb.ShardedWriter`.
 
+use arrow_array::{Array, UInt32Array};
+use arrow_pyarrow::{FromPyArrow, ToPyArrow};
 use pyo3::prelude::*;
 use seamdb::ingest::{parse_trace_id, TraceIdMode};
 
@@ -22,4 +25,17 @@ pub fn shard_of(trace_id: &Bound<'_, PyAny>, shards: u32) -> PyResult<u32> {
         }
     };
     Ok(seamdb::storage::model::shard_of(id, shards))
+}
+
+/// The shard of every row of `data` (an Arrow stream, as `_convert.to_arrow` makes it) by its
+/// `trace_id`, read as appends read it: a pyarrow `uint32` array.
+#[pyfunction]
+pub fn _shards<'py>(py: Python<'py>, data: &Bound<'py, PyAny>, shards: u32) -> PyResult<Bound<'py, PyAny>> {
+    if shards == 0 {
+        return Err(crate::error::input("shards must be at least 1"));
+    }
+    let (batches, schema) = arrow_pyarrow::Table::from_pyarrow_bound(data)?.into_inner();
+    let ids = py.detach(|| crate::append::trace_id_column(&schema, &batches)).map_err(crate::error::input)?;
+    let of: UInt32Array = ids.iter().map(|&id| seamdb::storage::model::shard_of(id, shards)).collect();
+    of.to_data().to_pyarrow(py)
 }
