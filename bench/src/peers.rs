@@ -18,7 +18,8 @@ pub fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("peers").join("peers.py")
 }
 
-fn python() -> String {
+/// The Python interpreter the harness runs its scripts with: $SEAM_PYTHON, else `python3`.
+pub fn python() -> String {
     std::env::var("SEAM_PYTHON").unwrap_or_else(|_| "python3".into())
 }
 

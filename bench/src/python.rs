@@ -156,18 +156,14 @@ fn rust_rounds(db: &Db, runs: usize, times: &mut [Vec<f64>]) -> anyhow::Result<(
 /// `bench/peers/python_api.py` with `args`: its JSON lines. It exits non-zero on a wrong answer.
 fn script(args: &[&str]) -> anyhow::Result<Vec<Value>> {
     let path = peers::script().with_file_name("python_api.py");
-    let out = Command::new(python()).arg(&path).args(args).output()?;
+    let out = Command::new(peers::python()).arg(&path).args(args).output()?;
     anyhow::ensure!(out.status.success(), "{} {}: {}", path.display(), args.join(" "), String::from_utf8_lossy(&out.stderr).trim());
     String::from_utf8_lossy(&out.stdout).lines().map(|l| Ok(serde_json::from_str(l)?)).collect()
 }
 
-fn python() -> String {
-    std::env::var("SEAM_PYTHON").unwrap_or_else(|_| "python3".into())
-}
-
 /// The Python side's versions, or an error that says what to install.
 fn versions() -> anyhow::Result<Vec<String>> {
-    let out = Command::new(python())
+    let out = Command::new(peers::python())
         .args(["-c", "import sys, seamdb, pyarrow, pandas, numpy, duckdb\nprint('python', sys.version.split()[0])\nfor m in (pyarrow, pandas, numpy, duckdb): print(m.__name__, m.__version__)"])
         .output()?;
     anyhow::ensure!(

@@ -48,9 +48,14 @@ def _array(values):
         return values
     if _is_pandas_series(values):
         return _pandas_column(values)
-    if type(values).__module__ == "numpy" and getattr(values, "dtype", None) is not None and values.dtype.kind in "US":
+    if _is_numpy_text(values):
         return _numpy_text(values)
     return pa.array(values)
+
+
+def _is_numpy_text(values):
+    """A plain numpy array of fixed-width text (dtype `U` or `S`)."""
+    return type(values).__module__ == "numpy" and getattr(values, "dtype", None) is not None and values.dtype.kind in "US"
 
 
 def _numpy_text(values):
@@ -66,7 +71,7 @@ def _numpy_text(values):
 
 def _text_mark(values, array):
     """The field metadata that tells the engine a fixed-size binary column is numpy text."""
-    if pa.types.is_fixed_size_binary(array.type) and type(values).__module__ == "numpy" and values.dtype.kind in "US":
+    if pa.types.is_fixed_size_binary(array.type) and _is_numpy_text(values):
         return {"seamdb.numpy_text": values.dtype.kind}
     return None
 

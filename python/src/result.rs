@@ -89,11 +89,16 @@ impl QueryResult {
     /// Every row as a tuple of Python values (times as UTC `datetime`s, zoned windows in
     /// their zone, null as `None`).
     fn fetchall<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        // The zone's tzinfo, made once for every row.
+        let zone = match &self.zone {
+            Some(zone) => Some(py.import("zoneinfo")?.getattr("ZoneInfo")?.call1((zone,))?),
+            None => None,
+        };
         let rows = self.table.rows.iter().map(|row| {
             let cells = row
                 .iter()
                 .enumerate()
-                .map(|(i, c)| match (self.zoned(i), c) {
+                .map(|(i, c)| match (self.zoned(i).and(zone.as_ref()), c) {
                     (Some(zone), Cell::Text(text)) => zoned_time(py, text, zone),
                     _ => cell(py, c),
                 })
@@ -153,10 +158,9 @@ fn time<'py>(py: Python<'py>, us: i64) -> PyResult<Bound<'py, PyAny>> {
     epoch.bind(py).add(delta)
 }
 
-/// A zoned window's text (RFC 3339 with the day's offset) as a `datetime` in `zone`.
-fn zoned_time<'py>(py: Python<'py>, text: &str, zone: &str) -> PyResult<Bound<'py, PyAny>> {
+/// A zoned window's text (RFC 3339 with the day's offset) as a `datetime` in `zone` (a tzinfo).
+fn zoned_time<'py>(py: Python<'py>, text: &str, zone: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
     let us = parse_time(text, None).map_err(|e| crate::error::input(e.to_string()))?;
-    let zone = py.import("zoneinfo")?.getattr("ZoneInfo")?.call1((zone,))?;
     time(py, us)?.call_method1("astimezone", (zone,))
 }
 

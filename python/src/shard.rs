@@ -14,9 +14,7 @@ use seamdb::ingest::{parse_trace_id, TraceIdMode};
 ///     seamdb.shard_of(42, 4)          # the same number in Rust, Python and every release
 #[pyfunction]
 pub fn shard_of(trace_id: &Bound<'_, PyAny>, shards: u32) -> PyResult<u32> {
-    if shards == 0 {
-        return Err(crate::error::input("shards must be at least 1"));
-    }
+    let shards = at_least_one(shards)?;
     let id = match trace_id.extract::<u128>() {
         Ok(id) => id,
         Err(_) => {
@@ -31,11 +29,14 @@ pub fn shard_of(trace_id: &Bound<'_, PyAny>, shards: u32) -> PyResult<u32> {
 /// `trace_id`, read as appends read it: a pyarrow `uint32` array.
 #[pyfunction]
 pub fn _shards<'py>(py: Python<'py>, data: &Bound<'py, PyAny>, shards: u32) -> PyResult<Bound<'py, PyAny>> {
-    if shards == 0 {
-        return Err(crate::error::input("shards must be at least 1"));
-    }
+    let shards = at_least_one(shards)?;
     let (batches, schema) = arrow_pyarrow::Table::from_pyarrow_bound(data)?.into_inner();
     let ids = py.detach(|| crate::append::trace_id_column(&schema, &batches)).map_err(crate::error::input)?;
     let of: UInt32Array = ids.iter().map(|&id| seamdb::storage::model::shard_of(id, shards)).collect();
     of.to_data().to_pyarrow(py)
+}
+
+/// `shards`, or the error for none (the engine's `shard_of` would panic).
+fn at_least_one(shards: u32) -> PyResult<u32> {
+    (shards >= 1).then_some(shards).ok_or_else(|| crate::error::input("shards must be at least 1"))
 }
