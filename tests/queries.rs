@@ -273,7 +273,7 @@ mod columnar_against_rows {
     const HOUR_US: i64 = 3_600_000_000;
     const COUNTRIES: [&str; 3] = ["US", "DE", "IN"];
 
-    const QUERIES: [&str; 19] = [
+    pub(super) const QUERIES: [&str; 19] = [
         "SELECT count(f.label) AS n, accuracy(i.score >= 0.5, f.label) AS acc FROM i JOIN f WHERE i.country = 'US' GROUP BY window(1h)",
         "SELECT count() AS n, accuracy(i.score >= 0.5, f.label) AS acc, precision(i.score >= 0.5, f.label) AS p FROM i JOIN f GROUP BY window(1h), i.country",
         "SELECT coverage(f) AS c, quantile(f.time - i.time, 0.5) AS d, max(f.time - i.time) AS m FROM i JOIN f GROUP BY window(2h)",
@@ -295,11 +295,11 @@ mod columnar_against_rows {
         "SELECT count() AS n, chi2(i.country) AS c, chi2_p(i.country) AS p, unseen(i.country) AS u FROM i REFERENCE (i WHERE time < '1970-01-01T02:00:00Z') GROUP BY window(1h), i.score >= 0.5",
     ];
 
-    type Row = (u8, i64, Option<u16>, usize);
+    pub(super) type Row = (u8, i64, Option<u16>, usize);
 
     /// Two CSV answers agree: the same text, except that floats may differ in the last bits
     /// (the columnar executor adds partial sums from two threads in a different order).
-    fn same(a: &str, b: &str) -> bool {
+    pub(super) fn same(a: &str, b: &str) -> bool {
         let cells = |t: &str| t.lines().flat_map(|l| l.split(',').map(str::to_owned).collect::<Vec<_>>()).collect::<Vec<_>>();
         let (a, b) = (cells(a), cells(b));
         a.len() == b.len()
@@ -312,12 +312,12 @@ mod columnar_against_rows {
             })
     }
 
-    fn rows() -> impl Strategy<Value = Vec<Row>> {
+    pub(super) fn rows() -> impl Strategy<Value = Vec<Row>> {
         proptest::collection::vec((0u8..40, 0i64..6 * HOUR_US, proptest::option::of(0u16..1000), 0usize..3), 1..200)
     }
 
     /// A batch of `rows` of component `i` (predictions) or `f` (labels).
-    fn batch(component: &str, rows: &[Row]) -> seamdb::Batch {
+    pub(super) fn batch(component: &str, rows: &[Row]) -> seamdb::Batch {
         let mut b = BatchBuilder::new();
         for (id, t, x, c) in rows {
             let fields: Vec<(&str, Value)> = if component == "i" {
@@ -382,6 +382,83 @@ mod columnar_against_rows {
                 }
                 let check = seamdb::storage::check(dir.path()).unwrap();
                 prop_assert!(check.is_ok(), "{}: {:?}", stage, check.damaged);
+            }
+        }
+    }
+}
+
+mod shards_against_one {
+    //! SeamQL over shards (`seamdb::query::partial`): the same random data as
+    //! `columnar_against_rows`, once in one database and once split three ways by
+    //! `shard_of`, each shard appending and sealing on its own (so a shard may lack a
+    //! component, or a field whose values all fell elsewhere). For every query, the shards'
+    //! partial states, merged in two different orders, finish into one database's answer
+    //! (or fail with its error).
+    use super::columnar_against_rows::{batch, rows, same, Row, QUERIES};
+    use crate::support::{open, small_options, temp};
+    use proptest::prelude::*;
+    use seamdb::query::ast::Statement;
+    use seamdb::query::partial::{self, Step};
+    use seamdb::query::{execute, parse, Table};
+    use seamdb::storage::model::shard_of;
+    use seamdb::Snapshot;
+
+    const SHARDS: u32 = 3;
+
+    /// `q` over the shards' snapshots, merging the shards' states in the order `order`.
+    fn over_shards(q: &str, shards: &[Snapshot], order: &[usize]) -> seamdb::query::Result<Table> {
+        let Statement::Select(s) = parse(q)? else { unreachable!("every query is a SELECT") };
+        let merged = |step: Step, context: Option<&[u8]>| -> seamdb::query::Result<Vec<u8>> {
+            let parts = order.iter().map(|&k| partial::run(&s, &shards[k], step, context)).collect::<seamdb::query::Result<Vec<_>>>()?;
+            // A tree of merges: the first two, then the rest.
+            let first = partial::merge(&s, &[&parts[0], &parts[1]])?;
+            partial::merge(&s, &std::iter::once(first.as_slice()).chain(parts[2..].iter().map(Vec::as_slice)).collect::<Vec<_>>())
+        };
+        let mut context = merged(Step::Schemas, None)?;
+        partial::check(&s, &context)?;
+        if partial::needs_references(&s) {
+            let references = merged(Step::References, Some(&context))?;
+            context = partial::merge(&s, &[&context, &references])?;
+        }
+        let groups = merged(Step::Groups, Some(&context))?;
+        partial::finish(&s, &context, &groups)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        #[test]
+        fn shards_answer_as_one_database(inference in rows(), feedback in rows(), seal_one in any::<bool>()) {
+            let dirs: Vec<_> = (0..=SHARDS).map(|_| temp()).collect();
+            let dbs: Vec<_> = dirs.iter().map(|d| open(d.path(), small_options())).collect();
+            let (one, shards) = dbs.split_first().expect("four databases");
+            let append = |component: &str, rows: &[Row]| {
+                for chunk in rows.chunks(30) {
+                    one.append(component, batch(component, chunk)).unwrap();
+                    for (k, shard) in shards.iter().enumerate() {
+                        let mine: Vec<Row> = chunk.iter().copied().filter(|r| shard_of(r.0 as u128, SHARDS) == k as u32).collect();
+                        if !mine.is_empty() {
+                            shard.append(component, batch(component, &mine)).unwrap();
+                        }
+                    }
+                }
+            };
+            append("i", &inference);
+            append("f", &feedback);
+            if seal_one {
+                shards[0].flush().unwrap();
+            }
+            let snapshots: Vec<Snapshot> = shards.iter().map(|s| s.snapshot()).collect();
+            for q in QUERIES {
+                let want = execute(&parse(q).unwrap(), &one.snapshot()).map(|t| t.to_csv());
+                for order in [[0, 1, 2], [2, 0, 1]] {
+                    let got = over_shards(q, &snapshots, &order).map(|t| t.to_csv());
+                    match (&want, &got) {
+                        (Ok(a), Ok(b)) => prop_assert!(same(a, b), "{}\none database:\n{}\nshards:\n{}", q, a, b),
+                        (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
+                        _ => prop_assert!(false, "{}: one database {:?}, shards {:?}", q, want, got),
+                    }
+                }
             }
         }
     }

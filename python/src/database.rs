@@ -3,8 +3,9 @@
 
 use crate::error;
 use crate::result::QueryResult;
-use arrow_pyarrow::FromPyArrow;
+use arrow_pyarrow::{FromPyArrow, ToPyArrow};
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 use seamdb::query::ast::Statement;
 use seamdb::Db;
 use std::path::PathBuf;
@@ -41,6 +42,9 @@ pub fn open(py: Python<'_>, path: PathBuf, read_only: bool) -> PyResult<Database
     let db = py.detach(|| if read_only { Db::open_read_only(&path) } else { Db::open(&path) }).map_err(error::storage)?;
     Ok(Database { path, db: Mutex::new(Some(Arc::new(db))) })
 }
+
+/// A component's sealed segments as (ID, rows), and the pyarrow schema of its rows.
+type Layout<'py> = (Vec<(u64, usize)>, Bound<'py, PyAny>);
 
 #[pymethods]
 impl Database {
@@ -110,6 +114,54 @@ impl Database {
     #[getter]
     fn path(&self) -> PathBuf {
         self.path.clone()
+    }
+
+    /// One step of `seamql` over this shard, as partial states (`seamdb.spark.query`):
+    /// "schemas", "references" or "groups"; `context` is the merge of the earlier steps';
+    /// `now` is what `now()` means (µs since the epoch), the same for every shard.
+    ///
+    ///     db._partial("SELECT count() AS n FROM inference", 0, "schemas")
+    #[pyo3(signature = (seamql, now, step, context = None))]
+    fn _partial<'py>(&self, py: Python<'py>, seamql: &str, now: i64, step: &str, context: Option<&[u8]>) -> PyResult<Bound<'py, PyBytes>> {
+        crate::partial::run(py, &*self.db()?, seamql, now, step, context)
+    }
+
+    /// The sealed segments of `component` as (ID, rows), oldest first, and the Arrow schema
+    /// of its rows (the Spark data source's plan).
+    ///
+    ///     segments, schema = db._layout("inference")
+    fn _layout<'py>(&self, py: Python<'py>, component: &str) -> PyResult<Layout<'py>> {
+        let snapshot = self.db()?.snapshot();
+        let view = snapshot
+            .component(component)
+            .ok_or_else(|| error::query(seamdb::query::Error::Name(format!("there is no component {component:?}"))))?;
+        let schema = crate::read::schema(&view);
+        Ok((crate::read::segments(&view), schema.as_ref().to_pyarrow(py)?))
+    }
+
+    /// The rows of one sealed segment of `component` (`segment`), or of every part but the
+    /// `planned` segments (`segment=None`), that meet the conditions: inclusive `time`
+    /// bounds (µs), tag fields and their allowed values, trace IDs. A list of pyarrow
+    /// RecordBatches.
+    ///
+    ///     db._read("inference", None, [], time=(0, 10**12), tags=[("country", ["US"])])
+    #[pyo3(signature = (component, segment, planned, time = None, tags = Vec::new(), traces = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn _read<'py>(
+        &self,
+        py: Python<'py>,
+        component: &str,
+        segment: Option<u64>,
+        planned: Vec<u64>,
+        time: Option<(i64, i64)>,
+        tags: Vec<(String, Vec<String>)>,
+        traces: Option<Vec<u128>>,
+    ) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        let snapshot = self.db()?.snapshot();
+        let which = segment.map_or(crate::read::Which::Rest(&planned), crate::read::Which::Segment);
+        let conditions = crate::read::Conditions { time, tags, traces };
+        let batches = py.detach(|| crate::read::read(&snapshot, component, &which, &conditions))?;
+        batches.into_iter().map(|b| b.to_pyarrow(py)).collect()
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {

@@ -5,6 +5,8 @@
 mod append;
 mod database;
 mod error;
+mod partial;
+mod read;
 mod result;
 mod shard;
 mod wire;
@@ -19,5 +21,9 @@ fn _seamdb(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(shard::shard_of, m)?)?;
     m.add_function(wrap_pyfunction!(shard::_shards, m)?)?;
     m.add_function(wrap_pyfunction!(wire::_append_columns_frame, m)?)?;
+    m.add_function(wrap_pyfunction!(partial::_partial_merge, m)?)?;
+    m.add_function(wrap_pyfunction!(partial::_needs_references, m)?)?;
+    m.add_function(wrap_pyfunction!(partial::_partial_check, m)?)?;
+    m.add_function(wrap_pyfunction!(partial::_partial_finish, m)?)?;
     Ok(())
 }

@@ -19,9 +19,9 @@ mod suggest;
 mod time;
 
 pub use error::{Error, Result};
-pub use exec::{Executor, JoinStrategy, Options};
+pub use exec::{partial, Executor, JoinStrategy, Options};
 pub use output::{format_time, Cell, Table};
-pub use parser::{parse, parse_slo, parse_time_arg};
+pub use parser::{parse, parse_at, parse_slo, parse_time_arg};
 pub use suggest::nearest;
 pub use time::{parse_time, TIME_FORMS};
 

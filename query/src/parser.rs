@@ -9,8 +9,14 @@ use seamdb_storage::model::TraceId;
 
 /// Parses one SeamQL statement (an optional trailing `;` is allowed).
 pub fn parse(text: &str) -> Result<Statement> {
+    parse_at(text, now())
+}
+
+/// [`parse`], with `now()` the instant `now_us` (µs since the epoch) instead of this one:
+/// the shards of one query must all mean the same instant.
+pub fn parse_at(text: &str, now_us: i64) -> Result<Statement> {
     let tokens = tokenize(text)?;
-    let mut p = Parser { text, tokens, pos: 0, depth: 0, literal: None };
+    let mut p = Parser { text, tokens, pos: 0, depth: 0, literal: None, now: now_us };
     let statement = p.statement()?;
     p.eat_sym(";");
     p.expect_end()?;
@@ -19,7 +25,7 @@ pub fn parse(text: &str) -> Result<Statement> {
 
 /// Parses a stored SLO definition: the text after `CREATE SLO name AS`.
 pub fn parse_slo(name: &str, text: &str) -> Result<Slo> {
-    let mut p = Parser { text, tokens: tokenize(text)?, pos: 0, depth: 0, literal: None };
+    let mut p = Parser { text, tokens: tokenize(text)?, pos: 0, depth: 0, literal: None, now: now() };
     let slo = p.slo_body(name.to_owned())?;
     p.eat_sym(";");
     p.expect_end()?;
@@ -33,7 +39,7 @@ pub fn parse_time_arg(text: &str) -> Result<i64> {
     if let Some(t) = parse_time(text) {
         return Ok(t);
     }
-    let mut p = Parser { text, tokens: tokenize(text)?, pos: 0, depth: 0, literal: Some(Literal::Time) };
+    let mut p = Parser { text, tokens: tokenize(text)?, pos: 0, depth: 0, literal: Some(Literal::Time), now: now() };
     let at = p.peek().clone();
     let expr = p.additive()?;
     p.expect_end()?;
@@ -59,6 +65,8 @@ struct Parser<'a> {
     /// time and one compared with `trace_id` a trace ID, resolved here, where the error can
     /// name its line and column, so that no such comparison runs with a string.
     literal: Option<Literal>,
+    /// What `now()` means, µs since the epoch.
+    now: i64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -597,7 +605,7 @@ impl Parser<'_> {
                         if !args.is_empty() {
                             return Err(Error::Parse { line, column, message: "now() takes no arguments".into() });
                         }
-                        return Ok(Expr::Time(now()));
+                        return Ok(Expr::Time(self.now));
                     }
                     return Ok(Expr::Call { name, args });
                 }

@@ -82,6 +82,12 @@ impl Snapshot {
         Snapshot { version, visible_lsn }
     }
 
+    /// A snapshot of no database: no components, nothing stored (with
+    /// [`Snapshot::with_schemas`], something to plan a query against without reading).
+    pub fn empty() -> Snapshot {
+        Snapshot { version: Arc::default(), visible_lsn: 0 }
+    }
+
     /// Component names, sorted.
     pub fn component_names(&self) -> impl Iterator<Item = &str> {
         self.version.components.keys().map(String::as_str)
@@ -94,6 +100,20 @@ impl Snapshot {
 
     pub fn components(&self) -> impl Iterator<Item = ComponentView<'_>> {
         self.version.components.iter().map(|(name, state)| ComponentView { name, state, visible_lsn: self.visible_lsn })
+    }
+
+    /// This snapshot with each named component's schema merged with the one given (the rules
+    /// of [`Schema::merge`]: new fields added, `int` widened to `float`), and a component it
+    /// lacks present with no rows. For shards of one logical database: each shard holds only
+    /// its traces' events, so one may lack a component or a field that another has, and
+    /// every shard must plan a query against the same schemas (docs/DISTRIBUTED.md).
+    pub fn with_schemas<'s>(&self, schemas: impl IntoIterator<Item = (&'s str, &'s Schema)>) -> crate::Result<Snapshot> {
+        let mut version = (*self.version).clone();
+        for (name, schema) in schemas {
+            let state = Arc::make_mut(version.components.entry(name.to_owned()).or_default());
+            state.schema = state.schema.merge(name, schema)?;
+        }
+        Ok(Snapshot { version: Arc::new(version), visible_lsn: self.visible_lsn })
     }
 
     /// The stored SLO definitions, by name.

@@ -52,7 +52,7 @@ pub(super) fn accumulate(plan: &Plan<'_>, strategy: JoinStrategy) -> Result<Grou
     // only the windows being filled hold values.
     let spans: Vec<Option<(i64, i64)>> = plan.component.parts().map(|p| p.time_range()).collect();
     let close = |groups: &mut Groups, range: &std::ops::Range<usize>, done: usize| {
-        let Some(window) = &plan.window else { return };
+        let Some(window) = plan.window.as_ref().filter(|_| !plan.partial) else { return };
         let pending: Vec<(i64, i64)> =
             spans.iter().enumerate().filter(|(d, _)| !(range.start..=done).contains(d)).filter_map(|(_, s)| *s).collect();
         groups.finish_windows(plan, |w| {

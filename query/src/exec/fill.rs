@@ -20,7 +20,7 @@ pub(super) fn fill(plan: &Plan<'_>, groups: &mut Vec<(GroupId, Vec<Cell>)>) -> R
     // The query's time bounds (WHERE time conditions, AS OF), else the driving component's
     // first and last event.
     let (lo, hi) = plan.time_bounds;
-    let range = plan.component.time_range();
+    let range = plan.time_range;
     let (Some(lo), Some(hi)) =
         (if lo == i64::MIN { range.map(|r| r.0) } else { Some(lo) }, if hi == i64::MAX { range.map(|r| r.1) } else { Some(hi) })
     else {

@@ -12,6 +12,7 @@ mod explain;
 mod fill;
 mod group_ids;
 mod join;
+pub mod partial;
 mod plan;
 mod post;
 mod reference;
@@ -74,23 +75,34 @@ struct Groups {
 
 pub(crate) fn select(s: &Select, snapshot: &Snapshot, options: &Options) -> Result<Table> {
     let plan = plan(s, snapshot)?;
-    let post = Post::new(s, &columns(&plan), &plan.keys)?;
-    if s.fill && plan.window.is_none() {
-        return Err(crate::error::Error::Invalid("FILL fills windows: it needs GROUP BY window(…)".into()));
-    }
+    let post = post(&plan)?;
     if options.executor == Executor::Rows || options.join == JoinStrategy::Hash {
         let reference = s.reference.as_ref().and_then(|r| snapshot.component(&r.component));
         verify::reads(s, &plan.component, &plan.joins, &plan.stored, reference.as_ref(), true)?;
     }
-    let mut groups = match options.executor {
+    let groups = match options.executor {
         Executor::Columnar => columnar::accumulate(&plan, options.join)?,
         Executor::Rows => rows::accumulate(&plan)?,
     };
+    answer(&plan, &post, groups)
+}
+
+/// What applies to the answer's rows (`HAVING`, `ORDER BY`, `LIMIT`), checked before anything
+/// is read, as is `FILL`'s need of a window.
+fn post(plan: &Plan<'_>) -> Result<Post> {
+    if plan.select.fill && plan.window.is_none() {
+        return Err(crate::error::Error::Invalid("FILL fills windows: it needs GROUP BY window(…)".into()));
+    }
+    Post::new(plan.select, &columns(plan), &plan.keys)
+}
+
+/// The rows of every group found: finished, filled, ordered, then `post`.
+fn answer(plan: &Plan<'_>, post: &Post, mut groups: Groups) -> Result<Table> {
     // A query without GROUP BY answers with one row, even over no rows.
     if plan.select.group_by.is_empty() && groups.index.is_empty() && groups.finished.is_empty() {
-        groups.find(&plan, (None, Vec::new()));
+        groups.find(plan, (None, Vec::new()));
     }
-    output(&plan, &post, groups)
+    output(plan, post, groups)
 }
 
 impl Groups {

@@ -37,9 +37,21 @@ pub(super) struct Plan<'a> {
     /// Driving-time bounds implied by AS OF and the WHERE clause: parts whose time range
     /// lies outside are skipped without reading a row.
     pub time_bounds: (i64, i64),
+    /// The driving component's first and last event (where `FILL` fills between without
+    /// time bounds): this database's, or every shard's when finishing partial states.
+    pub time_range: Option<(i64, i64)>,
+    /// Whether the scan keeps every group's state to the end, as partial states need,
+    /// instead of answering a window as soon as no part still to read overlaps it.
+    pub partial: bool,
 }
 
 pub(super) fn plan<'a>(s: &'a Select, snapshot: &'a Snapshot) -> Result<Plan<'a>> {
+    plan_with(s, snapshot, None)
+}
+
+/// [`plan`], with each reference field's rows given (by field name) instead of read from
+/// this snapshot: partial states over shards compare with every shard's reference rows.
+pub(super) fn plan_with<'a>(s: &'a Select, snapshot: &'a Snapshot, given: Option<&[(String, RefData)]>) -> Result<Plan<'a>> {
     let find = |name: &str| snapshot.component(name).ok_or_else(|| Error::Name(format!("there is no component {name:?}")));
     let component = find(&s.from)?;
     let mut joins: Vec<ComponentView<'a>> = Vec::new();
@@ -105,7 +117,7 @@ pub(super) fn plan<'a>(s: &'a Select, snapshot: &'a Snapshot) -> Result<Plan<'a>
     let stored: Vec<_> = joins.iter().map(|j| snapshot.stored_join(component.name(), j.name())).collect();
     let reference = s.reference.as_ref().and_then(|r| snapshot.component(&r.component));
     super::verify::reads(s, &component, &joins, &stored, reference.as_ref(), false)?;
-    let references = references(s, snapshot, &mut aggregates, &arg_types, as_of)?;
+    let references = references(s, snapshot, &mut aggregates, &arg_types, as_of, given)?;
     let (lo, hi) = s.filter.as_ref().map_or((i64::MIN, i64::MAX), |f| time_bounds(f, &s.from));
     let time_bounds = (lo, hi.min(as_of.unwrap_or(i64::MAX)));
     let shares = (0..aggregates.len())
@@ -128,6 +140,8 @@ pub(super) fn plan<'a>(s: &'a Select, snapshot: &'a Snapshot) -> Result<Plan<'a>
         key_names,
         as_of,
         time_bounds,
+        time_range: component.time_range(),
+        partial: false,
     })
 }
 
@@ -178,6 +192,7 @@ fn references(
     aggregates: &mut [Aggregate],
     arg_types: &[Vec<Type>],
     as_of: Option<i64>,
+    given: Option<&[(String, RefData)]>,
 ) -> Result<Vec<RefData>> {
     let mut loaded: Vec<(String, RefData)> = Vec::new();
     for (a, types) in aggregates.iter_mut().zip(arg_types) {
@@ -212,7 +227,14 @@ fn references(
         *reference = match loaded.iter().position(|(f, _)| f == field) {
             Some(i) => i,
             None => {
-                loaded.push((field.clone(), reference::load(&component, r, field, as_of)?));
+                let data = match given {
+                    None => reference::load(&component, r, field, as_of)?,
+                    Some(given) => match given.iter().find(|(f, _)| f == field) {
+                        Some((_, data)) => RefData::new(data.values.clone(), data.counts.clone()),
+                        None => return Err(Error::Invalid(format!("the partial states' context holds no reference rows of {field:?}"))),
+                    },
+                };
+                loaded.push((field.clone(), data));
                 loaded.len() - 1
             }
         };

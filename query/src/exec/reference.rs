@@ -29,7 +29,8 @@ pub(crate) struct RefData {
 
 /// Reads `field` of the reference component: events with `time <= as_of` that pass its filter.
 pub(crate) fn load(component: &ComponentView<'_>, reference: &Reference, field: &str, as_of: Option<i64>) -> Result<RefData> {
-    let mut data = RefData::default();
+    // Only the rows here: `RefData::new` works out the rest.
+    let mut data = RefData::rows(Vec::new(), HashMap::new());
     let column = Expr::Column(crate::ast::ColumnRef { component: None, field: field.to_string() });
     let (lo, hi) = reference.filter.as_ref().map_or((i64::MIN, i64::MAX), |f| time_bounds(f, component.name()));
     let scan = Scan {
@@ -56,12 +57,23 @@ pub(crate) fn load(component: &ComponentView<'_>, reference: &Reference, field: 
         }
         Ok(())
     })?;
-    data.bins = Bins::from_reference(&mut data.values);
-    data.shares = data.bins.as_ref().and_then(|b| b.proportions(&data.values));
-    Ok(data)
+    Ok(RefData::new(data.values, data.counts))
 }
 
 impl RefData {
+    /// Only the rows, with nothing worked out: partial states put them together first.
+    pub fn rows(values: Vec<f64>, counts: HashMap<Key, u64>) -> RefData {
+        RefData { values, counts, ..RefData::default() }
+    }
+
+    /// A reference field's data from its rows: the non-null numbers (in any order) and the
+    /// rows per category. The bins' edges are the numbers' deciles.
+    pub fn new(mut values: Vec<f64>, counts: HashMap<Key, u64>) -> RefData {
+        let bins = Bins::from_reference(&mut values);
+        let shares = bins.as_ref().and_then(|b| b.proportions(&values));
+        RefData { values, sorted: OnceLock::new(), bins, shares, counts }
+    }
+
     /// The reference's numbers, ascending.
     pub fn sorted(&self) -> &[f64] {
         self.sorted.get_or_init(|| {
