@@ -67,9 +67,11 @@ pub fn read(snapshot: &Snapshot, component: &str, which: &Which<'_>, conditions:
     let parts: Vec<Part<'_>> = match which {
         Which::Segment(id) => match view.segments().iter().find(|s| s.id() == *id) {
             Some(s) => vec![Part::Segment(s)],
-            None => return Err(error::StorageError::new_err(format!(
+            None => {
+                return Err(error::StorageError::new_err(format!(
                 "segment {id} of {component:?} is no longer in the database (compacted or dropped since the read was planned): read again"
-            ))),
+            )))
+            }
         },
         Which::Rest(planned) => view.parts().filter(|p| !matches!(p, Part::Segment(s) if planned.contains(&s.id()))).collect(),
     };
