@@ -185,6 +185,36 @@ fn a_token_guards_everything_but_hello_and_auth() {
 }
 
 #[test]
+fn a_shard_server_refuses_appends_holding_another_shards_traces() {
+    use seamdb::storage::model::shard_of;
+    let server = Running::start(Config { shard: Some((1, 3)), ..Config::default() });
+    let mut c = Client::connect(server.addr, None).unwrap();
+    let (mine, theirs): (Vec<u64>, Vec<u64>) = (0..60).partition(|&i| shard_of(i as u128, 3) == 1);
+    let json = |ids: &[u64]| ids.iter().flat_map(|&i| rows(i..i + 1)).collect::<Vec<u8>>();
+    assert_eq!(c.append_json("inference", &json(&mine)).unwrap(), mine.len() as u64);
+    // One row of another shard among this shard's: the whole append is refused, by JSON
+    // and by columns, and says which row and where it belongs.
+    let mixed = [&mine[..3], &theirs[..1]].concat();
+    for refused in [c.append_json("inference", &json(&mixed)), c.append_batch("inference", &json_to_batch(&json(&mixed)))] {
+        match refused {
+            Err(Error::Server { code: ErrorCode::Append, message }) => {
+                let want = format!("row 3: trace {} belongs to shard {} of 3", theirs[0], shard_of(theirs[0] as u128, 3));
+                assert!(message.contains(&want) && message.contains("--shard 1/3"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(count(&mut c), mine.len() as i64, "nothing of a refused append is stored");
+}
+
+/// JSON Lines rows as the batch the server would make of them.
+fn json_to_batch(rows: &[u8]) -> seamdb::Batch {
+    let dir = temp();
+    let db = open(dir.path(), small_options());
+    seamdb::ingest::json_batch(&db, "inference", rows, &Default::default()).unwrap()
+}
+
+#[test]
 fn many_clients_append_and_query_at_once_and_every_acknowledged_row_is_there() {
     let mut server = Running::start(Config::default());
     let clients = 64u64;

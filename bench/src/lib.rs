@@ -14,4 +14,5 @@ pub mod queries;
 pub mod report;
 pub mod results;
 pub mod slo;
+pub mod spark;
 pub mod tcp;

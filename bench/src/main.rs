@@ -3,7 +3,7 @@
 //! answers checked) and writes JSON, Markdown and a plot; the subcommands are single
 //! experiments for profiling. docs/BENCHMARKS.md says which command produced each number.
 
-use seamdb_bench::{harness, heap, ingest, live, machine, python, queries, results, slo};
+use seamdb_bench::{harness, heap, ingest, live, machine, python, queries, results, slo, spark};
 
 #[global_allocator]
 static HEAP: heap::Counting = heap::Counting;
@@ -127,6 +127,29 @@ enum Command {
         work: PathBuf,
         /// Where python-nN.json goes.
         #[arg(long, default_value = "target/seamdb-bench/python")]
+        out: PathBuf,
+    },
+    /// SeamQL over shards through local Spark (issue 17): the workload split into each
+    /// --shards count by `seamdb.ShardedWriter`, Q1–Q5 asked through `seamdb.spark` on
+    /// `local[2]` and of the whole database embedded, in rounds, every answer checked. Needs
+    /// `pip install ./python pyspark` and Java 17. Writes spark-nN.json into --out and prints
+    /// the table.
+    Spark {
+        #[arg(long, default_value_t = 10_000_000)]
+        n: u64,
+        /// Shard counts, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
+        shards: Vec<u32>,
+        /// Rounds (every query, embedded and at every shard count, once per round).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Scratch space: the stored workload and its splits (kept and reused).
+        #[arg(long, default_value = "target/seamdb-bench/work")]
+        work: PathBuf,
+        /// Where spark-nN.json goes.
+        #[arg(long, default_value = "target/seamdb-bench/spark")]
         out: PathBuf,
     },
     /// What zstd would buy on a sealed `inference` segment: per column, compression ratio
@@ -316,6 +339,11 @@ fn main() -> anyhow::Result<()> {
             let command = std::env::args().collect::<Vec<_>>().join(" ");
             let config = python::Config { n, seed, runs, append_runs, parts: only, work, out, command };
             print!("{}", python::markdown(&python::run(&config)?));
+        }
+        Some(Command::Spark { n, shards, runs, seed, work, out }) => {
+            let command = std::env::args().collect::<Vec<_>>().join(" ");
+            let config = spark::Config { n, seed, shards, runs, work, out, command };
+            print!("{}", spark::markdown(&spark::run(&config)?));
         }
         Some(Command::Zstd { n }) => zstd_probe(n)?,
         Some(Command::Tcp { n, batch_rows, format, dir }) => {

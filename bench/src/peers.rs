@@ -18,6 +18,15 @@ pub fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("peers").join("peers.py")
 }
 
+/// `bench/peers/<file>` with `args` (under [`python`]): the JSON object of each line it
+/// prints. The scripts check answers and exit non-zero on a wrong one, an error here.
+pub fn json_lines(file: &str, args: &[&str]) -> anyhow::Result<Vec<serde_json::Value>> {
+    let path = script().with_file_name(file);
+    let out = Command::new(python()).arg(&path).args(args).output()?;
+    anyhow::ensure!(out.status.success(), "{} {}: {}", path.display(), args.join(" "), String::from_utf8_lossy(&out.stderr).trim());
+    String::from_utf8_lossy(&out.stdout).lines().map(|l| Ok(serde_json::from_str(l)?)).collect()
+}
+
 /// The Python interpreter the harness runs its scripts with: $SEAM_PYTHON, else `python3`.
 pub fn python() -> String {
     std::env::var("SEAM_PYTHON").unwrap_or_else(|_| "python3".into())

@@ -97,9 +97,7 @@ fn query_part(config: &Config, workload: &Workload, data: &Path, run: &mut Pytho
         queries::write_answers(&answers, &tables, None)?;
         rust_rounds(&db, config.runs, &mut rust)?;
     }
-    let list: Vec<Value> = queries::QUERIES.iter().map(|q| serde_json::json!({ "name": q.name, "text": q.text })).collect();
-    let list_file = config.work.join("python-queries.json");
-    std::fs::write(&list_file, serde_json::to_string(&list)?)?;
+    let list_file = queries::list_file(&config.work)?;
 
     say(format_args!("Q1–Q5 from Python, then beside DuckDB's Python API, {} rounds each", config.runs));
     let (db, data, answers, list) =
@@ -155,10 +153,7 @@ fn rust_rounds(db: &Db, runs: usize, times: &mut [Vec<f64>]) -> anyhow::Result<(
 
 /// `bench/peers/python_api.py` with `args`: its JSON lines. It exits non-zero on a wrong answer.
 fn script(args: &[&str]) -> anyhow::Result<Vec<Value>> {
-    let path = peers::script().with_file_name("python_api.py");
-    let out = Command::new(peers::python()).arg(&path).args(args).output()?;
-    anyhow::ensure!(out.status.success(), "{} {}: {}", path.display(), args.join(" "), String::from_utf8_lossy(&out.stderr).trim());
-    String::from_utf8_lossy(&out.stdout).lines().map(|l| Ok(serde_json::from_str(l)?)).collect()
+    peers::json_lines("python_api.py", args)
 }
 
 /// The Python side's versions, or an error that says what to install.

@@ -219,6 +219,14 @@ pub fn q6(snapshot: &Snapshot, ids: &[u128], runs: usize) -> anyhow::Result<(Que
     Ok((query, out))
 }
 
+/// Q1–Q5 as a JSON list of `{name, text}` in `work/queries.json`, for the Python scripts.
+pub fn list_file(work: &Path) -> anyhow::Result<std::path::PathBuf> {
+    let list: Vec<serde_json::Value> = QUERIES.iter().map(|q| serde_json::json!({ "name": q.name, "text": q.text })).collect();
+    let path = work.join("queries.json");
+    std::fs::write(&path, serde_json::to_string(&list)?)?;
+    Ok(path)
+}
+
 /// Writes each answer where the peers script reads it: `q1.csv` … `q5.csv`, `f1.csv` …,
 /// `q6.csv` and `q6_ids.txt`.
 pub fn write_answers(dir: &Path, tables: &[(&str, Table)], q6: Option<(&[u128], &str)>) -> anyhow::Result<()> {

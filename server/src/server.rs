@@ -39,6 +39,10 @@ pub struct Config {
     pub metrics: Option<SocketAddr>,
     /// The SLOs are judged again at most this often (and only after the database changed).
     pub judge_every: Duration,
+    /// `(k, n)`: this database is shard `k` of `n` of one logical database, split by trace
+    /// ID (`shard_of`, docs/DISTRIBUTED.md); appends holding another shard's trace are
+    /// refused whole, so that a misrouted writer cannot split a trace across shards.
+    pub shard: Option<(u32, u32)>,
 }
 
 impl Default for Config {
@@ -52,6 +56,7 @@ impl Default for Config {
             idle_timeout: Duration::from_secs(300),
             metrics: None,
             judge_every: Duration::from_secs(10),
+            shard: None,
         }
     }
 }
@@ -325,6 +330,9 @@ impl Connection<'_> {
             }
             Request::AppendColumns { component, batch } => self.append(&component, batch)?,
             Request::Ingest { content_hash, again, create, component, batch } => {
+                if let Some(refused) = self.misrouted(&batch) {
+                    return Ok(refused);
+                }
                 let options = IngestOptions { again, create, ..IngestOptions::default() };
                 let stored = seamdb::ingest::store(self.db, &component, batch, content_hash, &options);
                 self.metrics.changed();
@@ -340,11 +348,30 @@ impl Connection<'_> {
 
     /// Appends and answers once the batch is durable.
     fn append(&self, component: &str, batch: seamdb::Batch) -> Result<Reply> {
+        if let Some(refused) = self.misrouted(&batch) {
+            return Ok(refused);
+        }
         let n = batch.rows() as u64;
         let appended = self.db.append(component, batch);
         self.metrics.changed();
         appended?;
         Ok(Reply::Appended(n))
+    }
+}
+
+impl Connection<'_> {
+    /// The refusal of a batch holding a trace of another shard than this server's, if it does.
+    fn misrouted(&self, batch: &seamdb::Batch) -> Option<Reply> {
+        let (k, n) = self.config.shard?;
+        let (row, id) = batch.trace_ids().iter().enumerate().find(|(_, &id)| seamdb::storage::model::shard_of(id, n) != k)?;
+        let theirs = seamdb::storage::model::shard_of(*id, n);
+        Some(error(
+            ErrorCode::Append,
+            format!(
+                "row {row}: trace {} belongs to shard {theirs} of {n}, and this server holds shard {k} (seam serve --shard {k}/{n}); nothing of this append was stored: route each row by shard_of(trace_id, {n})",
+                seamdb::TraceId(*id)
+            ),
+        ))
     }
 }
 

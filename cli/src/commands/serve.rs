@@ -44,6 +44,19 @@ pub struct Args {
     /// the database changed (a scrape never waits for a judging).
     #[arg(long, default_value_t = 10, requires = "metrics")]
     judge_every_s: u64,
+    /// This database is shard K of N of one database split by trace ID (docs/DISTRIBUTED.md):
+    /// appends holding a trace of another shard are refused whole.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    shard: Option<(u32, u32)>,
+}
+
+/// `K/N` with K < N.
+fn parse_shard(text: &str) -> Result<(u32, u32), String> {
+    let parsed = text.split_once('/').and_then(|(k, n)| Some((k.trim().parse::<u32>().ok()?, n.trim().parse::<u32>().ok()?)));
+    match parsed {
+        Some((k, n)) if k < n => Ok((k, n)),
+        _ => Err(format!("{text:?}: give K/N, shard K of N counted from 0 (e.g. 0/4)")),
+    }
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -66,11 +79,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         idle_timeout: Duration::from_secs(args.idle_timeout_s),
         metrics: args.metrics,
         judge_every: Duration::from_secs(args.judge_every_s),
+        shard: args.shard,
     };
     let server = Server::bind(db.clone(), config).map_err(|e| anyhow::anyhow!("listening on {}: {e}", args.listen))?;
     let stopper = server.stopper()?;
     ctrlc::set_handler(move || stopper.stop())?;
-    eprintln!("serving {} on {}", args.db.display(), server.local_addr()?);
+    match args.shard {
+        Some((k, n)) => eprintln!("serving {} (shard {k} of {n}) on {}", args.db.display(), server.local_addr()?),
+        None => eprintln!("serving {} on {}", args.db.display(), server.local_addr()?),
+    }
     if let Some(addr) = server.metrics_addr() {
         eprintln!("Prometheus metrics at http://{addr}/metrics");
     }

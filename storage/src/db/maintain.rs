@@ -107,7 +107,7 @@ impl Inner {
     }
 
     /// Deletes log files whose batches are all sealed.
-    fn remove_sealed_wal(&self) -> Result<()> {
+    pub(super) fn remove_sealed_wal(&self) -> Result<()> {
         let wal = self.wal()?;
         let keep_from = {
             let _writer = self.writer.lock();
