@@ -6,8 +6,7 @@
 //! the slice index's bitmaps, trace IDs by the trace index.
 
 use crate::error;
-use arrow_array::builder::{BooleanBuilder, Float64Builder, Int64Builder, StringBuilder};
-use arrow_array::{ArrayRef, RecordBatch, StringArray, TimestampMicrosecondArray};
+use arrow_array::{ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use pyo3::PyResult;
 use roaring::RoaringBitmap;
@@ -124,52 +123,27 @@ fn batch(schema: &Arc<Schema>, view: &ComponentView<'_>, part: &Part<'_>, rows: 
     for (name, ty) in view.schema().fields() {
         let field = part.field(name);
         let valid = |r: usize| field.is_some_and(|f| f.is_valid(r));
-        let column: ArrayRef = match (ty, field.map(|f| f.values)) {
-            (FieldType::Float, values) => {
-                let mut b = Float64Builder::with_capacity(rows.len());
-                for &r in rows {
-                    let r = r as usize;
-                    b.append_option(match values {
-                        Some(Values::Float(v)) if valid(r) => Some(v[r]),
-                        Some(Values::Int(v)) if valid(r) => Some(v[r] as f64),
-                        _ => None,
-                    });
-                }
-                Arc::new(b.finish())
-            }
-            (FieldType::Int, values) => {
-                let mut b = Int64Builder::with_capacity(rows.len());
-                for &r in rows {
-                    let r = r as usize;
-                    b.append_option(match values {
-                        Some(Values::Int(v)) if valid(r) => Some(v[r]),
-                        _ => None,
-                    });
-                }
-                Arc::new(b.finish())
-            }
-            (FieldType::Bool, values) => {
-                let mut b = BooleanBuilder::with_capacity(rows.len());
-                for &r in rows {
-                    let r = r as usize;
-                    b.append_option(match values {
-                        Some(Values::Bool(v)) if valid(r) => Some(v[r] != 0),
-                        _ => None,
-                    });
-                }
-                Arc::new(b.finish())
-            }
-            (FieldType::Tag, values) => {
-                let mut b = StringBuilder::with_capacity(rows.len(), rows.len() * 8);
-                for &r in rows {
-                    let r = r as usize;
-                    match values {
-                        Some(Values::Tag { codes, dict }) if valid(r) => b.append_value(dict.get(codes.get(r))),
-                        _ => b.append_null(),
-                    }
-                }
-                Arc::new(b.finish())
-            }
+        let values = field.map(|f| f.values);
+        // Each selected row's value, or None where it is null (or the part lacks the field).
+        let cells = || rows.iter().map(|&r| (r as usize, values.filter(|_| valid(r as usize))));
+        let column: ArrayRef = match ty {
+            FieldType::Float => Arc::new(Float64Array::from_iter(cells().map(|(r, v)| match v {
+                Some(Values::Float(v)) => Some(v[r]),
+                Some(Values::Int(v)) => Some(v[r] as f64),
+                _ => None,
+            }))),
+            FieldType::Int => Arc::new(Int64Array::from_iter(cells().map(|(r, v)| match v {
+                Some(Values::Int(v)) => Some(v[r]),
+                _ => None,
+            }))),
+            FieldType::Bool => Arc::new(BooleanArray::from_iter(cells().map(|(r, v)| match v {
+                Some(Values::Bool(v)) => Some(v[r] != 0),
+                _ => None,
+            }))),
+            FieldType::Tag => Arc::new(StringArray::from_iter(cells().map(|(r, v)| match v {
+                Some(Values::Tag { codes, dict }) => Some(dict.get(codes.get(r))),
+                _ => None,
+            }))),
         };
         columns.push(column);
     }

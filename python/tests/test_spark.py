@@ -191,3 +191,16 @@ def test_partial_states_refuse_what_does_not_merge(workload):
             db._partial("SHOW COMPONENTS", 0, "schemas")
     with pytest.raises(seamdb.QueryError, match="not partial states"):
         seamdb._seamdb._partial_merge("SELECT count() AS n FROM inference", 0, [a[:-3]])
+
+
+def test_a_segment_gone_since_planning_fails_the_read_and_says_so(workload):
+    one, _ = workload
+    with seamdb.open(one, read_only=True) as db:
+        segments, _ = db._layout("inference")
+        gone = max(s for s, _ in segments) + 1000
+        with pytest.raises(seamdb.StorageError, match="no longer in the database.*read again"):
+            db._read("inference", gone, [s for s, _ in segments])
+        # The rest of a shard is every part but the planned segments: none of them twice.
+        rest = sum(b.num_rows for b in db._read("inference", None, [s for s, _ in segments]))
+        planned = sum(rows for _, rows in segments)
+        assert planned > 0 and rest == 2  # the two rows appended after the seal

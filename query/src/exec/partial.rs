@@ -32,7 +32,8 @@
 //!                      types as in segments: 1 float, 2 int, 3 bool, 4 tag
 //! references  u32 n, then n × (field: string, numbers: u64 k, k × f64,
 //!                              categories: u32 c, c × (key, rows: u64))
-//! time range  u8 0, or u8 1 and the driving component's first and last time (i64, i64)
+//! time range  u8 0, or u8 1 and the driving component's first and last time (i64, i64),
+//!             for FILL (queries without FILL leave it out)
 //! groups      u8 0 (no scan yet), or u8 1, u32 aggregates, u64 n, then n ×
 //!               (window: u8 0 | u8 1 i64, keys: u32 k, k × key, rows: u64,
 //!                aggregates × state)

@@ -37,8 +37,9 @@ pub(super) struct Plan<'a> {
     /// Driving-time bounds implied by AS OF and the WHERE clause: parts whose time range
     /// lies outside are skipped without reading a row.
     pub time_bounds: (i64, i64),
-    /// The driving component's first and last event (where `FILL` fills between without
-    /// time bounds): this database's, or every shard's when finishing partial states.
+    /// The driving component's first and last event, for `FILL` (which fills between them
+    /// without time bounds; `None` without FILL): this database's, or every shard's when
+    /// finishing partial states.
     pub time_range: Option<(i64, i64)>,
     /// Whether the scan keeps every group's state to the end, as partial states need,
     /// instead of answering a window as soon as no part still to read overlaps it.
@@ -140,7 +141,8 @@ pub(super) fn plan_with<'a>(s: &'a Select, snapshot: &'a Snapshot, given: Option
         key_names,
         as_of,
         time_bounds,
-        time_range: component.time_range(),
+        // A pass over the tail's times: only for FILL.
+        time_range: if s.fill { component.time_range() } else { None },
         partial: false,
     })
 }
