@@ -214,7 +214,8 @@ pub(crate) enum State {
     /// The values, and the ranks quantiles already put in place (`quantile_placed`).
     Numbers(Vec<f64>, Vec<usize>),
     Distinct(HashSet<Key>),
-    Classes(Vec<(Key, Key)>),
+    /// precision, recall, f1: pairs counted against the positive class
+    Confusion(Confusion),
     /// accuracy: (pairs whose prediction equals the label, pairs)
     Agree(u64, u64),
     /// psi, js: values per reference bin
@@ -245,7 +246,7 @@ impl State {
             Func::Min | Func::Max => State::Extreme(None),
             Func::Stddev | Func::Quantile(_) => State::Numbers(Vec::new(), Vec::new()),
             Func::Distinct => State::Distinct(HashSet::new()),
-            Func::Precision(_) | Func::Recall(_) | Func::F1(_) => State::Classes(Vec::new()),
+            Func::Precision(_) | Func::Recall(_) | Func::F1(_) => State::Confusion(Confusion::default()),
             Func::RocAuc | Func::LogLoss | Func::Brier => State::Scores(Vec::new(), Vec::new()),
             Func::Mae | Func::Rmse | Func::Mape | Func::R2 => State::Regression(Vec::new(), Vec::new()),
             Func::Drift { kind, .. } if kind.numeric() => State::Numbers(Vec::new(), Vec::new()),
@@ -290,9 +291,11 @@ impl State {
                     seen.insert(arg(0).key());
                 }
             }
-            State::Classes(pairs) => {
-                if arg(0) != Val::Null && arg(1) != Val::Null {
-                    pairs.push((arg(0).key(), arg(1).key()));
+            State::Confusion(counts) => {
+                if let (Func::Precision(positive) | Func::Recall(positive) | Func::F1(positive), false, false) =
+                    (func, arg(0) == Val::Null, arg(1) == Val::Null)
+                {
+                    counts.add(arg(0).key() == *positive, arg(1).key() == *positive);
                 }
             }
             State::Agree(hits, n) => {
@@ -349,7 +352,7 @@ impl State {
                 placed.clear();
             }
             (State::Distinct(a), State::Distinct(b)) => a.extend(b),
-            (State::Classes(a), State::Classes(b)) => a.extend(b),
+            (State::Confusion(a), State::Confusion(b)) => a.merge(&b),
             (State::Binned(_, a), State::Binned(_, b)) => a.iter_mut().zip(b).for_each(|(a, b)| *a += b),
             (State::Scores(s, l), State::Scores(t, m)) => {
                 s.extend(t);
@@ -386,9 +389,9 @@ impl State {
             (State::Numbers(values, _), _) => float(stddev(values)),
             (State::Distinct(seen), _) => Cell::Int(seen.len() as i64),
             (State::Agree(hits, n), _) => float((*n > 0).then(|| *hits as f64 / *n as f64)),
-            (State::Classes(pairs), Func::Precision(pos)) => float(Confusion::from_pairs(pairs.iter().cloned(), pos).precision()),
-            (State::Classes(pairs), Func::Recall(pos)) => float(Confusion::from_pairs(pairs.iter().cloned(), pos).recall()),
-            (State::Classes(pairs), Func::F1(pos)) => float(Confusion::from_pairs(pairs.iter().cloned(), pos).f1()),
+            (State::Confusion(c), Func::Precision(_)) => float(c.precision()),
+            (State::Confusion(c), Func::Recall(_)) => float(c.recall()),
+            (State::Confusion(c), _) => float(c.f1()),
             (State::Scores(scores, labels), func) => {
                 let positive: Vec<bool> = labels.iter().map(|l| *l == Key::Int(1)).collect();
                 match func {

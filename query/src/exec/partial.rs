@@ -12,11 +12,11 @@
 //! shard must bin against the same edges.
 //!
 //! Every state merges exactly: counts and sums add (`count`, `null_rate`, `share`,
-//! `accuracy`, `coverage`, psi's and js's bin counts, chi²'s category counts), `min` and
-//! `max` keep the extreme, `distinct` unites its sets, and the functions no summary answers
-//! exactly (quantiles, `stddev`, KS, Wasserstein, `roc_auc`, `log_loss`, `brier`, the
-//! regression metrics, `precision`/`recall`/`f1`) ship their values. Sums of floats added in
-//! another order may differ in the last bits.
+//! `accuracy`, `coverage`, the confusion counts of `precision`/`recall`/`f1`, psi's and js's
+//! bin counts, chi²'s category counts), `min` and `max` keep the extreme, `distinct` unites
+//! its sets, and the functions no summary answers exactly (quantiles, `stddev`, KS,
+//! Wasserstein, `roc_auc`, `log_loss`, `brier`, the regression metrics) ship their values.
+//! Sums of floats added in another order may differ in the last bits.
 //!
 //! # Format, version 1
 //!
@@ -48,8 +48,7 @@
 //! 3 extreme     u8 0 | u8 1 key                      min, max
 //! 5 numbers     u64 n, n × f64                       quantile, stddev, ks, ks_p, wasserstein
 //! 6 distinct    u32 n, n × key                       distinct
-//! 7 classes     u32 n, n × (prediction key, label key, pairs: u64)   precision, recall, f1
-//!               (pairs in all at most the group's rows)
+//! 7 confusion   u64 tp, fp, fn, tn (against the positive class)   precision, recall, f1
 //! 8 agree       u64 equal, u64 pairs                 accuracy
 //! 9 binned      9 × f64 edges, 10 × u64 counts       psi, js
 //! 10 scores     u64 n, n × f64 score, n × u8 (label is the positive class 1)
@@ -66,6 +65,7 @@ use super::value::{Key, Trace};
 use super::{answer, post, GroupId, Groups, JoinStrategy};
 use crate::ast::{Expr, Select};
 use crate::error::{Error, Result};
+use crate::metrics::classification::Confusion;
 use crate::metrics::drift::Bins;
 use crate::output::Table;
 use seamdb_storage::codec::Reader;
@@ -75,6 +75,11 @@ use std::collections::{HashMap, HashSet};
 
 const MAGIC: &[u8; 8] = b"SEAMPART";
 const VERSION: u16 = 1;
+
+/// More rows than any database holds. Every count decoded is at most its group's rows (or, for
+/// reference rows, at most this), and merged rows stay at most this, so no sum of counts
+/// overflows, whatever the bytes said.
+const MAX_ROWS: u64 = 1 << 62;
 
 /// What one shard computes ([`run`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -175,6 +180,10 @@ pub fn merge(s: &Select, parts: &[&[u8]]) -> Result<Vec<u8>> {
             match out.references.iter_mut().find(|(f, _)| *f == field) {
                 Some((_, mine)) => {
                     mine.values.extend(data.values);
+                    let together = total(mine.counts.values().chain(data.counts.values()).copied());
+                    if together.is_none_or(|n| n > MAX_ROWS) {
+                        return Err(Error::Invalid(format!("reference rows of {field:?} counted past {MAX_ROWS}")));
+                    }
                     data.counts.into_iter().for_each(|(k, n)| *mine.counts.entry(k).or_default() += n);
                 }
                 None => out.references.push((field, data)),
@@ -189,7 +198,11 @@ pub fn merge(s: &Select, parts: &[&[u8]]) -> Result<Vec<u8>> {
         for (id, rows, states) in groups {
             match index.get(&id) {
                 Some(&g) => {
-                    mine[g].1 += rows;
+                    mine[g].1 = mine[g].1.checked_add(rows).filter(|&n| n <= MAX_ROWS).ok_or_else(|| {
+                        Error::Invalid(format!(
+                            "a group's rows, merged, count past {MAX_ROWS}: these are not partial states of one database"
+                        ))
+                    })?;
                     for ((state, theirs), func) in mine[g].2.iter_mut().zip(states).zip(&funcs) {
                         state.merge(func, theirs);
                     }
@@ -354,6 +367,9 @@ fn decode(r: &mut Reader<'_>) -> seamdb_storage::Result<Partial> {
         let field = get_str(r, "reference field")?;
         let values = get_f64s(r)?;
         let counts = get_counts(r)?;
+        if total(counts.values().copied()).is_none_or(|n| n > MAX_ROWS) || values.iter().any(|x| x.is_nan()) {
+            return Err(r.corrupt(format!("reference rows of {field:?} that no scan keeps (NaN, or counted past {MAX_ROWS})")));
+        }
         references.push((field, RefData::rows(values, counts)));
     }
     let time_range = match r.u8("time range")? {
@@ -373,7 +389,12 @@ fn decode(r: &mut Reader<'_>) -> seamdb_storage::Result<Partial> {
                 };
                 let keys = (0..r.u32("keys")?).map(|_| get_key(r)).collect::<seamdb_storage::Result<Vec<_>>>()?;
                 let rows = r.u64("rows")?;
-                let states = (0..aggregates).map(|_| get_state(r, rows)).collect::<seamdb_storage::Result<Vec<_>>>()?;
+                let states = (0..aggregates).map(|_| get_state(r)).collect::<seamdb_storage::Result<Vec<_>>>()?;
+                if rows > MAX_ROWS || states.iter().any(|s| counted(s).is_none_or(|n| n > rows)) {
+                    return Err(
+                        r.corrupt(format!("a group's states that no scan writes (NaN, or more than its {rows} rows; at most {MAX_ROWS})"))
+                    );
+                }
                 groups.push(((window, keys), rows, states));
             }
             Some(groups)
@@ -381,6 +402,29 @@ fn decode(r: &mut Reader<'_>) -> seamdb_storage::Result<Partial> {
     };
     r.finish("the groups")?;
     Ok(Partial { query, schemas, references, time_range, groups })
+}
+
+/// The sum of `counts`, if it fits.
+fn total(counts: impl IntoIterator<Item = u64>) -> Option<u64> {
+    counts.into_iter().try_fold(0u64, u64::checked_add)
+}
+
+/// How many of its group's rows a state has counted, or `None` for a state no scan writes:
+/// counts that overflow or do not fit together, or a NaN among values (a scan skips NaN as it
+/// skips null; KS and the quantiles would not end on one).
+fn counted(state: &State) -> Option<u64> {
+    let numbers = |v: &[f64]| (!v.iter().any(|x| x.is_nan())).then_some(v.len() as u64);
+    match state {
+        State::Rows(n) | State::Sum(_, n, _) => Some(*n),
+        State::Counts(part, all) | State::Agree(part, all) => (part <= all).then_some(*all),
+        State::Extreme(_) => Some(0),
+        State::Numbers(v, _) | State::Scores(v, _) => numbers(v),
+        State::Regression(p, t) => numbers(p).filter(|_| numbers(t).is_some()),
+        State::Distinct(seen) => Some(seen.len() as u64),
+        State::Confusion(c) => total([c.tp, c.fp, c.fn_, c.tn]),
+        State::Binned(bins, counts) => numbers(&bins.edges).and(total(counts.iter().copied())),
+        State::Categories(counts) => total(counts.values().copied()),
+    }
 }
 
 /// FNV-1a of the parsed statement's debug form: the same SeamQL, however spaced, gives the
@@ -479,16 +523,9 @@ fn put_state(w: &mut Vec<u8>, state: &State) {
             put_u32(w, seen.len());
             seen.iter().for_each(|k| put_key(w, k));
         }
-        State::Classes(pairs) => {
+        State::Confusion(c) => {
             w.push(7);
-            let mut counted: HashMap<&(Key, Key), u64> = HashMap::new();
-            pairs.iter().for_each(|p| *counted.entry(p).or_default() += 1);
-            put_u32(w, counted.len());
-            for ((prediction, label), n) in counted {
-                put_key(w, prediction);
-                put_key(w, label);
-                put_u64(w, n);
-            }
+            [c.tp, c.fp, c.fn_, c.tn].iter().for_each(|&n| put_u64(w, n));
         }
         State::Binned(bins, counts) => {
             w.push(9);
@@ -540,8 +577,7 @@ fn get_key(r: &mut Reader<'_>) -> seamdb_storage::Result<Key> {
     })
 }
 
-/// One state of a group of `rows` driving rows (which bounds what a state may expand to).
-fn get_state(r: &mut Reader<'_>, rows: u64) -> seamdb_storage::Result<State> {
+fn get_state(r: &mut Reader<'_>) -> seamdb_storage::Result<State> {
     let f64_ = |r: &mut Reader<'_>, what: &str| r.u64(what).map(f64::from_bits);
     Ok(match r.u8("state")? {
         0 => State::Rows(r.u64("rows")?),
@@ -553,18 +589,7 @@ fn get_state(r: &mut Reader<'_>, rows: u64) -> seamdb_storage::Result<State> {
         }),
         5 => State::Numbers(get_f64s(r)?, Vec::new()),
         6 => State::Distinct((0..r.u32("distinct")?).map(|_| get_key(r)).collect::<seamdb_storage::Result<HashSet<_>>>()?),
-        7 => {
-            let mut pairs = Vec::new();
-            for _ in 0..r.u32("classes")? {
-                let pair = (get_key(r)?, get_key(r)?);
-                let n = r.u64("pairs")?;
-                if pairs.len() as u64 + n > rows {
-                    return Err(r.corrupt(format!("more class pairs than the group's {rows} rows")));
-                }
-                pairs.extend(std::iter::repeat_n(pair, n as usize));
-            }
-            State::Classes(pairs)
-        }
+        7 => State::Confusion(Confusion { tp: r.u64("tp")?, fp: r.u64("fp")?, fn_: r.u64("fn")?, tn: r.u64("tn")? }),
         8 => State::Agree(r.u64("equal")?, r.u64("pairs")?),
         9 => {
             let mut edges = [0.0; 9];
@@ -590,4 +615,49 @@ fn get_state(r: &mut Reader<'_>, rows: u64) -> seamdb_storage::Result<State> {
         12 => State::Categories(get_counts(r)?),
         tag => return Err(r.corrupt(format!("state tag {tag}"))),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{merge, Partial, State, MAX_ROWS};
+    use crate::ast::{Select, Statement};
+    use crate::metrics::drift::Bins;
+
+    fn select() -> Select {
+        match crate::parse_at("SELECT count() AS n, quantile(score, 0.5) AS q, psi(score) AS p FROM inference REFERENCE inference", 0) {
+            Ok(Statement::Select(s)) => *s,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// One group of `rows` rows with the given states, encoded.
+    fn group(s: &Select, rows: u64, states: Vec<State>) -> Vec<u8> {
+        let mut p = Partial::new(s);
+        p.groups = Some(vec![((None, Vec::new()), rows, states)]);
+        p.encode()
+    }
+
+    /// States no scan writes are refused when read (they were the fuzz target's finds: a
+    /// sum of bin counts that overflowed, and a NaN on which KS never ended), and merged rows
+    /// stop at what a database can hold.
+    #[test]
+    fn states_no_scan_writes_are_refused() {
+        let s = select();
+        let bins = || Bins { edges: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9] };
+        let good = group(&s, 3, vec![State::Rows(3), State::Numbers(vec![1.0, 2.0], Vec::new()), State::Binned(bins(), [1; 10])]);
+        assert!(merge(&s, &[&good]).is_err(), "ten binned rows in a group of three");
+        let good = group(&s, 10, vec![State::Rows(10), State::Numbers(vec![1.0, 2.0], Vec::new()), State::Binned(bins(), [1; 10])]);
+        merge(&s, &[&good, &good]).unwrap();
+        let bad = [
+            group(&s, 10, vec![State::Rows(10), State::Numbers(vec![1.0, f64::NAN], Vec::new()), State::Binned(bins(), [1; 10])]),
+            group(&s, u64::MAX, vec![State::Rows(1), State::Numbers(Vec::new(), Vec::new()), State::Binned(bins(), [u64::MAX / 2; 10])]),
+        ];
+        for bytes in &bad {
+            let e = merge(&s, &[bytes]).unwrap_err().to_string();
+            assert!(e.contains("no scan writes"), "{e}");
+        }
+        let big = group(&s, MAX_ROWS, vec![State::Rows(MAX_ROWS), State::Numbers(Vec::new(), Vec::new()), State::Binned(bins(), [0; 10])]);
+        let e = merge(&s, &[&big, &big]).unwrap_err().to_string();
+        assert!(e.contains("count past"), "{e}");
+    }
 }

@@ -25,14 +25,27 @@ impl Confusion {
     pub fn from_pairs<T: PartialEq>(pairs: impl IntoIterator<Item = (T, T)>, positive: &T) -> Confusion {
         let mut c = Confusion::default();
         for (pred, label) in pairs {
-            match (pred == *positive, label == *positive) {
-                (true, true) => c.tp += 1,
-                (true, false) => c.fp += 1,
-                (false, true) => c.fn_ += 1,
-                (false, false) => c.tn += 1,
-            }
+            c.add(pred == *positive, label == *positive);
         }
         c
+    }
+
+    /// Counts one pair: whether the prediction, and the label, is the positive class.
+    pub fn add(&mut self, predicted: bool, actual: bool) {
+        match (predicted, actual) {
+            (true, true) => self.tp += 1,
+            (true, false) => self.fp += 1,
+            (false, true) => self.fn_ += 1,
+            (false, false) => self.tn += 1,
+        }
+    }
+
+    /// Adds the pairs another count has seen.
+    pub fn merge(&mut self, other: &Confusion) {
+        self.tp += other.tp;
+        self.fp += other.fp;
+        self.fn_ += other.fn_;
+        self.tn += other.tn;
     }
 
     /// TP / (TP + FP); `None` if nothing was predicted positive.
