@@ -267,9 +267,11 @@ def partial_states(spark: SparkSession, paths: Sequence, seamql: str) -> Partial
     sc = spark.sparkContext
     shards = sc.parallelize(paths, len(paths))
     shipped = sc.accumulator(0)
+    broadcasts = []  # the contexts sent to the executors, dropped once the query is done
 
     def step(name: str, context: Optional[bytes]):
         shared = None if context is None else sc.broadcast(context)
+        broadcasts.extend([shared] if shared is not None else [])
 
         def run(path: str) -> bytes:
             db = _open(path)
@@ -282,12 +284,16 @@ def partial_states(spark: SparkSession, paths: Sequence, seamql: str) -> Partial
 
         return shards.map(run)
 
-    with _engine_errors():
-        context = _seamdb._partial_merge(seamql, now, step("schemas", None).collect())
-        _seamdb._partial_check(seamql, now, context)
-        if needs_references:
-            context = _seamdb._partial_merge(seamql, now, [context, *step("references", context).collect()])
-        groups = step("groups", context).treeReduce(lambda a, b: _seamdb._partial_merge(seamql, now, [a, b]))
+    try:
+        with _engine_errors():
+            context = _seamdb._partial_merge(seamql, now, step("schemas", None).collect())
+            _seamdb._partial_check(seamql, now, context)
+            if needs_references:
+                context = _seamdb._partial_merge(seamql, now, [context, *step("references", context).collect()])
+            groups = step("groups", context).treeReduce(lambda a, b: _seamdb._partial_merge(seamql, now, [a, b]))
+    finally:
+        for shared in broadcasts:
+            shared.destroy()
     return PartialStates(context=context, groups=groups, shipped=shipped.value, now=now)
 
 
