@@ -7,15 +7,22 @@ driver; the rows collected as a DataFrame), and of the whole database embedded i
 process (`seamdb.open(db).query(q)`), in alternating rounds. Every Spark answer is checked
 against the embedded one (within 1e-12) before a time is kept; a wrong answer exits 1.
 
-Prints one JSON object a line: {"kind": "embedded" | "spark" | "split", ...}.
+Then the live shape (--live-seconds): Q1 through Spark over a copy of the 2-shard split (or
+the first split) while a writer in this process appends 100 predictions and then their 100
+labels at a time, each append durable, through `ShardedWriter`.
+
+Prints one JSON object a line: {"kind": "embedded" | "spark" | "split" | "live", ...}.
 """
 
 import argparse
+import datetime
 import json
 import math
 import os
+import shutil
 import statistics
 import sys
+import threading
 import time
 
 import pyarrow as pa
@@ -56,6 +63,45 @@ def split(db_path, work, k):
     return paths, time.perf_counter() - start
 
 
+def live(spark, paths, work, q1, seconds):
+    """Q1 through Spark, over copies of `paths`, while a writer appends 100-row batches."""
+    copies = [os.path.join(work, "live", str(i)) for i in range(len(paths))]
+    shutil.rmtree(os.path.join(work, "live"), ignore_errors=True)
+    for src, dst in zip(paths, copies):
+        shutil.copytree(src, dst)
+    writer = seamdb.ShardedWriter(copies)
+    stop, acked = threading.Event(), [0]
+    start_time = datetime.datetime(2026, 1, 12, tzinfo=datetime.timezone.utc)  # after the week
+
+    def write():
+        b = 0
+        while not stop.is_set():
+            ids = [10**12 + b * 100 + i for i in range(100)]
+            times = [start_time + datetime.timedelta(milliseconds=b * 100 + i) for i in range(100)]
+            writer.append("inference", {"trace_id": ids, "time": times, "score": [(i % 10) / 10 for i in range(100)],
+                                        "model_version": ["v1"] * 100, "country": ["US", "DE"] * 50, "device": ["ios"] * 100,
+                                        "feature_age": [30.0] * 100, "feature_income": [50_000.0] * 100})
+            writer.append("feedback", {"trace_id": ids, "time": [t + datetime.timedelta(hours=1) for t in times], "label": [i % 2 for i in range(100)]})
+            acked[0] += 200
+            b += 1
+
+    thread = threading.Thread(target=write)
+    began = time.perf_counter()
+    thread.start()
+    ms = []
+    try:
+        while time.perf_counter() - began < seconds:
+            start = time.perf_counter()
+            seamdb.spark.query(spark, copies, q1).collect()
+            ms.append((time.perf_counter() - start) * 1e3)
+    finally:
+        stop.set()
+        thread.join()
+        writer.close()
+    elapsed = time.perf_counter() - began
+    return {"kind": "live", "shards": len(paths), "q1_ms": spread(ms), "appended_rows_per_s": acked[0] / elapsed, "batch_rows": 100}
+
+
 def same(a, b):
     if isinstance(a, float) and isinstance(b, (int, float)):
         return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)
@@ -69,6 +115,7 @@ def main():
     ap.add_argument("--shards", default="1,2,4")
     ap.add_argument("--queries", required=True, help="JSON list of {name, text}")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--live-seconds", type=float, default=0, help="the live phase's length (0: none)")
     args = ap.parse_args()
     queries = json.load(open(args.queries))
     counts = [int(k) for k in args.shards.split(",")]
@@ -138,6 +185,10 @@ def main():
                 ),
                 flush=True,
             )
+    if args.live_seconds > 0:
+        k = 2 if 2 in splits else counts[0]
+        q1 = next(q["text"] for q in queries if q["name"] == "Q1")
+        print(json.dumps(live(spark, splits[k], args.work, q1, args.live_seconds)), flush=True)
     spark.stop()
 
 

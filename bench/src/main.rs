@@ -143,6 +143,10 @@ enum Command {
         /// Rounds (every query, embedded and at every shard count, once per round).
         #[arg(long, default_value_t = 3)]
         runs: usize,
+        /// Then Q1 through Spark for this many seconds while a writer appends 100-row batches
+        /// to a copy of the 2-shard split (0 skips it).
+        #[arg(long, default_value_t = 20.0)]
+        live_seconds: f64,
         #[arg(long, default_value_t = 42)]
         seed: u64,
         /// Scratch space: the stored workload and its splits (kept and reused).
@@ -340,9 +344,9 @@ fn main() -> anyhow::Result<()> {
             let config = python::Config { n, seed, runs, append_runs, parts: only, work, out, command };
             print!("{}", python::markdown(&python::run(&config)?));
         }
-        Some(Command::Spark { n, shards, runs, seed, work, out }) => {
+        Some(Command::Spark { n, shards, runs, live_seconds, seed, work, out }) => {
             let command = std::env::args().collect::<Vec<_>>().join(" ");
-            let config = spark::Config { n, seed, shards, runs, work, out, command };
+            let config = spark::Config { n, seed, shards, runs, live_seconds, work, out, command };
             print!("{}", spark::markdown(&spark::run(&config)?));
         }
         Some(Command::Zstd { n }) => zstd_probe(n)?,

@@ -6,6 +6,7 @@
 //! Measured per query and shard count: the time (partial states on the shards as Spark tasks,
 //! merged by Spark, finished on the driver, collected as a DataFrame), the finish's part of it,
 //! the bytes of partial state the shards' tasks returned, and the ratio to the embedded time.
+//! Then, with `--live-seconds`, Q1 through Spark while a writer appends small batches.
 //!
 //! Writes `spark-nN.json` ([`SparkRun`]) into `--out` and prints the table.
 
@@ -23,6 +24,8 @@ pub struct Config {
     pub seed: u64,
     pub shards: Vec<u32>,
     pub runs: usize,
+    /// Seconds of the live phase (Q1 through Spark while a writer appends); 0 skips it.
+    pub live_seconds: f64,
     pub work: PathBuf,
     pub out: PathBuf,
     pub command: String,
@@ -49,10 +52,10 @@ pub fn run(config: &Config) -> anyhow::Result<SparkRun> {
     let shards = config.shards.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
     let splits = config.work.join(format!("spark-n{}-s{}", config.n, config.seed));
     eprintln!("seamdb-bench spark: Q1–Q5 over {shards} shards through local Spark and embedded, {} rounds", config.runs);
-    let (db, splits, list, runs) =
-        (stored.dir.to_string_lossy(), splits.to_string_lossy(), list.to_string_lossy(), config.runs.to_string());
-    let measured =
-        peers::json_lines("spark_shards.py", &["--db", &db, "--work", &splits, "--shards", &shards, "--queries", &list, "--runs", &runs])?;
+    let (db, splits, list) = (stored.dir.to_string_lossy(), splits.to_string_lossy(), list.to_string_lossy());
+    let (runs, live) = (config.runs.to_string(), config.live_seconds.to_string());
+    let args = ["--db", &db, "--work", &splits, "--shards", &shards, "--queries", &list, "--runs", &runs, "--live-seconds", &live];
+    let measured = peers::json_lines("spark_shards.py", &args)?;
     let run = SparkRun {
         header: Header::new(config.n, config.seed, &config.command, &config.work)?,
         rows: stored.rows.0 + stored.rows.1,
@@ -95,6 +98,15 @@ pub fn markdown(run: &SparkRun) -> String {
                 t / base
             ));
         }
+    }
+    for live in run.measured.iter().filter(|v| v["kind"] == "live") {
+        let (_, text) = ms(live, "q1_ms");
+        out.push_str(&format!(
+            "\nLive: Q1 through Spark over {} shards while a writer appends {} predictions, then their labels, at a time: {text}, at {:.0} K rows/s appended, each append durable.\n",
+            live["shards"],
+            live["batch_rows"],
+            live["appended_rows_per_s"].as_f64().unwrap_or(f64::NAN) / 1e3
+        ));
     }
     out
 }

@@ -204,3 +204,42 @@ def test_a_segment_gone_since_planning_fails_the_read_and_says_so(workload):
         rest = sum(b.num_rows for b in db._read("inference", None, [s for s, _ in segments]))
         planned = sum(rows for _, rows in segments)
         assert planned > 0 and rest == 2  # the two rows appended after the seal
+
+
+def test_queries_over_shards_see_a_writer_appending_small_batches(spark, tmp_path):
+    """The live shape: a writer appends 10-row batches to three shards (in this process)
+    while Spark's tasks open them read-only beside it. Every answer counts at least what was
+    acknowledged before the query and at most what was acknowledged by its end."""
+    import threading
+
+    paths = [str(tmp_path / f"live{k}") for k in range(SHARDS)]
+    acked = [0]
+    stop = threading.Event()
+    writer = seamdb.ShardedWriter(paths)
+    base = datetime.datetime(2026, 1, 5, tzinfo=datetime.timezone.utc)
+
+    def write():
+        b = 0
+        while not stop.is_set():
+            ids = list(range(b * 10, b * 10 + 10))
+            writer.append("inference", {"trace_id": ids, "time": [base + datetime.timedelta(seconds=i) for i in ids], "score": [0.5] * 10})
+            acked[0] += 10
+            b += 1
+
+    writer.append("inference", {"trace_id": [10**9], "time": [base], "score": [0.5]})
+    acked[0] += 1
+    thread = threading.Thread(target=write)
+    thread.start()
+    answers = []
+    try:
+        while len(answers) < 4:
+            before = acked[0]
+            n = seamdb.spark.query(spark, paths, "SELECT count() AS n FROM inference").collect()[0]["n"]
+            answers.append((before, n, acked[0]))
+    finally:
+        stop.set()
+        thread.join()
+    writer.close()
+    assert all(before <= n <= after for before, n, after in answers), answers
+    assert len({n for _, n, _ in answers}) > 1, answers  # they grew as the writer wrote
+    assert seamdb.spark.query(spark, paths, "SELECT count() AS n FROM inference").collect()[0]["n"] == acked[0]
