@@ -76,9 +76,9 @@ impl Db {
 
     pub fn open_with(dir: impl AsRef<Path>, options: Options) -> Result<Db> {
         let inner = Arc::new(open::open(dir.as_ref(), options)?);
-        // A log file whose batches were all sealed while it was the active one (a flush, then
-        // a close) is retired now, not at the next seal: until then every open, a reader's in
-        // another process too, would read it through.
+        // A seal retires the log files it emptied (`Wal::remove_before`); one left by a crash
+        // between a seal and that, or by an older version, is retired now, not at the next
+        // seal: until then every open, a reader's in another process too, would read it through.
         inner.remove_sealed_wal()?;
         let background = background::start(&inner);
         Ok(Db { inner, _background: background.map(Arc::new) })

@@ -219,6 +219,13 @@ impl Wal {
     /// [`MAX_FREE_FILES`], deleted beyond that.
     pub fn remove_before(&self, keep_from: u64) -> Result<()> {
         let mut inner = self.inner.lock();
+        // Every record is below `keep_from` (all sealed) and the active file holds some: start
+        // the next file now, so that this one goes too, instead of staying, for every reader
+        // that opens to read through, until appends fill it (up to `wal_file_bytes`).
+        if keep_from >= inner.next_lsn && inner.len > super::HEADER_LEN as u64 {
+            let next = inner.next_lsn;
+            self.rotate(&mut inner, next)?;
+        }
         let mut changed = false;
         while inner.files.len() > 1 && inner.files[1].0 <= keep_from {
             let (lsn, path) = inner.files.remove(0);
