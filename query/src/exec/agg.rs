@@ -3,7 +3,7 @@
 use super::reference::RefData;
 use super::value::{Key, Val};
 use super::vector::{Column, Data};
-use crate::ast::{ColumnRef, Expr};
+use crate::ast::{ColumnRef, Expr, Item};
 use crate::error::{Error, Result};
 use crate::metrics::classification::{brier, log_loss, roc_auc, Confusion};
 use crate::metrics::distribution::{quantile_placed, stddev};
@@ -97,6 +97,15 @@ pub(crate) const FUNCTIONS: [&str; 32] = [
     "precision", "recall", "f1", "roc_auc", "log_loss", "brier", "mae", "rmse", "mape", "r2", "coverage", "psi", "js", "ks",
     "wasserstein", "chi2", "unseen", "chi2_p", "ks_p",
 ];
+
+/// The call a `SELECT` item makes: its function's name and arguments. Every item must be an
+/// aggregate call.
+pub(crate) fn call(item: &Item) -> Result<(&str, &[Expr])> {
+    match &item.expr {
+        Expr::Call { name, args } => Ok((name, args)),
+        _ => Err(Error::Unsupported(format!("{}: every item must be an aggregate such as count() or mean(x)", item.text))),
+    }
+}
 
 impl Aggregate {
     /// Checks a call's name and arity; literal arguments (quantile's q, the positive class)

@@ -57,13 +57,13 @@
 //! 12 categories u32 n, n × (key, rows: u64)          chi2, chi2_p, unseen
 //! ```
 
-use super::agg::{Aggregate, Func, State};
+use super::agg::{call, Aggregate, Func, State};
 use super::columnar;
 use super::plan::plan_with;
 use super::reference::RefData;
 use super::value::{Key, Trace};
 use super::{answer, post, GroupId, Groups, JoinStrategy};
-use crate::ast::{Expr, Select};
+use crate::ast::Select;
 use crate::error::{Error, Result};
 use crate::metrics::classification::Confusion;
 use crate::metrics::drift::Bins;
@@ -249,13 +249,7 @@ pub fn finish(s: &Select, context: &[u8], groups: &[u8]) -> Result<Table> {
 
 /// The aggregate functions of `s`'s items, as [`State::merge`] needs them (no snapshot).
 fn funcs(s: &Select) -> Result<Vec<Func>> {
-    s.items
-        .iter()
-        .map(|item| match &item.expr {
-            Expr::Call { name, args } => Aggregate::plan(name, args, &s.joins).map(|a| a.func),
-            _ => Err(Error::Unsupported(format!("{}: every item must be an aggregate such as count() or mean(x)", item.text))),
-        })
-        .collect()
+    s.items.iter().map(|item| call(item).and_then(|(name, args)| Aggregate::plan(name, args, &s.joins)).map(|a| a.func)).collect()
 }
 
 /// One set of partial states, decoded.

@@ -76,9 +76,7 @@ pub(super) fn plan_with<'a>(s: &'a Select, snapshot: &'a Snapshot, given: Option
     let mut aggregates = Vec::new();
     let mut arg_types = Vec::new();
     for item in &s.items {
-        let Expr::Call { name, args } = &item.expr else {
-            return Err(Error::Unsupported(format!("{}: every item must be an aggregate such as count() or mean(x)", item.text)));
-        };
+        let (name, args) = super::agg::call(item)?;
         let aggregate = Aggregate::plan(name, args, &s.joins)?;
         let types = aggregate.args.iter().map(|a| type_of(a, &column_type)).collect::<Result<Vec<_>>>()?;
         check_call(name, &aggregate.args, &types)?;
